@@ -1,0 +1,45 @@
+/**
+ * @pathgrad/tensor: immutable typed-array tensors, their ops (one file each, with shape
+ * rule, kernels and vector-Jacobian product together), seeded randomness and backends.
+ *
+ * @packageDocumentation
+ */
+import './methods.js';
+
+export { Tensor, forEachOffset, type NestedArray } from './tensor.js';
+export type { DType, TypedArray } from './dtype.js';
+export { allocate, dtypeOf, isFloat, promote, DTYPES } from './dtype.js';
+export { PathgradError, ShapeError, DTypeError, ArgumentError, FormatError, describe } from './errors.js';
+export {
+  broadcastShapes,
+  broadcastAll,
+  contiguousStrides,
+  normalizeAxis,
+  normalizeAxes,
+  reductionAxes,
+  shapesEqual,
+  sizeOf,
+  type Shape,
+} from './shape.js';
+export { tensor, scalar, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint, type CreateOptions } from './create.js';
+export { Rng, rng } from './random.js';
+export {
+  defineOp,
+  dispatch,
+  runKernel,
+  setOpRecorder,
+  getOpRecorder,
+  type OpDef,
+  type DifferentiableOpDef,
+  type NonDifferentiableOpDef,
+  type Kernel,
+  type Vjp,
+  type VjpContext,
+  type OpSpec,
+  type OpSample,
+  type OpRecorder,
+  type OutputInfo,
+} from './op.js';
+export { setBackend, getBackend, backendInfo, withBackend, registerBackend, type BackendName, type BackendInfo, type BackendProvider } from './backend.js';
+export { type TensorLike, scalarTensor } from './args.js';
+export * from './ops/index.js';

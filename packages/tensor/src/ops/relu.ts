@@ -1,0 +1,31 @@
+import { assertTensor } from '../args.js';
+import { unaryKernel } from '../kernels/elementwise.js';
+import { defineOp, dispatch } from '../op.js';
+import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
+import type { Tensor } from '../tensor.js';
+import { greater } from './greater.js';
+import { mul } from './mul.js';
+
+/**
+ * max(x, 0). Subgradient at 0 is 0, as in PyTorch (threshold_backward), JAX, tfjs and
+ * micrograd; the mask is taken from the output so the rule reads `g * (relu(x) > 0)`.
+ */
+export const reluOp = defineOp<Record<string, never>>({
+  name: 'relu',
+  infer: unaryInfer('relu'),
+  kernels: { cpu: unaryKernel((x) => (x > 0 ? x : 0)) },
+  vjp: (g, { output }) => [mul(g, greater(output, 0))],
+  spec: unarySpec((x) => (x > 0 ? x : 0), { avoid: [0] }),
+});
+
+/**
+ * Rectified linear unit, max(x, 0); relu'(0) = 0.
+ * @example
+ * ```ts
+ * relu(tensor([-1, 0, 2])).toArray(); // [0, 0, 2]
+ * ```
+ */
+export function relu(x: Tensor): Tensor {
+  assertTensor(x, 'x', 'relu');
+  return dispatch(reluOp, [x], NO_ATTRS);
+}

@@ -1,0 +1,94 @@
+import type * as FastCheck from 'fast-check';
+import { assertTensor } from '../args.js';
+import { ArgumentError } from '../errors.js';
+import { reduceKernel, reducedShape } from '../kernels/reduce.js';
+import { defineOp, dispatch } from '../op.js';
+import { normalizeAxes, reductionAxes, shapesEqual, type Shape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { arbTensor, asStridedView } from '../testing/arbitraries.js';
+import { forEachIndex, fromIndex } from '../testing/reference.js';
+import { expand } from './expand.js';
+import { reshape } from './reshape.js';
+
+/** Attributes of a reduction: sorted non-negative axes and whether to keep them as size 1. */
+export interface ReduceAttrs {
+  axes: readonly number[];
+  keepDims: boolean;
+}
+
+/** Options accepted by reductions. */
+export interface ReduceOptions {
+  /** Axis or axes to reduce (negative counts from the end); all when omitted. */
+  axis?: number | readonly number[];
+  /** Keep reduced axes as size-1 dimensions. */
+  keepDims?: boolean;
+}
+
+/** Resolves reduction options against a tensor. */
+export function reduceAttrs(x: Tensor, opts: ReduceOptions | undefined, opName: string): ReduceAttrs {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+    throw new ArgumentError(`${opName}: options must be an object like { axis, keepDims }, got ${typeof opts}`);
+  }
+  return { axes: normalizeAxes(opts?.axis, x.rank, `${opName} axis`), keepDims: opts?.keepDims ?? false };
+}
+
+/** Random samples for reduction specs: a tensor and a subset of its axes. */
+export function reduceSample(fc: typeof FastCheck, tensorOpts: Parameters<typeof arbTensor>[1] = {}) {
+  return fc
+    .tuple(arbTensor(fc, { minRank: 0, ...tensorOpts }), fc.nat(2), fc.boolean(), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }))
+    .map(([x, mode, keepDims, pick]) => ({
+      inputs: [asStridedView(x, mode)],
+      attrs: { axes: x.shape.map((_, i) => i).filter((i) => pick[i]), keepDims } as ReduceAttrs,
+    }));
+}
+
+/** Naive reference of a reduction from a fold over the values of each output slot. */
+export function referenceReduce(x: Tensor, { axes, keepDims }: ReduceAttrs, fold: (values: number[]) => number): Tensor {
+  const outShape = reducedShape(x.shape, axes, keepDims);
+  const groups = new Map<string, number[]>();
+  forEachIndex(x.shape, (idx) => {
+    const key = idx.filter((_, i) => !axes.includes(i)).join(',');
+    const list = groups.get(key) ?? [];
+    list.push(x.get(...idx));
+    groups.set(key, list);
+  });
+  return fromIndex(outShape, 'float64', (idx) => {
+    const kept = keepDims ? idx.filter((_, i) => !axes.includes(i)) : idx;
+    return fold(groups.get(kept.join(',')) ?? []);
+  });
+}
+
+/** Sum over axes (accumulated in float64, so float32 sums do not drift). */
+export const sumOp = defineOp<ReduceAttrs>({
+  name: 'sum',
+  infer: ([x], { axes, keepDims }) => ({ shape: reducedShape(x!.shape, axes, keepDims), dtype: x!.dtype }),
+  kernels: { cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, 0, (a, v) => a + v) },
+  vjp: (g, { inputs: [x], attrs: { axes } }) => [expand(reshape(g, reducedShape(x!.shape, axes, true)), x!.shape)],
+  spec: {
+    sample: (fc) => reduceSample(fc),
+    reference: ([x], attrs) => referenceReduce(x!, attrs, (vs) => vs.reduce((a, b) => a + b, 0)),
+  },
+});
+
+/**
+ * Sum of elements over `axis` (all axes by default).
+ * @example
+ * ```ts
+ * sum(tensor([[1, 2], [3, 4]]), { axis: 0 }).toArray(); // [4, 6]
+ * ```
+ */
+export function sum(x: Tensor, opts?: ReduceOptions): Tensor {
+  assertTensor(x, 'x', 'sum');
+  return dispatch(sumOp, [x], reduceAttrs(x, opts, 'sum'));
+}
+
+/**
+ * Sums a (broadcast) gradient back to `shape`: the inverse of broadcasting, used by the
+ * autograd engine for every broadcasting op.
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const axes = reductionAxes(g.shape, shape);
+  const s = axes.length ? dispatch(sumOp, [g], { axes, keepDims: true }) : g;
+  return reshape(s, shape);
+}

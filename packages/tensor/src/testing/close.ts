@@ -1,0 +1,55 @@
+import { shapesEqual } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+
+/** Result of comparing two tensors elementwise. */
+export interface CloseReport {
+  ok: boolean;
+  maxAbsError: number;
+  worstIndex: number;
+  message: string;
+}
+
+/**
+ * Compares two tensors with a mixed tolerance `|a - e| <= atol + rtol * |e|`; NaN equals
+ * NaN and infinities must match exactly. Returns a report instead of throwing.
+ */
+export function compareTensors(actual: Tensor, expected: Tensor, { rtol = 1e-12, atol = 1e-12 } = {}): CloseReport {
+  if (!shapesEqual(actual.shape, expected.shape)) {
+    return {
+      ok: false,
+      maxAbsError: Infinity,
+      worstIndex: -1,
+      message: `shape [${actual.shape.join(', ')}] != expected [${expected.shape.join(', ')}]`,
+    };
+  }
+  const a = actual.toTypedArray();
+  const e = expected.toTypedArray();
+  let maxAbs = 0;
+  let worst = -1;
+  let ok = true;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(y) && Number.isNaN(x)) continue;
+    if (!Number.isFinite(y) || !Number.isFinite(x)) {
+      if (x !== y) {
+        ok = false;
+        worst = i;
+        maxAbs = Infinity;
+      }
+      continue;
+    }
+    const err = Math.abs(x - y);
+    if (err > atol + rtol * Math.abs(y)) ok = false;
+    if (err > maxAbs || worst < 0) {
+      maxAbs = Math.max(maxAbs, err);
+      if (err >= maxAbs) worst = i;
+    }
+  }
+  return {
+    ok,
+    maxAbsError: maxAbs,
+    worstIndex: worst,
+    message: ok ? 'ok' : `max |error| ${maxAbs} at flat index ${worst}: got ${a[worst]}, expected ${e[worst]}`,
+  };
+}

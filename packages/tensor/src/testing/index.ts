@@ -1,0 +1,9 @@
+/**
+ * Test helpers shared by pathgrad's packages and offered to users who add ops:
+ * fast-check arbitraries for tensors and naive float64 references.
+ *
+ * @packageDocumentation
+ */
+export * from './arbitraries.js';
+export * from './reference.js';
+export * from './close.js';
