@@ -24,6 +24,7 @@ declare module './tensor.js' {
     // @methods-decl: reductions
     // @methods-decl: movement
     // @methods-decl: linalg
+    /** {@link ops.matmul} */ matmul(b: Tensor): Tensor;
   }
 }
 
@@ -44,3 +45,4 @@ P.expand = function (shape) { return ops.expand(this, shape); };
 // @methods-impl: reductions
 // @methods-impl: movement
 // @methods-impl: linalg
+P.matmul = function (b) { return ops.matmul(this, b); };

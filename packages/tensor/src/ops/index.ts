@@ -20,6 +20,7 @@ import { sumOp } from './sum.js';
 // @registry-imports: reductions
 // @registry-imports: movement
 // @registry-imports: linalg
+import { matmulOp } from './matmul.js';
 
 export const OPS = {
   add: addOp,
@@ -38,6 +39,7 @@ export const OPS = {
   // @registry-entries: reductions
   // @registry-entries: movement
   // @registry-entries: linalg
+  matmul: matmulOp,
 } satisfies Record<string, OpDef<any>>;
 
 /** Names of every registered op. */
@@ -59,3 +61,4 @@ export { sum, sumToShape, type ReduceOptions } from './sum.js';
 // @registry-exports: reductions
 // @registry-exports: movement
 // @registry-exports: linalg
+export { matmul } from './matmul.js';
