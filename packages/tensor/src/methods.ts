@@ -21,6 +21,24 @@ declare module './tensor.js' {
     /** {@link ops.reshape} */ reshape(shape: readonly number[]): Tensor;
     /** {@link ops.expand} */ expand(shape: readonly number[]): Tensor;
     // @methods-decl: elementwise
+    /** {@link ops.pow} */ pow(b: TensorLike): Tensor;
+    /** {@link ops.sqrt} */ sqrt(): Tensor;
+    /** {@link ops.abs} */ abs(): Tensor;
+    /** {@link ops.sign} */ sign(): Tensor;
+    /** {@link ops.sigmoid} */ sigmoid(): Tensor;
+    /** {@link ops.tanh} */ tanh(): Tensor;
+    /** {@link ops.softplus} */ softplus(opts?: ops.SoftplusOptions): Tensor;
+    /** {@link ops.erf} */ erf(): Tensor;
+    /** {@link ops.gelu} */ gelu(): Tensor;
+    /** {@link ops.maximum} */ maximum(b: TensorLike): Tensor;
+    /** {@link ops.minimum} */ minimum(b: TensorLike): Tensor;
+    /** {@link ops.less} */ less(b: TensorLike): Tensor;
+    /** {@link ops.greaterEqual} */ greaterEqual(b: TensorLike): Tensor;
+    /** {@link ops.lessEqual} */ lessEqual(b: TensorLike): Tensor;
+    /** {@link ops.equal} */ equal(b: TensorLike): Tensor;
+    /** {@link ops.notEqual} */ notEqual(b: TensorLike): Tensor;
+    /** {@link ops.clip} */ clip(min: number, max: number): Tensor;
+    /** {@link ops.cast} */ cast(dtype: import('./dtype.js').DType): Tensor;
     // @methods-decl: reductions
     // @methods-decl: movement
     // @methods-decl: linalg
@@ -42,6 +60,24 @@ P.sum = function (opts) { return ops.sum(this, opts); };
 P.reshape = function (shape) { return ops.reshape(this, shape); };
 P.expand = function (shape) { return ops.expand(this, shape); };
 // @methods-impl: elementwise
+P.pow = function (b) { return ops.pow(this, b); };
+P.sqrt = function () { return ops.sqrt(this); };
+P.abs = function () { return ops.abs(this); };
+P.sign = function () { return ops.sign(this); };
+P.sigmoid = function () { return ops.sigmoid(this); };
+P.tanh = function () { return ops.tanh(this); };
+P.softplus = function (opts) { return ops.softplus(this, opts); };
+P.erf = function () { return ops.erf(this); };
+P.gelu = function () { return ops.gelu(this); };
+P.maximum = function (b) { return ops.maximum(this, b); };
+P.minimum = function (b) { return ops.minimum(this, b); };
+P.less = function (b) { return ops.less(this, b); };
+P.greaterEqual = function (b) { return ops.greaterEqual(this, b); };
+P.lessEqual = function (b) { return ops.lessEqual(this, b); };
+P.equal = function (b) { return ops.equal(this, b); };
+P.notEqual = function (b) { return ops.notEqual(this, b); };
+P.clip = function (min, max) { return ops.clip(this, min, max); };
+P.cast = function (dtype) { return ops.cast(this, dtype); };
 // @methods-impl: reductions
 // @methods-impl: movement
 // @methods-impl: linalg

@@ -17,6 +17,25 @@ import { reshapeOp } from './reshape.js';
 import { subOp } from './sub.js';
 import { sumOp } from './sum.js';
 // @registry-imports: elementwise
+import { powOp } from './pow.js';
+import { sqrtOp } from './sqrt.js';
+import { absOp } from './abs.js';
+import { signOp } from './sign.js';
+import { sigmoidOp } from './sigmoid.js';
+import { tanhOp } from './tanh.js';
+import { softplusOp } from './softplus.js';
+import { erfOp } from './erf.js';
+import { geluOp } from './gelu.js';
+import { maximumOp } from './maximum.js';
+import { minimumOp } from './minimum.js';
+import { lessOp } from './less.js';
+import { greaterEqualOp } from './greaterEqual.js';
+import { lessEqualOp } from './lessEqual.js';
+import { equalOp } from './equal.js';
+import { notEqualOp } from './notEqual.js';
+import { whereOp } from './where.js';
+import { clipOp } from './clip.js';
+import { castOp } from './cast.js';
 // @registry-imports: reductions
 // @registry-imports: movement
 // @registry-imports: linalg
@@ -36,6 +55,25 @@ export const OPS = {
   reshape: reshapeOp,
   expand: expandOp,
   // @registry-entries: elementwise
+  pow: powOp,
+  sqrt: sqrtOp,
+  abs: absOp,
+  sign: signOp,
+  sigmoid: sigmoidOp,
+  tanh: tanhOp,
+  softplus: softplusOp,
+  erf: erfOp,
+  gelu: geluOp,
+  maximum: maximumOp,
+  minimum: minimumOp,
+  less: lessOp,
+  greaterEqual: greaterEqualOp,
+  lessEqual: lessEqualOp,
+  equal: equalOp,
+  notEqual: notEqualOp,
+  where: whereOp,
+  clip: clipOp,
+  cast: castOp,
   // @registry-entries: reductions
   // @registry-entries: movement
   // @registry-entries: linalg
@@ -58,6 +96,26 @@ export { reshape, resolveShape } from './reshape.js';
 export { sub } from './sub.js';
 export { sum, sumToShape, type ReduceOptions } from './sum.js';
 // @registry-exports: elementwise
+export { pow } from './pow.js';
+export { sqrt } from './sqrt.js';
+export { abs } from './abs.js';
+export { sign } from './sign.js';
+export { sigmoid } from './sigmoid.js';
+export { tanh } from './tanh.js';
+export { softplus, type SoftplusOptions } from './softplus.js';
+export { erf } from './erf.js';
+export { erf as erfScalar, erfc as erfcScalar } from '../kernels/special.js';
+export { gelu } from './gelu.js';
+export { maximum } from './maximum.js';
+export { minimum } from './minimum.js';
+export { less } from './less.js';
+export { greaterEqual } from './greaterEqual.js';
+export { lessEqual } from './lessEqual.js';
+export { equal } from './equal.js';
+export { notEqual } from './notEqual.js';
+export { where } from './where.js';
+export { clip } from './clip.js';
+export { cast, type CastAttrs } from './cast.js';
 // @registry-exports: reductions
 // @registry-exports: movement
 // @registry-exports: linalg

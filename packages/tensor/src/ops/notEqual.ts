@@ -1,0 +1,27 @@
+import { operands, type TensorLike } from '../args.js';
+import { binaryKernel } from '../kernels/elementwise.js';
+import { defineOp, dispatch } from '../op.js';
+import { binaryInfer, NO_ATTRS } from '../opkit.js';
+import type { Tensor } from '../tensor.js';
+import { comparisonSpec } from './equal.js';
+
+/** `a != b` as 1/0 in the promoted dtype (NaN differs from everything, itself included, as IEEE). */
+export const notEqualOp = defineOp<Record<string, never>>({
+  name: 'notEqual',
+  infer: binaryInfer('notEqual'),
+  kernels: { cpu: binaryKernel((a, b) => (a !== b ? 1 : 0)) },
+  differentiable: false,
+  why: 'a comparison is piecewise constant: its derivative is 0 almost everywhere and undefined at ties',
+  spec: comparisonSpec((a, b) => (a !== b ? 1 : 0)),
+});
+
+/**
+ * Elementwise `a != b` as 1 or 0, in the promoted dtype of the operands.
+ * @example
+ * ```ts
+ * notEqual(tensor([1, 2, 3]), 2).toArray(); // [1, 0, 1]
+ * ```
+ */
+export function notEqual(a: TensorLike, b: TensorLike): Tensor {
+  return dispatch(notEqualOp, operands(a, b, 'notEqual'), NO_ATTRS);
+}
