@@ -41,6 +41,13 @@ declare module './tensor.js' {
     /** {@link ops.cast} */ cast(dtype: import('./dtype.js').DType): Tensor;
     // @methods-decl: reductions
     // @methods-decl: movement
+    /** {@link ops.transpose} */ transpose(dim0?: number, dim1?: number): Tensor;
+    /** {@link ops.permute} */ permute(dims: readonly number[]): Tensor;
+    /** {@link ops.slice} */ slice(spec: ops.SliceSpec): Tensor;
+    /** {@link ops.pad} */ pad(pads: readonly (readonly [number, number])[], value?: number): Tensor;
+    /** {@link ops.gather} */ gather(axis: number, indices: Tensor): Tensor;
+    /** {@link ops.indexSelect} */ indexSelect(axis: number, indices: Tensor): Tensor;
+    /** {@link ops.flip} */ flip(axes: number | readonly number[]): Tensor;
     // @methods-decl: linalg
     /** {@link ops.matmul} */ matmul(b: Tensor): Tensor;
   }
@@ -80,5 +87,12 @@ P.clip = function (min, max) { return ops.clip(this, min, max); };
 P.cast = function (dtype) { return ops.cast(this, dtype); };
 // @methods-impl: reductions
 // @methods-impl: movement
+P.transpose = function (dim0, dim1) { return ops.transpose(this, dim0, dim1); };
+P.permute = function (dims) { return ops.permute(this, dims); };
+P.slice = function (spec) { return ops.slice(this, spec); };
+P.pad = function (pads, value) { return ops.pad(this, pads, value); };
+P.gather = function (axis, indices) { return ops.gather(this, axis, indices); };
+P.indexSelect = function (axis, indices) { return ops.indexSelect(this, axis, indices); };
+P.flip = function (axes) { return ops.flip(this, axes); };
 // @methods-impl: linalg
 P.matmul = function (b) { return ops.matmul(this, b); };

@@ -38,6 +38,17 @@ import { clipOp } from './clip.js';
 import { castOp } from './cast.js';
 // @registry-imports: reductions
 // @registry-imports: movement
+import { concatOp } from './concat.js';
+import { flipOp } from './flip.js';
+import { gatherOp } from './gather.js';
+import { indexAddOp } from './indexAdd.js';
+import { indexSelectOp } from './indexSelect.js';
+import { oneHotOp } from './oneHot.js';
+import { padOp } from './pad.js';
+import { permuteOp } from './permute.js';
+import { scatterAddOp } from './scatterAdd.js';
+import { sliceOp } from './slice.js';
+import { sliceScatterOp } from './sliceScatter.js';
 // @registry-imports: linalg
 import { matmulOp } from './matmul.js';
 
@@ -76,6 +87,17 @@ export const OPS = {
   cast: castOp,
   // @registry-entries: reductions
   // @registry-entries: movement
+  permute: permuteOp,
+  slice: sliceOp,
+  sliceScatter: sliceScatterOp,
+  concat: concatOp,
+  pad: padOp,
+  gather: gatherOp,
+  scatterAdd: scatterAddOp,
+  indexSelect: indexSelectOp,
+  indexAdd: indexAddOp,
+  oneHot: oneHotOp,
+  flip: flipOp,
   // @registry-entries: linalg
   matmul: matmulOp,
 } satisfies Record<string, OpDef<any>>;
@@ -118,5 +140,18 @@ export { clip } from './clip.js';
 export { cast, type CastAttrs } from './cast.js';
 // @registry-exports: reductions
 // @registry-exports: movement
+export { concat, type ConcatAttrs } from './concat.js';
+export { flip, type FlipAttrs } from './flip.js';
+export { gather, type GatherAttrs } from './gather.js';
+export { indexAdd } from './indexAdd.js';
+export { indexSelect, type IndexSelectAttrs } from './indexSelect.js';
+export { oneHot, type OneHotAttrs } from './oneHot.js';
+export { pad, type PadAttrs } from './pad.js';
+export { permute, type PermuteAttrs } from './permute.js';
+export { scatterAdd } from './scatterAdd.js';
+export { slice, type SliceAttrs, type SliceEntry, type SliceRange, type SliceSpec } from './slice.js';
+export { sliceScatter } from './sliceScatter.js';
+export { stack } from './stack.js';
+export { transpose } from './transpose.js';
 // @registry-exports: linalg
 export { matmul } from './matmul.js';

@@ -1,0 +1,106 @@
+import type * as FastCheck from 'fast-check';
+import { assertTensor } from '../args.js';
+import { ArgumentError, describe } from '../errors.js';
+import { defineOp, dispatch } from '../op.js';
+import { normalizeAxis } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { arbTensor, asStridedView } from '../testing/arbitraries.js';
+import { fromIndex } from '../testing/reference.js';
+
+/** Attributes of permute: `dims[i]` is the input axis that becomes output axis `i` (negative counts from the end). */
+export interface PermuteAttrs {
+  dims: readonly number[];
+}
+
+/** The permutation that undoes `dims`. */
+export function inversePermutation(dims: readonly number[]): number[] {
+  const inv = new Array<number>(dims.length);
+  dims.forEach((d, i) => {
+    inv[d] = i;
+  });
+  return inv;
+}
+
+/** Reorders axes as a zero-copy view: shape and strides are permuted, the buffer is shared. */
+export const permuteOp = defineOp<PermuteAttrs>({
+  name: 'permute',
+  infer: ([x], { dims }) => ({
+    shape: normalizePermutation(dims, x!.rank, 'permute').map((d) => x!.shape[d]!),
+    dtype: x!.dtype,
+  }),
+  kernels: {
+    cpu: ([x], { dims }, out) => {
+      const d = normalizePermutation(dims, x!.rank, 'permute');
+      return new Tensor(x!.data, out.shape, x!.dtype, d.map((a) => x!.strides[a]!), x!.offset);
+    },
+  },
+  vjp: (g, { inputs: [x], attrs: { dims } }) => [permute(g, inversePermutation(normalizePermutation(dims, x!.rank, 'permute')))],
+  spec: {
+    sample: (fc: typeof FastCheck) =>
+      fc
+        .tuple(arbTensor(fc, { minRank: 0, maxRank: 4, maxDim: 3 }), fc.nat(2), fc.array(fc.nat(), { minLength: 4, maxLength: 4 }))
+        .map(([x, mode, keys]) => {
+          // a random permutation (sort the axes by random keys), some axes given as negative
+          const dims = x.shape
+            .map((_, i) => i)
+            .sort((a, b) => keys[a]! - keys[b]! || a - b)
+            .map((d, i) => (keys[i]! % 2 === 1 ? d - x.rank : d));
+          return { inputs: [asStridedView(x, mode)], attrs: { dims } };
+        }),
+    reference: ([x], { dims }) => {
+      const d = dims.map((a) => (a < 0 ? a + x!.rank : a));
+      return fromIndex(
+        d.map((a) => x!.shape[a]!),
+        'float64',
+        (idx) => {
+          const src = new Array<number>(idx.length);
+          d.forEach((a, i) => {
+            src[a] = idx[i]!;
+          });
+          return x!.get(...src);
+        },
+      );
+    },
+  },
+});
+
+/** Validates a permutation of `rank` axes (negative axes allowed) and returns it non-negative. */
+export function normalizePermutation(dims: unknown, rank: number, opName: string): number[] {
+  if (!Array.isArray(dims) || dims.length !== rank) {
+    throw new ArgumentError(
+      `${opName}: dims must be a permutation of the ${rank} axes of x, got ${describe(dims)} (${Array.isArray(dims) ? `${dims.length} entries` : 'not an array'})`,
+    );
+  }
+  const out = dims.map((d: unknown, i) => {
+    if (typeof d !== 'number') {
+      throw new ArgumentError(`${opName}: dims[${i}] must be an integer axis, got ${describe(d)}`);
+    }
+    return normalizeAxis(d, rank, `${opName} dims[${i}]`);
+  });
+  const seen = new Set<number>();
+  for (const [i, d] of out.entries()) {
+    if (seen.has(d)) {
+      throw new ArgumentError(
+        `${opName}: dims must be a permutation of [0, ..., ${rank - 1}] with each axis once, got ${describe(dims)} (axis ${d} repeats at dims[${i}])`,
+      );
+    }
+    seen.add(d);
+  }
+  return out;
+}
+
+/**
+ * Reorders the axes of `x`: output axis `i` is input axis `dims[i]` (negative axes count
+ * from the end). A zero-copy view sharing `x`'s buffer.
+ * @example
+ * ```ts
+ * const x = zeros([2, 3, 4]);
+ * permute(x, [2, 0, 1]).shape; // [4, 2, 3]
+ * ```
+ */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  assertTensor(x, 'x', 'permute');
+  const d = normalizePermutation(dims, x.rank, 'permute');
+  if (d.every((a, i) => a === i)) return x;
+  return dispatch(permuteOp, [x], { dims: d });
+}
