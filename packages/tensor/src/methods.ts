@@ -50,6 +50,7 @@ declare module './tensor.js' {
     /** {@link ops.flip} */ flip(axes: number | readonly number[]): Tensor;
     // @methods-decl: linalg
     /** {@link ops.matmul} */ matmul(b: Tensor): Tensor;
+    /** {@link ops.conv2d} */ conv2d(weight: Tensor, bias?: Tensor | null, options?: ops.Conv2dOptions): Tensor;
   }
 }
 
@@ -96,3 +97,4 @@ P.indexSelect = function (axis, indices) { return ops.indexSelect(this, axis, in
 P.flip = function (axes) { return ops.flip(this, axes); };
 // @methods-impl: linalg
 P.matmul = function (b) { return ops.matmul(this, b); };
+P.conv2d = function (weight, bias, options) { return ops.conv2d(this, weight, bias, options); };

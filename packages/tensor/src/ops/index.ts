@@ -51,6 +51,9 @@ import { sliceOp } from './slice.js';
 import { sliceScatterOp } from './sliceScatter.js';
 // @registry-imports: linalg
 import { matmulOp } from './matmul.js';
+import { conv2dOp } from './conv2d.js';
+import { conv2dBackwardInputOp } from './conv2dBackwardInput.js';
+import { conv2dBackwardWeightOp } from './conv2dBackwardWeight.js';
 
 export const OPS = {
   add: addOp,
@@ -100,6 +103,9 @@ export const OPS = {
   flip: flipOp,
   // @registry-entries: linalg
   matmul: matmulOp,
+  conv2d: conv2dOp,
+  conv2dBackwardInput: conv2dBackwardInputOp,
+  conv2dBackwardWeight: conv2dBackwardWeightOp,
 } satisfies Record<string, OpDef<any>>;
 
 /** Names of every registered op. */
@@ -155,3 +161,6 @@ export { stack } from './stack.js';
 export { transpose } from './transpose.js';
 // @registry-exports: linalg
 export { matmul } from './matmul.js';
+export { conv2d, resolveConv2dOptions, type Conv2dOptions, type Conv2dAttrs } from './conv2d.js';
+export { conv2dBackwardInput, type Conv2dBackwardInputAttrs } from './conv2dBackwardInput.js';
+export { conv2dBackwardWeight, type Conv2dBackwardWeightAttrs } from './conv2dBackwardWeight.js';
