@@ -4,12 +4,13 @@ import { defineOp, dispatch } from '../op.js';
 import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './mul.js';
+import { expGpujs } from '../gpujs/elementwise.js';
 
 /** Elementwise e^x. */
 export const expOp = defineOp<Record<string, never>>({
   name: 'exp',
   infer: unaryInfer('exp', { float: true }),
-  kernels: { cpu: unaryKernel(Math.exp) },
+  kernels: { cpu: unaryKernel(Math.exp), gpujs: expGpujs },
   vjp: (g, { output }) => [mul(g, output)],
   spec: unarySpec(Math.exp),
 });

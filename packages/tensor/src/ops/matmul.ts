@@ -9,6 +9,7 @@ import { fromIndex, getBroadcast } from '../testing/reference.js';
 import { reshape } from './reshape.js';
 import { sumToShape } from './sum.js';
 import { transpose } from './transpose.js';
+import { matmulGpujs } from '../gpujs/matmul.js';
 
 /** Random matmul operands: vectors, matrices and stacks with broadcasting batch dimensions. */
 function matmulSample(fc: typeof FastCheck) {
@@ -70,7 +71,7 @@ export const matmulOp = defineOp<Record<string, never>>({
     assertTensor(b, 'b', 'matmul');
     return { shape: matmulPlan(a.shape, b.shape).outShape, dtype: resultDType(a, b) };
   },
-  kernels: { cpu: matmulCpu },
+  kernels: { cpu: matmulCpu, gpujs: matmulGpujs },
   vjp: (g, { inputs: [a, b], needs }) => {
     const { batch, m, n, aShape, bShape } = matmulPlan(a!.shape, b!.shape);
     // work on the promoted matrix shapes, where both products are plain matmuls

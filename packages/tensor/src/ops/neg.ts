@@ -3,12 +3,13 @@ import { unaryKernel } from '../kernels/elementwise.js';
 import { defineOp, dispatch } from '../op.js';
 import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
+import { negGpujs } from '../gpujs/elementwise.js';
 
 /** Elementwise negation. */
 export const negOp = defineOp<Record<string, never>>({
   name: 'neg',
   infer: unaryInfer('neg'),
-  kernels: { cpu: unaryKernel((x) => -x) },
+  kernels: { cpu: unaryKernel((x) => -x), gpujs: negGpujs },
   vjp: (g) => [neg(g)],
   spec: unarySpec((x) => -x),
 });

@@ -5,6 +5,7 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { greater } from './greater.js';
 import { mul } from './mul.js';
+import { reluGpujs } from '../gpujs/elementwise.js';
 
 /**
  * max(x, 0). Subgradient at 0 is 0, as in PyTorch (threshold_backward), JAX, tfjs and
@@ -13,7 +14,7 @@ import { mul } from './mul.js';
 export const reluOp = defineOp<Record<string, never>>({
   name: 'relu',
   infer: unaryInfer('relu'),
-  kernels: { cpu: unaryKernel((x) => (x > 0 ? x : 0)) },
+  kernels: { cpu: unaryKernel((x) => (x > 0 ? x : 0)), gpujs: reluGpujs },
   vjp: (g, { output }) => [mul(g, greater(output, 0))],
   spec: unarySpec((x) => (x > 0 ? x : 0), { avoid: [0] }),
 });

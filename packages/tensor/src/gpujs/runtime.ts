@@ -1,0 +1,263 @@
+/**
+ * The gpujs backend's runtime: one lazily created gpu.js `GPU` instance in the best mode
+ * this machine offers, a cache of compiled kernels, and the backend registration.
+ *
+ * Why a cache: gpu.js parses the kernel's JavaScript, generates GLSL/WGSL/wasm and
+ * compiles it on the first call (tens to hundreds of milliseconds), and a compiled kernel
+ * is specialised to its output size and argument sizes. So every kernel here is keyed by
+ * its source name plus every size it bakes in, and created once per key.
+ *
+ * Not done yet (a later performance issue): keeping intermediates on the device between
+ * ops (`setPipeline(true)` / gpu.js pipelines). Every kernel here uploads its inputs and
+ * reads its output back into a fresh Float32Array, so each op stands alone.
+ */
+import { GPU, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
+import { registerBackend, type BackendInfo } from '../backend.js';
+
+/** gpu.js modes, best first, as the gpujs backend tries them. */
+export type GpujsMode = 'webgpu' | 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
+
+/** The order in which modes are preferred. */
+export const GPUJS_MODE_PREFERENCE: readonly GpujsMode[] = ['webgpu', 'headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
+
+/** What the platform offers, as gpu.js reports it (a parameter so the choice is testable). */
+export type GpujsSupport = Record<GpujsMode, boolean>;
+
+/** What {@link chooseGpujsMode} decided and why the better modes were passed over. */
+export interface GpujsModeChoice {
+  /** The chosen mode, or null when none is usable. */
+  mode: GpujsMode | null;
+  /** One line per better mode that was skipped, saying why. */
+  skipped: string[];
+}
+
+/**
+ * Picks the first usable mode in {@link GPUJS_MODE_PREFERENCE}. `webgpu` is never usable
+ * by pathgrad today: gpu.js's webgpu kernels only return Promises (WebGPU readback is
+ * asynchronous) and pathgrad's ops are synchronous, so it is reported and skipped.
+ *
+ * @example
+ * ```ts
+ * chooseGpujsMode({ webgpu: false, headlessgl: false, webgl2: false, webgl: false, webasm: true, cpu: true }).mode; // 'webasm'
+ * ```
+ */
+export function chooseGpujsMode(support: GpujsSupport): GpujsModeChoice {
+  const skipped: string[] = [];
+  for (const mode of GPUJS_MODE_PREFERENCE) {
+    if (!support[mode]) continue;
+    if (mode === 'webgpu') {
+      skipped.push('webgpu: present, but gpu.js webgpu kernels are async-only and pathgrad ops are synchronous');
+      continue;
+    }
+    return { mode, skipped };
+  }
+  return { mode: null, skipped };
+}
+
+/** What gpu.js says this platform supports. Each probe is guarded: a broken GL stack throws. */
+function probeSupport(): GpujsSupport {
+  const safe = (f: () => boolean): boolean => {
+    try {
+      return f();
+    } catch {
+      return false;
+    }
+  };
+  return {
+    webgpu: safe(() => GPU.isWebGPUSupported),
+    // 'single' precision needs float textures; without them GL would round through bytes
+    headlessgl: safe(() => GPU.isHeadlessGLSupported && GPU.isSinglePrecisionSupported),
+    webgl2: safe(() => GPU.isWebGL2Supported),
+    webgl: safe(() => GPU.isWebGLSupported),
+    webasm: safe(() => GPU.isWebAssemblySupported),
+    cpu: true,
+  };
+}
+
+interface Runtime {
+  gpu: GPU;
+  mode: GpujsMode;
+  note: string;
+}
+
+let runtime: Runtime | null | undefined;
+let failure = '';
+let forcedMode: GpujsMode | undefined;
+
+/**
+ * Creates the GPU instance on first use. Each candidate mode is verified with a 4-element
+ * kernel before it is accepted, so a mode that claims support but fails to compile falls
+ * through to the next one.
+ */
+function init(): Runtime | null {
+  if (runtime !== undefined) return runtime;
+  const support = probeSupport();
+  const candidates: GpujsMode[] = forcedMode ? [forcedMode] : [];
+  const skipped: string[] = [];
+  if (!forcedMode) {
+    let rest = support;
+    for (;;) {
+      const choice = chooseGpujsMode(rest);
+      skipped.push(...choice.skipped);
+      if (choice.mode === null) break;
+      candidates.push(choice.mode);
+      rest = { ...rest, [choice.mode]: false, webgpu: false };
+    }
+  }
+  for (const mode of candidates) {
+    try {
+      const gpu = new GPU({ mode });
+      const probe = gpu.createKernel('function (a) { return a[this.thread.x] * 2; }', {
+        output: [4],
+        precision: 'single',
+        pipeline: false,
+      });
+      const got = probe(new Float32Array([1, 2, 3, 4])) as Float32Array;
+      if (got[3] !== 8) throw new Error(`probe kernel returned ${String(got[3])} for 4 * 2`);
+      probe.destroy();
+      const note = [`gpu.js mode '${mode}'`, ...skipped].join('; ');
+      runtime = { gpu, mode, note };
+      return runtime;
+    } catch (e) {
+      skipped.push(`${mode}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  failure = skipped.join('; ') || 'no gpu.js mode is supported here';
+  runtime = null;
+  return runtime;
+}
+
+/** The GPU instance and its mode, or null when gpu.js cannot run here. */
+export function gpujsRuntime(): { gpu: GPU; mode: GpujsMode } | null {
+  return init();
+}
+
+/**
+ * What the gpujs backend got on this machine: available or not, and the gpu.js mode.
+ *
+ * @example
+ * ```ts
+ * gpujsInfo(); // { name: 'gpujs', available: true, mode: 'webasm', note: "gpu.js mode 'webasm'" }
+ * ```
+ */
+export function gpujsInfo(): BackendInfo {
+  const rt = init();
+  if (!rt) return { name: 'gpujs', available: false, note: failure };
+  return { name: 'gpujs', available: true, mode: rt.mode, note: rt.note };
+}
+
+/**
+ * Forces the gpu.js mode (or `undefined` for the automatic choice) and drops the current
+ * instance and every cached kernel. For tests and benchmarks that compare modes.
+ *
+ * @example
+ * ```ts
+ * configureGpujs({ mode: 'cpu' });
+ * gpujsInfo().mode; // 'cpu'
+ * configureGpujs({}); // back to the automatic choice
+ * ```
+ */
+export function configureGpujs(options: { mode?: GpujsMode }): void {
+  clearGpujsCache();
+  runtime?.gpu.destroy().catch(() => undefined);
+  runtime = undefined;
+  failure = '';
+  forcedMode = options.mode;
+}
+
+/** Counters of the kernel cache. */
+export interface GpujsStats {
+  /** Kernels created (and so compiled on their first call). */
+  compilations: number;
+  /** Calls that found their kernel already compiled. */
+  cacheHits: number;
+  /** Kernels currently cached. */
+  cached: number;
+}
+
+const cache = new Map<string, IKernelRunShortcut>();
+let compilations = 0;
+let cacheHits = 0;
+
+/**
+ * Counters of the kernel cache: how many kernels were compiled and how often a compiled
+ * one was reused.
+ *
+ * @example
+ * ```ts
+ * const before = gpujsStats().compilations;
+ * runKernel(addOp, 'gpujs', [a, b], {}); // compiles once for this size
+ * runKernel(addOp, 'gpujs', [a, b], {}); // reuses it
+ * gpujsStats().compilations - before;    // 1
+ * ```
+ */
+export function gpujsStats(): GpujsStats {
+  return { compilations, cacheHits, cached: cache.size };
+}
+
+/**
+ * Destroys every cached kernel (their wasm memory or GL textures) and resets the counters.
+ *
+ * @example
+ * ```ts
+ * clearGpujsCache();
+ * gpujsStats(); // { compilations: 0, cacheHits: 0, cached: 0 }
+ * ```
+ */
+export function clearGpujsCache(): void {
+  for (const k of cache.values()) {
+    try {
+      k.destroy();
+    } catch {
+      // a kernel that fails to free its context leaves nothing we can do better
+    }
+  }
+  cache.clear();
+  compilations = 0;
+  cacheHits = 0;
+}
+
+/**
+ * The compiled kernel for `key`, created by `create` on first use. `key` must name every
+ * size the kernel bakes in (output size, argument lengths, loop bounds), because gpu.js
+ * specialises a compiled kernel to them.
+ */
+export function cachedKernel(key: string, create: (gpu: GPU) => IKernelRunShortcut): IKernelRunShortcut | undefined {
+  const hit = cache.get(key);
+  if (hit) {
+    cacheHits++;
+    return hit;
+  }
+  const rt = init();
+  if (!rt) return undefined;
+  const k = create(rt.gpu);
+  compilations++;
+  cache.set(key, k);
+  return k;
+}
+
+/**
+ * Copies a kernel's result into one row-major Float32Array of `size` elements. gpu.js
+ * returns a Float32Array for 1-D output and nested arrays of rows for 2-D and 3-D.
+ */
+export function flattenOutput(result: KernelOutput, size: number): Float32Array {
+  if (result instanceof Float32Array) return result.length === size ? result : result.slice(0, size);
+  const out = new Float32Array(size);
+  let pos = 0;
+  const walk = (v: unknown): void => {
+    if (v instanceof Float32Array) {
+      const n = Math.min(v.length, size - pos);
+      out.set(n === v.length ? v : v.subarray(0, n), pos);
+      pos += n;
+    } else if (Array.isArray(v)) {
+      for (const row of v) walk(row);
+    } else {
+      throw new Error(`internal: unexpected gpu.js result of type ${typeof v}`);
+    }
+  };
+  walk(result);
+  if (pos !== size) throw new Error(`internal: gpu.js returned ${pos} values, expected ${size}`);
+  return out;
+}
+
+registerBackend({ name: 'gpujs', info: gpujsInfo });
