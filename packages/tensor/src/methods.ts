@@ -40,6 +40,15 @@ declare module './tensor.js' {
     /** {@link ops.clip} */ clip(min: number, max: number): Tensor;
     /** {@link ops.cast} */ cast(dtype: import('./dtype.js').DType): Tensor;
     // @methods-decl: reductions
+    /** {@link ops.mean} */ mean(opts?: ops.ReduceOptions): Tensor;
+    /** {@link ops.max} */ max(opts?: ops.ReduceOptions): Tensor;
+    /** {@link ops.min} */ min(opts?: ops.ReduceOptions): Tensor;
+    /** {@link ops.argmax} */ argmax(opts?: ops.ArgReduceOptions): Tensor;
+    /** {@link ops.argmin} */ argmin(opts?: ops.ArgReduceOptions): Tensor;
+    /** {@link ops.logsumexp} */ logsumexp(opts?: ops.ReduceOptions): Tensor;
+    /** {@link ops.variance} */ variance(opts?: ops.VarianceOptions): Tensor;
+    /** {@link ops.softmax} */ softmax(axis?: number): Tensor;
+    /** {@link ops.logSoftmax} */ logSoftmax(axis?: number): Tensor;
     // @methods-decl: movement
     /** {@link ops.transpose} */ transpose(dim0?: number, dim1?: number): Tensor;
     /** {@link ops.permute} */ permute(dims: readonly number[]): Tensor;
@@ -87,6 +96,15 @@ P.notEqual = function (b) { return ops.notEqual(this, b); };
 P.clip = function (min, max) { return ops.clip(this, min, max); };
 P.cast = function (dtype) { return ops.cast(this, dtype); };
 // @methods-impl: reductions
+P.mean = function (opts) { return ops.mean(this, opts); };
+P.max = function (opts) { return ops.max(this, opts); };
+P.min = function (opts) { return ops.min(this, opts); };
+P.argmax = function (opts) { return ops.argmax(this, opts); };
+P.argmin = function (opts) { return ops.argmin(this, opts); };
+P.logsumexp = function (opts) { return ops.logsumexp(this, opts); };
+P.variance = function (opts) { return ops.variance(this, opts); };
+P.softmax = function (axis) { return ops.softmax(this, axis); };
+P.logSoftmax = function (axis) { return ops.logSoftmax(this, axis); };
 // @methods-impl: movement
 P.transpose = function (dim0, dim1) { return ops.transpose(this, dim0, dim1); };
 P.permute = function (dims) { return ops.permute(this, dims); };

@@ -37,6 +37,15 @@ import { whereOp } from './where.js';
 import { clipOp } from './clip.js';
 import { castOp } from './cast.js';
 // @registry-imports: reductions
+import { meanOp } from './mean.js';
+import { maxOp } from './max.js';
+import { minOp } from './min.js';
+import { argmaxOp } from './argmax.js';
+import { argminOp } from './argmin.js';
+import { logsumexpOp } from './logsumexp.js';
+import { varOp } from './var.js';
+import { softmaxOp } from './softmax.js';
+import { logSoftmaxOp } from './logSoftmax.js';
 // @registry-imports: movement
 import { concatOp } from './concat.js';
 import { flipOp } from './flip.js';
@@ -89,6 +98,15 @@ export const OPS = {
   clip: clipOp,
   cast: castOp,
   // @registry-entries: reductions
+  mean: meanOp,
+  max: maxOp,
+  min: minOp,
+  argmax: argmaxOp,
+  argmin: argminOp,
+  logsumexp: logsumexpOp,
+  var: varOp,
+  softmax: softmaxOp,
+  logSoftmax: logSoftmaxOp,
   // @registry-entries: movement
   permute: permuteOp,
   slice: sliceOp,
@@ -145,6 +163,15 @@ export { where } from './where.js';
 export { clip } from './clip.js';
 export { cast, type CastAttrs } from './cast.js';
 // @registry-exports: reductions
+export { mean } from './mean.js';
+export { max } from './max.js';
+export { min } from './min.js';
+export { argmax, type ArgReduceOptions } from './argmax.js';
+export { argmin } from './argmin.js';
+export { logsumexp } from './logsumexp.js';
+export { variance, type VarianceOptions } from './var.js';
+export { softmax } from './softmax.js';
+export { logSoftmax } from './logSoftmax.js';
 // @registry-exports: movement
 export { concat, type ConcatAttrs } from './concat.js';
 export { flip, type FlipAttrs } from './flip.js';
