@@ -1,0 +1,286 @@
+// Single-precision GEMM for the `wasm` backend, written against WebAssembly SIMD (f32x4).
+//
+// C[M,N] (+)= op(A)[M,K] * op(B)[K,N], all row-major, op = optional transpose. The structure is
+// the classic Goto/BLIS one: B is packed into K-blocks of 8-column panels, A into blocks of
+// 4-row panels, and a 4x8 register-blocked micro-kernel (8 f32x4 accumulators) runs over the
+// packed panels so that its inner loop does only contiguous loads. Edge tiles are computed into a
+// small static tile and copied out, so M, N, K need not be multiples of anything.
+//
+// No allocation happens here (the module is built with `--runtime stub`): the caller passes a
+// scratch pointer with at least `gemmScratchBytes(N, K)` bytes, 16-byte aligned.
+
+/** Rows of the micro-kernel tile. */
+const MR: i32 = 4;
+/** Columns of the micro-kernel tile (two f32x4 vectors). */
+const NR: i32 = 8;
+/** Depth of a packed block: a 4x256 A panel and a 256x8 B panel (8 KiB) sit in L1. */
+const KC: i32 = 256;
+/** Rows of A packed at once (64 KiB with KC = 256; stays in L2). */
+const MC: i32 = 64;
+/** Columns of B packed at once (512 KiB with KC = 256). */
+const NC: i32 = 512;
+
+/** Staging tile for partial (edge) tiles. */
+const TILE: usize = memory.data(MR * NR * 4, 16);
+
+@inline function roundUp(x: i32, m: i32): i32 {
+  return ((x + m - 1) / m) * m;
+}
+
+/** Bytes of scratch `gemm` needs for these sizes. */
+export function gemmScratchBytes(n: i32, k: i32): i32 {
+  const kc = min(k, KC);
+  const nc = min(roundUp(n, NR), NC);
+  return (MC * kc + kc * nc) * 4 + 64;
+}
+
+/**
+ * Packs rows [i0, i0+mc) and depth [p0, p0+kc) of op(A) into MR-row panels: within a panel
+ * element (p, i) sits at (p * MR + i). Rows past the end are zero.
+ */
+function packA(a: usize, lda: i32, transA: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const panel = dst + <usize>(ir * kc) * 4;
+    if (rows == MR && transA == 0) {
+      // MR source rows walked side by side
+      const r0 = a + <usize>((i0 + ir) * lda + p0) * 4;
+      const step = <usize>lda * 4;
+      for (let p = 0; p < kc; p++) {
+        const s = r0 + <usize>p * 4;
+        const d = panel + <usize>(p * MR) * 4;
+        for (let i = 0; i < MR; i++) store<f32>(d + <usize>i * 4, load<f32>(s + <usize>i * step));
+      }
+    } else if (rows == MR) {
+      // op(A) = A^T: element (i, p) is A[p, i], so consecutive i are contiguous
+      for (let p = 0; p < kc; p++) {
+        memory.copy(panel + <usize>(p * MR) * 4, a + <usize>((p0 + p) * lda + i0 + ir) * 4, <usize>MR * 4);
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let i = 0; i < MR; i++) {
+          let v: f32 = 0;
+          if (i < rows) {
+            const row = i0 + ir + i;
+            const col = p0 + p;
+            v = transA == 0 ? load<f32>(a + <usize>(row * lda + col) * 4) : load<f32>(a + <usize>(col * lda + row) * 4);
+          }
+          store<f32>(panel + <usize>(p * MR + i) * 4, v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs depth [p0, p0+kc) and columns [j0, j0+nc) of op(B) into NR-column panels: within a
+ * panel element (p, j) sits at (p * NR + j). Columns past the end are zero.
+ */
+function packB(b: usize, ldb: i32, transB: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const panel = dst + <usize>(jr * kc) * 4;
+    if (cols == NR && transB == 0) {
+      for (let p = 0; p < kc; p++) {
+        const s = b + <usize>((p0 + p) * ldb + j0 + jr) * 4;
+        const d = panel + <usize>(p * NR) * 4;
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+      }
+    } else if (cols == NR) {
+      // op(B) = B^T: element (p, j) is B[j, p]; walk eight source rows side by side
+      const step = <usize>ldb * 4;
+      const r0 = b + <usize>((j0 + jr) * ldb + p0) * 4;
+      for (let p = 0; p < kc; p++) {
+        const s = r0 + <usize>p * 4;
+        const d = panel + <usize>(p * NR) * 4;
+        for (let j = 0; j < NR; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * step));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < NR; j++) {
+          let v: f32 = 0;
+          if (j < cols) {
+            const row = p0 + p;
+            const col = j0 + jr + j;
+            v = transB == 0 ? load<f32>(b + <usize>(row * ldb + col) * 4) : load<f32>(b + <usize>(col * ldb + row) * 4);
+          }
+          store<f32>(panel + <usize>(p * NR + j) * 4, v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The MRx8 micro-kernel: acc = Apanel * Bpanel over kc, then C = acc (accumulate == 0) or
+ * C += acc, for a tile of `rows` x `cols` at c with row stride ldc (in elements).
+ */
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: i32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let b0: v128;
+  let b1: v128;
+  let a: v128;
+  let p = 0;
+  for (; p < kc; p++) {
+    b0 = v128.load(bp, 0);
+    b1 = v128.load(bp, 16);
+    a = v128.load32_splat(ap, 0);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    ap += 16;
+    bp += 32;
+  }
+  const rowBytes = <usize>ldc * 4;
+  if (rows == MR && cols == NR) {
+    let r = c;
+    if (accumulate != 0) {
+      v128.store(r, f32x4.add(v128.load(r), c00));
+      v128.store(r, f32x4.add(v128.load(r, 16), c01), 16);
+      r += rowBytes;
+      v128.store(r, f32x4.add(v128.load(r), c10));
+      v128.store(r, f32x4.add(v128.load(r, 16), c11), 16);
+      r += rowBytes;
+      v128.store(r, f32x4.add(v128.load(r), c20));
+      v128.store(r, f32x4.add(v128.load(r, 16), c21), 16);
+      r += rowBytes;
+      v128.store(r, f32x4.add(v128.load(r), c30));
+      v128.store(r, f32x4.add(v128.load(r, 16), c31), 16);
+    } else {
+      v128.store(r, c00);
+      v128.store(r, c01, 16);
+      r += rowBytes;
+      v128.store(r, c10);
+      v128.store(r, c11, 16);
+      r += rowBytes;
+      v128.store(r, c20);
+      v128.store(r, c21, 16);
+      r += rowBytes;
+      v128.store(r, c30);
+      v128.store(r, c31, 16);
+    }
+    return;
+  }
+  v128.store(TILE, c00, 0);
+  v128.store(TILE, c01, 16);
+  v128.store(TILE, c10, 32);
+  v128.store(TILE, c11, 48);
+  v128.store(TILE, c20, 64);
+  v128.store(TILE, c21, 80);
+  v128.store(TILE, c30, 96);
+  v128.store(TILE, c31, 112);
+  for (let i = 0; i < rows; i++) {
+    const r = c + <usize>i * rowBytes;
+    const t = TILE + <usize>(i * NR) * 4;
+    for (let j = 0; j < cols; j++) {
+      const v = load<f32>(t + <usize>j * 4);
+      const d = r + <usize>j * 4;
+      store<f32>(d, accumulate != 0 ? load<f32>(d) + v : v);
+    }
+  }
+}
+
+/**
+ * C (+)= op(A) * op(B). Pointers are byte addresses of f32 data; leading dimensions are in
+ * elements (the row length of the matrix as stored). `transA`/`transB` non-zero means the
+ * stored matrix is the transpose of the operand. `accumulate` non-zero adds into C.
+ */
+export function gemm(
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  lda: i32,
+  transA: i32,
+  b: usize,
+  ldb: i32,
+  transB: i32,
+  c: usize,
+  ldc: i32,
+  accumulate: i32,
+  scratch: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    return;
+  }
+  const kcMax = min(k, KC);
+  const ap = (scratch + 15) & ~(<usize>15);
+  const bp = ap + <usize>(MC * kcMax) * 4;
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = min(KC, k - p0);
+      const acc = p0 > 0 ? 1 : accumulate;
+      packB(b, ldb, transB, p0, kc, j0, nc, bp);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = min(MC, m - i0);
+        packA(a, lda, transA, i0, mc, p0, kc, ap);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const bpanel = bp + <usize>(jr * kc) * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            micro(kc, ap + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Batched C[b] (+)= op(A[b]) op(B[b]) with element strides between batch entries (0 = shared). */
+export function gemmBatched(
+  batch: i32,
+  m: i32,
+  n: i32,
+  k: i32,
+  a: usize,
+  lda: i32,
+  transA: i32,
+  strideA: i32,
+  b: usize,
+  ldb: i32,
+  transB: i32,
+  strideB: i32,
+  c: usize,
+  ldc: i32,
+  strideC: i32,
+  accumulate: i32,
+  scratch: usize,
+): void {
+  for (let i = 0; i < batch; i++) {
+    gemm(
+      m,
+      n,
+      k,
+      a + <usize>i * <usize>strideA * 4,
+      lda,
+      transA,
+      b + <usize>i * <usize>strideB * 4,
+      ldb,
+      transB,
+      c + <usize>i * <usize>strideC * 4,
+      ldc,
+      accumulate,
+      scratch,
+    );
+  }
+}
