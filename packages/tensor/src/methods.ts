@@ -60,6 +60,8 @@ declare module './tensor.js' {
     // @methods-decl: linalg
     /** {@link ops.matmul} */ matmul(b: Tensor): Tensor;
     /** {@link ops.conv2d} */ conv2d(weight: Tensor, bias?: Tensor | null, options?: ops.Conv2dOptions): Tensor;
+    /** {@link ops.maxPool2d} */ maxPool2d(options: ops.MaxPool2dOptions): Tensor;
+    /** {@link ops.avgPool2d} */ avgPool2d(options: ops.AvgPool2dOptions): Tensor;
   }
 }
 
@@ -116,3 +118,5 @@ P.flip = function (axes) { return ops.flip(this, axes); };
 // @methods-impl: linalg
 P.matmul = function (b) { return ops.matmul(this, b); };
 P.conv2d = function (weight, bias, options) { return ops.conv2d(this, weight, bias, options); };
+P.maxPool2d = function (options) { return ops.maxPool2d(this, options); };
+P.avgPool2d = function (options) { return ops.avgPool2d(this, options); };

@@ -63,6 +63,10 @@ import { matmulOp } from './matmul.js';
 import { conv2dOp } from './conv2d.js';
 import { conv2dBackwardInputOp } from './conv2dBackwardInput.js';
 import { conv2dBackwardWeightOp } from './conv2dBackwardWeight.js';
+import { maxPool2dIndicesOp, maxPool2dOp } from './maxPool2d.js';
+import { maxPool2dBackwardOp, maxPool2dGatherOp } from './maxPool2dBackward.js';
+import { avgPool2dOp } from './avgPool2d.js';
+import { avgPool2dBackwardOp } from './avgPool2dBackward.js';
 
 export const OPS = {
   add: addOp,
@@ -124,6 +128,12 @@ export const OPS = {
   conv2d: conv2dOp,
   conv2dBackwardInput: conv2dBackwardInputOp,
   conv2dBackwardWeight: conv2dBackwardWeightOp,
+  maxPool2d: maxPool2dOp,
+  maxPool2dIndices: maxPool2dIndicesOp,
+  maxPool2dBackward: maxPool2dBackwardOp,
+  maxPool2dGather: maxPool2dGatherOp,
+  avgPool2d: avgPool2dOp,
+  avgPool2dBackward: avgPool2dBackwardOp,
 } satisfies Record<string, OpDef<any>>;
 
 /** Names of every registered op. */
@@ -191,3 +201,9 @@ export { matmul } from './matmul.js';
 export { conv2d, resolveConv2dOptions, type Conv2dOptions, type Conv2dAttrs } from './conv2d.js';
 export { conv2dBackwardInput, type Conv2dBackwardInputAttrs } from './conv2dBackwardInput.js';
 export { conv2dBackwardWeight, type Conv2dBackwardWeightAttrs } from './conv2dBackwardWeight.js';
+export { maxPool2d, maxPool2dIndices, type MaxPool2dOptions, type MaxPool2dAttrs } from './maxPool2d.js';
+export { maxPool2dBackward, type MaxPool2dBackwardAttrs } from './maxPool2dBackward.js';
+export { avgPool2d, type AvgPool2dOptions, type AvgPool2dAttrs } from './avgPool2d.js';
+export { avgPool2dBackward, type AvgPool2dBackwardAttrs } from './avgPool2dBackward.js';
+export { poolOutputSize } from '../kernels/pool.js';
+export { convOutputSize } from '../kernels/conv.js';
