@@ -23,4 +23,19 @@ export {
   type RngOrSeed,
 } from './init.js';
 
+export { Linear, type LinearOptions } from './layers/linear.js';
+export { Conv2d, type Conv2dLayerOptions } from './layers/conv2d.js';
+export { ReLU, Softplus, Sigmoid, Tanh, GELU, type SoftplusLayerOptions } from './layers/activation.js';
+export { Flatten } from './layers/flatten.js';
+export { Dropout } from './layers/dropout.js';
+export { BatchNorm2d, type BatchNorm2dOptions } from './layers/batchnorm.js';
+export { Sequential } from './layers/sequential.js';
+export type { Pair } from './layers/checks.js';
+export { Optimizer } from './optim/optimizer.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { Adam, type AdamOptions } from './optim/adam.js';
+
 // io and data
+export { loadSafetensors, saveSafetensors, SAFETENSORS_MAX_HEADER, type Safetensors } from './io/safetensors.js';
+export { readIdx, readIdxHeader, type IdxHeader } from './data/idx.js';
+export { mnist, mnistDataDir, type MnistOptions, type MnistData } from './data/mnist.js';

@@ -1,0 +1,50 @@
+import { ArgumentError, add, matmul, transpose, type DType, type Tensor } from '@pathgrad/tensor';
+import { defaultBiasInit, defaultWeightInit, toRng, type RngOrSeed } from '../init.js';
+import { Module, Parameter } from '../module.js';
+import { describeShape } from '../tensorUtil.js';
+import { checkPositiveInt } from './checks.js';
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** Generator or seed for PyTorch's default init (default seed 0). */
+  rng?: RngOrSeed;
+  /** Parameter dtype (default float32). */
+  dtype?: DType;
+}
+
+/**
+ * Fully connected layer `y = x W^T + b`, with PyTorch's layout (`weight` is `[out, in]`)
+ * and default init, so a PyTorch state dict loads unchanged. Accepts `[..., in]`.
+ * @example
+ * ```ts
+ * const fc = new Linear(784, 10, { rng: rng(0) });
+ * fc.forward(zeros([2, 784])).shape; // [2, 10]
+ * ```
+ */
+export class Linear extends Module {
+  /** `[outFeatures, inFeatures]`. */
+  weight: Parameter;
+  /** `[outFeatures]`, or null without bias. */
+  bias: Parameter | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, { bias = true, rng, dtype = 'float32' }: LinearOptions = {}) {
+    super();
+    this.inFeatures = checkPositiveInt(inFeatures, 'inFeatures', 'Linear');
+    this.outFeatures = checkPositiveInt(outFeatures, 'outFeatures', 'Linear');
+    const g = toRng(rng, 'Linear');
+    this.weight = new Parameter(defaultWeightInit([outFeatures, inFeatures], g, dtype));
+    this.bias = bias ? new Parameter(defaultBiasInit([outFeatures], inFeatures, g, dtype)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ArgumentError(`Linear.forward: input must have last dimension ${this.inFeatures} (shape [..., ${this.inFeatures}]), got ${describeShape(x.shape)}`);
+    }
+    const y = matmul(x, transpose(this.weight.value));
+    return this.bias ? add(y, this.bias.value) : y;
+  }
+}

@@ -1,0 +1,50 @@
+import { ArgumentError, type Tensor } from '@pathgrad/tensor';
+import { Module } from '../module.js';
+
+/**
+ * Modules applied in order; children are named `0`, `1`, `2`, ... as PyTorch's
+ * `nn.Sequential`, so parameter names (`0.weight`, `3.bias`) match PyTorch state dicts.
+ * @example
+ * ```ts
+ * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * net.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '2.weight', '2.bias']
+ * ```
+ */
+export class Sequential extends Module {
+  private readonly _layers: Module[];
+
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new ArgumentError(`Sequential: argument ${i} must be a Module, got ${typeof m}`);
+      this.registerModule(String(i), m);
+    });
+    this._layers = modules;
+  }
+
+  /** Number of children. */
+  get length(): number {
+    return this._layers.length;
+  }
+
+  /**
+   * The child at position `i` (negative counts from the end).
+   * @example
+   * ```ts
+   * net.at(-1); // the last layer
+   * ```
+   */
+  at(i: number): Module {
+    const m = this._layers.at(i);
+    if (m === undefined || !Number.isInteger(i)) {
+      throw new ArgumentError(`Sequential.at: index must be an integer in [${-this._layers.length}, ${this._layers.length - 1}], got ${i}`);
+    }
+    return m;
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this._layers) y = m.forward(y);
+    return y;
+  }
+}
