@@ -73,14 +73,14 @@ export const matmulGpujs: Kernel<unknown> = (inputs, _attrs, out) => {
   const count = sizeOf(batch);
   const pa = packFloat32(a, a.size);
   const pb = packFloat32(b, b.size);
-  const settings = { precision: 'single' as const, pipeline: false, constants: { K: k, N: n }, loopMaxIterations: k };
+  const settings = { precision: 'single' as const, pipeline: false, constants: { K: k, N: n } };
   if (count === 1) {
-    const kern = cachedKernel(`matmul:${m}:${k}:${n}`, (gpu) => gpu.createKernel(SOURCE_2D, { ...settings, output: [n, m] }));
+    const kern = cachedKernel(`matmul:${m}:${k}:${n}`, (gpu) => gpu.createKernel(SOURCE_2D, { ...settings, output: [n, m] }).setLoopMaxIterations(k));
     if (!kern) return undefined;
     return new Tensor(flattenOutput(kern(pa, pb), size), out.shape, 'float32');
   }
   const kern = cachedKernel(`matmul:${count}:${m}:${k}:${n}:${a.size}:${b.size}`, (gpu) =>
-    gpu.createKernel(SOURCE_BATCHED, { ...settings, output: [n, m, count] }),
+    gpu.createKernel(SOURCE_BATCHED, { ...settings, output: [n, m, count] }).setLoopMaxIterations(k),
   );
   if (!kern) return undefined;
   const result = kern(pa, pb, batchOffsets(aShape, batch), batchOffsets(bShape, batch));
