@@ -1,0 +1,28 @@
+import { noGrad } from '@pathgrad/autograd';
+import type { Tensor } from '@pathgrad/tensor';
+import type { ExplainedScalar } from './gradients.js';
+import { callModel, checkInputs, checkModel, type Model } from './model.js';
+import { checkOptions, transformOption } from './options.js';
+import { resolveTarget, type OutputTransform, type Target } from './target.js';
+
+/** Options every gradient-based method shares. */
+export interface ExplainOptions {
+  /** Which output to explain (required for multi-output models). */
+  target?: Target;
+  /** Transform of the model output before the target is taken (default `'identity'`, the logit). */
+  outputTransform?: OutputTransform;
+}
+
+/**
+ * Validates the common arguments and resolves the explained scalar: checks the model and
+ * inputs, runs the model once on the inputs to resolve the target against its output.
+ */
+export function prepare(model: unknown, inputs: unknown, opts: ExplainOptions | undefined, methodName: string): ExplainedScalar {
+  checkModel(model, methodName);
+  checkInputs(inputs, methodName);
+  checkOptions(opts, methodName);
+  const outputTransform = transformOption(opts?.outputTransform, methodName);
+  const output = noGrad(() => callModel(model as Model, inputs as Tensor, methodName));
+  const target = resolveTarget(opts?.target, (inputs as Tensor).shape[0]!, output, methodName);
+  return { model: model as Model, target, outputTransform, methodName };
+}

@@ -1,0 +1,94 @@
+import { noGrad, vjp } from '@pathgrad/autograd';
+import { ArgumentError, Tensor, allocate, describe, ones, type DType } from '@pathgrad/tensor';
+import { callModel, type Model } from './model.js';
+import { selectTarget, transformOutput, type OutputTransform, type ResolvedTarget } from './target.js';
+
+/** What the shared gradient engine needs to know about the explained scalar. */
+export interface ExplainedScalar {
+  model: Model;
+  target: ResolvedTarget;
+  outputTransform: OutputTransform;
+  methodName: string;
+}
+
+/** One chunk of evaluation points: the points and the example each row belongs to. */
+export interface PointChunk {
+  points: Tensor;
+  rowExamples: Int32Array;
+}
+
+/**
+ * Explained scalar per row and its gradient with respect to the rows, for one batch of
+ * points: one forward and one backward pass. Rows are independent (the model must not mix
+ * examples, as in eval mode), so the gradient of the sum is the per-row gradient.
+ */
+export function scalarAndGradient(spec: ExplainedScalar, chunk: PointChunk): { values: Float64Array; grads: Tensor } {
+  const { value, pullback } = vjp((p: Tensor) => explainedScalar(spec, p, chunk.rowExamples), chunk.points);
+  const values = Float64Array.from(value.toTypedArray());
+  checkFiniteValues(values, chunk.rowExamples, spec.methodName);
+  const [grads] = pullback(ones(value.shape, value.dtype));
+  return { values, grads: grads! };
+}
+
+/** The explained scalar per row of `points` (no gradient). */
+export function scalarValues(spec: ExplainedScalar, points: Tensor, rowExamples: Int32Array): Float64Array {
+  const values = noGrad(() => Float64Array.from(explainedScalar(spec, points, rowExamples).toTypedArray()));
+  checkFiniteValues(values, rowExamples, spec.methodName);
+  return values;
+}
+
+function explainedScalar(spec: ExplainedScalar, points: Tensor, rowExamples: Int32Array): Tensor {
+  const out = callModel(spec.model, points, spec.methodName);
+  return selectTarget(transformOutput(out, spec.outputTransform, spec.methodName), spec.target, rowExamples, spec.methodName);
+}
+
+function checkFiniteValues(values: Float64Array, rowExamples: Int32Array, methodName: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) {
+      throw new ArgumentError(
+        `${methodName}: the model produced ${values[i]} for example ${rowExamples[i]} (row ${i}); expected a finite output`,
+      );
+    }
+  }
+}
+
+/** Resolves `internalBatchSize` (undefined = everything in one chunk). */
+export function chunkSize(internalBatchSize: number | undefined, total: number, methodName: string): number {
+  if (internalBatchSize === undefined) return Math.max(1, total);
+  if (typeof internalBatchSize !== 'number' || !Number.isInteger(internalBatchSize) || internalBatchSize < 1) {
+    throw new ArgumentError(`${methodName}: internalBatchSize must be a positive integer, got ${describe(internalBatchSize)}`);
+  }
+  return internalBatchSize;
+}
+
+/**
+ * Walks `total` evaluation points in chunks of at most `size`: `build(start, end)` makes
+ * the chunk's points, `consume` receives their scalars and gradients. Memory is bounded
+ * by the chunk, whatever the number of points.
+ */
+export function forEachGradientChunk(
+  spec: ExplainedScalar,
+  total: number,
+  size: number,
+  build: (start: number, end: number) => PointChunk,
+  consume: (start: number, end: number, values: Float64Array, grads: Float64Array | Float32Array) => void,
+): void {
+  for (let start = 0; start < total; start += size) {
+    const end = Math.min(total, start + size);
+    const chunk = noGrad(() => build(start, end));
+    const { values, grads } = scalarAndGradient(spec, chunk);
+    consume(start, end, values, grads.contiguous().toTypedArray() as Float64Array | Float32Array);
+  }
+}
+
+/** A flat float64 copy of a tensor's elements (row-major). */
+export function toFloat64(t: Tensor): Float64Array {
+  return t.dtype === 'float64' ? (t.toTypedArray() as Float64Array) : Float64Array.from(t.toTypedArray());
+}
+
+/** Wraps flat values as a tensor of `shape` and `dtype`. */
+export function fromFlat(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
+  const data = allocate(dtype, values.length);
+  for (let i = 0; i < values.length; i++) data[i] = values[i]!;
+  return new Tensor(data, shape, dtype);
+}
