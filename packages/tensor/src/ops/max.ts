@@ -6,15 +6,18 @@ import { defineOp, dispatch, type OpSample } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { div } from './div.js';
 import { equal } from './equal.js';
+import { jitter } from './maximum.js';
 import { expandReduced, reducedCount, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
 import { reduceAttrs, reduceSample, referenceReduce, sum, type ReduceAttrs, type ReduceOptions } from './sum.js';
 
 /** Samples for max/min: any reduction except over an empty axis with outputs to fill. */
 export function extremumSample(fc: typeof FastCheck): FastCheck.Arbitrary<OpSample<ReduceAttrs>> {
-  return reduceSample(fc).filter(
-    ({ inputs: [x], attrs: { axes, keepDims } }) => reducedCount(x!.shape, axes) > 0 || sizeOf(reducedShape(x!.shape, axes, keepDims)) === 0,
-  );
+  return reduceSample(fc)
+    .map((s) => ({ ...s, inputs: [jitter(s.inputs[0]!, 0.5)] }))
+    .filter(
+      ({ inputs: [x], attrs: { axes, keepDims } }) => reducedCount(x!.shape, axes) > 0 || sizeOf(reducedShape(x!.shape, axes, keepDims)) === 0,
+    );
 }
 
 /** True when the two largest (or smallest) values of some slot are within `gap`: a kink. */

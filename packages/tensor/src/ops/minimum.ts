@@ -1,12 +1,13 @@
 import { operands, type TensorLike } from '../args.js';
 import { binaryKernel } from '../kernels/elementwise.js';
 import { defineOp, dispatch } from '../op.js';
-import { binaryInfer, binarySpec, NO_ATTRS } from '../opkit.js';
+import { binaryInfer, NO_ATTRS } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
+import { referenceElementwise } from '../testing/reference.js';
 import { add } from './add.js';
 import { equal } from './equal.js';
 import { less } from './less.js';
-import { nearTie } from './maximum.js';
+import { nearTie, untiedPairSample } from './maximum.js';
 import { mul } from './mul.js';
 
 /**
@@ -21,7 +22,11 @@ export const minimumOp = defineOp<Record<string, never>>({
     const half = (x: Tensor, y: Tensor) => add(less(x, y), mul(equal(x, y), 0.5));
     return [needs[0] ? mul(g, half(a!, b!)) : null, needs[1] ? mul(g, half(b!, a!)) : null];
   },
-  spec: { ...binarySpec((a, b) => (a < b ? a : b)), gradcheckSkip: (s) => nearTie(s) },
+  spec: {
+    sample: untiedPairSample,
+    reference: ([a, b]) => referenceElementwise([a!, b!], (x, y) => (x < y ? x : y)),
+    gradcheckSkip: (s) => nearTie(s),
+  },
 });
 
 /**
