@@ -43,3 +43,17 @@ export {
 export { setBackend, getBackend, backendInfo, withBackend, registerBackend, type BackendName, type BackendInfo, type BackendProvider } from './backend.js';
 export { type TensorLike, scalarTensor } from './args.js';
 export * from './ops/index.js';
+
+// interop and gpujs
+export {
+  gpujsInfo,
+  gpujsStats,
+  clearGpujsCache,
+  configureGpujs,
+  chooseGpujsMode,
+  GPUJS_MODE_PREFERENCE,
+  type GpujsMode,
+  type GpujsSupport,
+  type GpujsModeChoice,
+  type GpujsStats,
+} from './gpujs/runtime.js';
