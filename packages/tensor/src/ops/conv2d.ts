@@ -21,6 +21,7 @@ import { conv2dBackwardWeight } from './conv2dBackwardWeight.js';
 import { reshape } from './reshape.js';
 import { slice } from './slice.js';
 import { conv2dGpujs } from '../gpujs/conv2d.js';
+import { conv2dWasm } from '../wasm/kernels.js';
 
 export type { Conv2dAttrs } from '../kernels/conv.js';
 
@@ -64,7 +65,7 @@ export const conv2dOp = defineOp<Conv2dAttrs>({
     check4d(w!, 'weight', '[O, C/groups, kh, kw]', 'conv2d');
     return { shape: conv2dShape(x!.shape, w!.shape, attrs), dtype: convDType(x!, w!) };
   },
-  kernels: { cpu: conv2dCpu, gpujs: conv2dGpujs },
+  kernels: { cpu: conv2dCpu, gpujs: conv2dGpujs, wasm: conv2dWasm },
   vjp: (g, { inputs: [x, w], attrs, needs }) => [
     needs[0] ? conv2dBackwardInput(g, w!, { ...attrs, inputShape: x!.shape as [number, number, number, number] }) : null,
     needs[1] ? conv2dBackwardWeight(x!, g, { ...attrs, weightShape: w!.shape as [number, number, number, number] }) : null,

@@ -17,6 +17,7 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { conv2dOp } from './conv2d.js';
 import { conv2dBackwardWeight } from './conv2dBackwardWeight.js';
+import { conv2dBackwardInputWasm } from '../wasm/kernels.js';
 
 export type { Conv2dBackwardInputAttrs } from '../kernels/conv.js';
 
@@ -69,7 +70,7 @@ export const conv2dBackwardInputOp = defineOp<Conv2dBackwardInputAttrs>({
     }
     return { shape: attrs.inputShape, dtype: convDType(g!, w!) };
   },
-  kernels: { cpu: conv2dBackwardInputCpu },
+  kernels: { cpu: conv2dBackwardInputCpu, wasm: conv2dBackwardInputWasm },
   vjp: (gg, { inputs: [g, w], attrs, needs }) => {
     const { stride, padding, dilation, groups } = attrs;
     const conv = { stride, padding, dilation, groups };

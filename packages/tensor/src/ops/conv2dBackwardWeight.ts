@@ -17,6 +17,7 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { conv2dOp } from './conv2d.js';
 import { conv2dBackwardInput } from './conv2dBackwardInput.js';
+import { conv2dBackwardWeightWasm } from '../wasm/kernels.js';
 
 export type { Conv2dBackwardWeightAttrs } from '../kernels/conv.js';
 
@@ -66,7 +67,7 @@ export const conv2dBackwardWeightOp = defineOp<Conv2dBackwardWeightAttrs>({
     }
     return { shape: attrs.weightShape, dtype: convDType(x!, g!) };
   },
-  kernels: { cpu: conv2dBackwardWeightCpu },
+  kernels: { cpu: conv2dBackwardWeightCpu, wasm: conv2dBackwardWeightWasm },
   vjp: (gw, { inputs: [x, g], attrs, needs }) => {
     const { stride, padding, dilation, groups } = attrs;
     const conv = { stride, padding, dilation, groups };

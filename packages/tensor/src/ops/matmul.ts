@@ -10,6 +10,7 @@ import { reshape } from './reshape.js';
 import { sumToShape } from './sum.js';
 import { transpose } from './transpose.js';
 import { matmulGpujs } from '../gpujs/matmul.js';
+import { matmulWasm } from '../wasm/kernels.js';
 
 /** Random matmul operands: vectors, matrices and stacks with broadcasting batch dimensions. */
 function matmulSample(fc: typeof FastCheck) {
@@ -71,7 +72,7 @@ export const matmulOp = defineOp<Record<string, never>>({
     assertTensor(b, 'b', 'matmul');
     return { shape: matmulPlan(a.shape, b.shape).outShape, dtype: resultDType(a, b) };
   },
-  kernels: { cpu: matmulCpu, gpujs: matmulGpujs },
+  kernels: { cpu: matmulCpu, gpujs: matmulGpujs, wasm: matmulWasm },
   vjp: (g, { inputs: [a, b], needs }) => {
     const { batch, m, n, aShape, bShape } = matmulPlan(a!.shape, b!.shape);
     // work on the promoted matrix shapes, where both products are plain matmuls

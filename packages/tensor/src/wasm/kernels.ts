@@ -1,0 +1,140 @@
+/**
+ * `wasm` backend kernels: float32 matmul and conv2d (forward and both gradients) on the
+ * WebAssembly SIMD GEMM in packages/tensor/assembly. Each returns `undefined` for anything
+ * that is not float32 (or when WebAssembly SIMD is unavailable), so the op runs on `cpu`.
+ * Accumulation is in float32, so results differ from the float64 reference by float32
+ * rounding (relative error ~1e-6 times the square root of the reduction length).
+ */
+import type { Conv2dAttrs, Conv2dBackwardInputAttrs, Conv2dBackwardWeightAttrs } from '../kernels/conv.js';
+import { matmulPlan } from '../kernels/matmul.js';
+import type { Kernel } from '../op.js';
+import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+
+function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
+  return outDtype === 'float32' && inputs.every((t) => t.dtype === 'float32');
+}
+
+/** Element offset of each batch matrix of a contiguous stack of `shape`, broadcast to `batch`. */
+function batchOffsets(shape: Shape, batch: Shape): number[] {
+  const own = shape.slice(0, -2);
+  const mat = (shape[shape.length - 2] ?? 1) * (shape[shape.length - 1] ?? 1);
+  const strides = contiguousStrides(own).map((s, i) => (own[i] === 1 ? 0 : s * mat));
+  const lead = batch.length - own.length;
+  const count = sizeOf(batch);
+  const out = new Array<number>(count);
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let f = 0; f < count; f++) {
+    let p = 0;
+    for (let d = lead; d < batch.length; d++) p += idx[d]! * strides[d - lead]!;
+    out[f] = p;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++idx[d]! < batch[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Batched matmul with NumPy broadcasting of the batch dimensions, one SIMD GEMM per output
+ * matrix. Operands may be any strided view: they are copied row-major into wasm memory.
+ */
+export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) => {
+  const [a, b] = inputs as [Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  const { batch, m, k, n, aShape, bShape } = matmulPlan(a.shape, b.shape);
+  const size = sizeOf(out.shape);
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const call = new WasmCall();
+  const pa = call.allocF32(a.size);
+  const pb = call.allocF32(b.size);
+  const pc = call.allocF32(size);
+  const ps = call.alloc(call.k.gemmScratchBytes(n, k));
+  const heap = call.commit();
+  copyIn(heap, pa, a);
+  copyIn(heap, pb, b);
+  const offA = batchOffsets(aShape, batch);
+  const offB = batchOffsets(bShape, batch);
+  for (let i = 0; i < offA.length; i++) {
+    call.k.gemm(m, n, k, pa + offA[i]! * 4, k, 0, pb + offB[i]! * 4, n, 0, pc + i * m * n * 4, n, 0, ps);
+  }
+  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+};
+
+/** The sizes every conv entry point takes, in its argument order: n, c, h, w, cout, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups: */
+type ConvDims = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+function convDims(xShape: Shape, wShape: Shape, yShape: Shape, attrs: Conv2dAttrs): ConvDims {
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const [cout, , kh, kw] = wShape as [number, number, number, number];
+  const [, , oh, ow] = yShape as [number, number, number, number];
+  const { stride, padding, dilation, groups } = attrs;
+  return [n, c, h, w, cout, kh, kw, oh, ow, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups];
+}
+
+function convScratch(call: WasmCall, d: ConvDims): number {
+  const [, c, , , cout, kh, kw, oh, ow, , , , , , , groups] = d;
+  return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups));
+}
+
+/** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */
+export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
+  const [x, w] = inputs as [Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  const size = sizeOf(out.shape);
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const d = convDims(x.shape, w.shape, out.shape, attrs);
+  const call = new WasmCall();
+  const px = call.allocF32(x.size);
+  const pw = call.allocF32(w.size);
+  const py = call.allocF32(size);
+  const ps = convScratch(call, d);
+  const heap = call.commit();
+  copyIn(heap, px, x);
+  copyIn(heap, pw, w);
+  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
+  call.k.conv2dForward(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, px, pw, 0, py, ps);
+  return new Tensor(copyOut(heap, py, size), out.shape, 'float32');
+};
+
+/** Gradient of conv2d wrt its input: per image and group, SIMD GEMM `W_g^T @ g` then col2im. */
+export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs, attrs, out) => {
+  const [g, w] = inputs as [Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  const size = sizeOf(out.shape);
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const d = convDims(attrs.inputShape, w.shape, g.shape, attrs);
+  const call = new WasmCall();
+  const pg = call.allocF32(g.size);
+  const pw = call.allocF32(w.size);
+  const px = call.allocF32(size);
+  const ps = convScratch(call, d);
+  const heap = call.commit();
+  copyIn(heap, pg, g);
+  copyIn(heap, pw, w);
+  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
+  call.k.conv2dBackwardInput(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, pg, pw, px, ps);
+  return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
+};
+
+/** Gradient of conv2d wrt its weight: per image and group, SIMD GEMM `g @ col^T`, summed over the batch. */
+export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inputs, attrs, out) => {
+  const [x, g] = inputs as [Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  const size = sizeOf(out.shape);
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const d = convDims(x.shape, attrs.weightShape, g.shape, attrs);
+  const call = new WasmCall();
+  const px = call.allocF32(x.size);
+  const pg = call.allocF32(g.size);
+  const pw = call.allocF32(size);
+  const ps = convScratch(call, d);
+  const heap = call.commit();
+  copyIn(heap, px, x);
+  copyIn(heap, pg, g);
+  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
+  call.k.conv2dBackwardWeight(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, px, pg, pw, ps);
+  return new Tensor(copyOut(heap, pw, size), out.shape, 'float32');
+};

@@ -1,0 +1,201 @@
+/**
+ * The `wasm` backend's runtime: instantiates the SIMD kernels (built from
+ * packages/tensor/assembly by scripts/build-wasm.mjs and embedded base64 in
+ * kernels.generated.ts) synchronously on first use, and manages their linear memory.
+ *
+ * Memory model: every kernel call starts a fresh bump allocation at the module's heap base
+ * (`begin`), reserves all the regions it needs at once (so the memory grows at most once
+ * per call, before any typed-array view is taken), copies its float32 inputs in, runs, and
+ * copies the output out. Nothing is kept between calls, so there is nothing to free; the
+ * memory only grows (WebAssembly cannot shrink) and is reused by later calls.
+ */
+import { registerBackend, type BackendInfo } from '../backend.js';
+import type { Tensor } from '../tensor.js';
+import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
+
+/**
+ * The slice of the WebAssembly JS API used here, typed locally: the project compiles
+ * against lib ES2022 without DOM, where `WebAssembly` has no declared values.
+ */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+}
+
+/** A WebAssembly.Memory as far as we use it. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** The functions the kernel module exports (pointers are byte offsets into its memory). */
+export interface KernelExports {
+  memory: WasmMemory;
+  heapBase(): number;
+  gemm(
+    m: number, n: number, k: number,
+    a: number, lda: number, transA: number,
+    b: number, ldb: number, transB: number,
+    c: number, ldc: number, accumulate: number, scratch: number,
+  ): void;
+  gemmScratchBytes(n: number, k: number): number;
+  convScratchBytes(cg: number, kh: number, kw: number, oh: number, ow: number, coutg: number): number;
+  conv2dForward(
+    n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
+    x: number, wt: number, bias: number, y: number, scratch: number,
+  ): void;
+  conv2dBackwardInput(
+    n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
+    dy: number, wt: number, dx: number, scratch: number,
+  ): void;
+  conv2dBackwardWeight(
+    n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
+    x: number, dy: number, dwt: number, scratch: number,
+  ): void;
+}
+
+/**
+ * A minimal module whose body uses a SIMD instruction (`i32.const 0; i8x16.splat;
+ * i8x16.popcnt`): it validates exactly when the engine supports WebAssembly SIMD.
+ */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+type State = { ok: true; exports: KernelExports; base: number } | { ok: false; reason: string };
+let state: State | undefined;
+
+function decodeBase64(b64: string): Uint8Array {
+  // atob exists in browsers and Node >= 16; Buffer would tie us to Node
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function init(): State {
+  if (state) return state;
+  try {
+    const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+    if (wasm === undefined) {
+      state = { ok: false, reason: 'WebAssembly is not available in this environment' };
+    } else if (!wasm.validate(SIMD_PROBE)) {
+      state = { ok: false, reason: 'this engine does not support WebAssembly SIMD (fixed-width, 128-bit)' };
+    } else {
+      const module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
+      const instance = new wasm.Instance(module, {
+        env: {
+          // built with --noAssert, so only a compiler-inserted trap could call this
+          abort: () => {
+            throw new Error('internal: wasm kernel aborted');
+          },
+        },
+      });
+      const exports = instance.exports as unknown as KernelExports;
+      state = { ok: true, exports, base: align(exports.heapBase()) };
+    }
+  } catch (e) {
+    state = { ok: false, reason: `could not instantiate the wasm kernels: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return state;
+}
+
+function align(p: number): number {
+  return (p + 63) & ~63;
+}
+
+/** True when the wasm kernels can run here (instantiating them on the first call). */
+export function wasmAvailable(): boolean {
+  return init().ok;
+}
+
+/** What the `wasm` backend reports about itself. */
+export function wasmInfo(): BackendInfo {
+  const s = init();
+  return s.ok
+    ? {
+        name: 'wasm',
+        available: true,
+        mode: 'simd',
+        note: 'AssemblyScript f32x4 SIMD kernels (matmul, conv2d and its gradients), float32 only, one thread; other ops and dtypes fall back to cpu',
+      }
+    : { name: 'wasm', available: false, note: s.reason };
+}
+
+/**
+ * One kernel call's view of the module: `alloc` reserves regions, `commit` grows memory to
+ * fit them and returns the f32 view to copy through.
+ */
+export class WasmCall {
+  readonly k: KernelExports;
+  private top: number;
+
+  constructor() {
+    const s = init();
+    if (!s.ok) throw new Error(`internal: wasm kernels used while unavailable: ${s.reason}`);
+    this.k = s.exports;
+    this.top = s.base;
+  }
+
+  /** Reserves `bytes` (64-byte aligned) and returns the region's byte offset. */
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = align(p + Math.max(bytes, 0));
+    return p;
+  }
+
+  /** Reserves room for `count` float32 values. */
+  allocF32(count: number): number {
+    return this.alloc(count * 4);
+  }
+
+  /** Grows the memory to hold everything reserved so far; returns a fresh f32 view. */
+  commit(): Float32Array {
+    const mem = this.k.memory;
+    const have = mem.buffer.byteLength;
+    if (this.top > have) mem.grow(Math.ceil((this.top - have) / 65536));
+    return new Float32Array(mem.buffer);
+  }
+}
+
+/** Copies a float32 tensor (any strides, any offset) row-major into `heap` at byte offset `ptr`. */
+export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
+  const at = ptr >> 2;
+  const src = t.data as Float32Array;
+  if (t.isContiguous) {
+    heap.set(src.subarray(t.offset, t.offset + t.size), at);
+    return;
+  }
+  if (t.size === 0) return;
+  // odometer over all but the last dimension; the innermost loop is a strided copy
+  const rank = t.rank;
+  const shape = t.shape;
+  const strides = t.strides;
+  const inner = shape[rank - 1]!;
+  const innerStride = strides[rank - 1]!;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let dst = at;
+  let base = t.offset;
+  const outer = t.size / inner;
+  for (let o = 0; o < outer; o++) {
+    let p = base;
+    for (let j = 0; j < inner; j++, p += innerStride) heap[dst++] = src[p]!;
+    for (let d = rank - 2; d >= 0; d--) {
+      base += strides[d]!;
+      if (++idx[d]! < shape[d]!) break;
+      base -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A new Float32Array with `count` values from `heap` at byte offset `ptr`. */
+export function copyOut(heap: Float32Array, ptr: number, count: number): Float32Array {
+  return heap.slice(ptr >> 2, (ptr >> 2) + count);
+}
+
+registerBackend({ name: 'wasm', info: wasmInfo });
