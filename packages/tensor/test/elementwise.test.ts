@@ -68,7 +68,7 @@ function vjpOf(name: keyof typeof OPS, inputs: Tensor[], attrs: unknown, output:
   const def = OPS[name];
   if (!('vjp' in def) || !def.vjp) throw new Error(`${name} has no vjp`);
   const g = new Tensor(new Float64Array(output.size).fill(1), output.shape, 'float64');
-  const ctx = { inputs, output, attrs, needs: inputs.map(() => true) } as VjpContext<never>;
+  const ctx = { inputs, output, attrs, needs: inputs.map(() => true) } as unknown as VjpContext<never>;
   return [...(def.vjp as (g: Tensor, c: VjpContext<never>) => readonly (Tensor | null)[])(g, ctx)];
 }
 
@@ -353,7 +353,8 @@ describe('argmax and argmin', () => {
   });
   it('are not differentiable', () => {
     expect(OPS.argmax.differentiable).toBe(false);
-    expect(OPS.argmin.why).toContain('piecewise constant');
+    const def = OPS.argmin;
+    expect('why' in def ? def.why : '').toContain('piecewise constant');
   });
   it('reject axis lists, out-of-range axes and empty searches', () => {
     expectThrowsNaming(() => argmax(f64([[1]]), { axis: [0] as unknown as number }), ArgumentError, 'argmax', 'axis');

@@ -14,7 +14,13 @@ export interface ArgReduceAttrs {
   keepDims: boolean;
 }
 
-/** Options of argmax/argmin. */
+/**
+ * Options of argmax/argmin.
+ * @example
+ * ```ts
+ * argmax(logits, { axis: -1, keepDims: true });
+ * ```
+ */
 export interface ArgReduceOptions {
   /** The axis to search along (negative counts from the end); omitted = the flattened tensor, row-major. */
   axis?: number;

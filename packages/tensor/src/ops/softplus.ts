@@ -18,7 +18,13 @@ export interface SoftplusAttrs {
   threshold: number;
 }
 
-/** Options of {@link softplus}. */
+/**
+ * Options of {@link softplus}.
+ * @example
+ * ```ts
+ * softplus(x, { beta: 2, threshold: 10 });
+ * ```
+ */
 export interface SoftplusOptions {
   /** Sharpness: softplus(x) = log(1 + e^(beta x)) / beta (default 1, must be > 0). */
   beta?: number;

@@ -17,7 +17,13 @@ export interface VarAttrs extends ReduceAttrs {
   correction: number;
 }
 
-/** Options of {@link variance}. */
+/**
+ * Options of {@link variance}.
+ * @example
+ * ```ts
+ * variance(x, { axis: 0, correction: 1 }); // unbiased, per column
+ * ```
+ */
 export interface VarianceOptions extends ReduceOptions {
   /**
    * Subtracted from the count in the divisor: 0 (default) is the population variance
