@@ -171,7 +171,7 @@ export { equal } from './equal.js';
 export { notEqual } from './notEqual.js';
 export { where } from './where.js';
 export { clip } from './clip.js';
-export { cast, type CastAttrs } from './cast.js';
+export { cast } from './cast.js';
 // @registry-exports: reductions
 export { mean } from './mean.js';
 export { max } from './max.js';
