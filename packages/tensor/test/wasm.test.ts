@@ -1,0 +1,157 @@
+/**
+ * The `wasm` backend: its SIMD float32 kernels against the float64 cpu reference on sizes
+ * the generic parity test does not reach (past every cache-block edge of the GEMM, the
+ * MNIST CNN's conv shapes), that it reports itself, and that the committed generated
+ * module is what the build script makes from the sources.
+ *
+ * Tolerance: the kernels accumulate in float32, so for reductions of up to ~600 products of
+ * N(0, 1) values we allow |got - want| <= 1e-4 + 1e-4 * |want| (float32 epsilon is 1.2e-7;
+ * the worst case over 600 terms is ~1e-5 absolute).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OPS, Tensor, backendInfo, getBackend, matmul, randn, rng, runKernel, setBackend, withBackend, type OpDef } from '../src/index.js';
+import type { Conv2dAttrs } from '../src/kernels/conv.js';
+import { compareTensors } from '../src/testing/index.js';
+
+const TOL = { rtol: 1e-4, atol: 1e-4 };
+const here = dirname(fileURLToPath(import.meta.url));
+
+function to64(t: Tensor): Tensor {
+  return new Tensor(Float64Array.from(t.toTypedArray()), t.shape, 'float64');
+}
+
+/** Runs `def` on wasm with float32 inputs and on cpu with the same values in float64; asserts closeness. */
+function expectWasmMatchesReference<A>(def: OpDef<A>, inputs32: Tensor[], attrs: A, label: string): Tensor {
+  const got = runKernel(def, 'wasm', inputs32, attrs);
+  if (got === undefined) throw new Error(`${label}: the wasm kernel declined float32 inputs`);
+  expect(got.dtype).toBe('float32');
+  const want = runKernel(def, 'cpu', inputs32.map(to64), attrs)!;
+  const r = compareTensors(got, want, TOL);
+  if (!r.ok) throw new Error(`${label}: ${r.message}`);
+  return got;
+}
+
+afterEach(() => {
+  if (getBackend() !== 'cpu') setBackend('cpu');
+});
+
+describe('wasm backend', () => {
+  it('reports itself as available in SIMD mode and can be selected', () => {
+    const info = backendInfo('wasm');
+    expect(info).toMatchObject({ name: 'wasm', available: true, mode: 'simd' });
+    expect(setBackend('wasm').name).toBe('wasm');
+    expect(getBackend()).toBe('wasm');
+    setBackend('cpu');
+    expect(getBackend()).toBe('cpu');
+  });
+
+  it('dispatch uses the wasm kernel while the backend is selected', () => {
+    const g = rng(1);
+    const a = randn([37, 53], g);
+    const b = randn([53, 29], g);
+    const viaDispatch = withBackend('wasm', () => matmul(a, b));
+    const direct = runKernel(OPS.matmul, 'wasm', [a, b], {})!;
+    // bit-identical: the same kernel ran (cpu's float32 loop rounds differently)
+    expect(Array.from(viaDispatch.toTypedArray())).toEqual(Array.from(direct.toTypedArray()));
+  });
+
+  it('declines non-float32 inputs so the op falls back to cpu', () => {
+    const g = rng(2);
+    const a = randn([3, 4], g, { dtype: 'float64' });
+    const b = randn([4, 5], g, { dtype: 'float64' });
+    expect(runKernel(OPS.matmul, 'wasm', [a, b], {})).toBeUndefined();
+    const out = withBackend('wasm', () => matmul(a, b));
+    expect(out.dtype).toBe('float64');
+  });
+});
+
+describe('wasm matmul vs float64 reference', () => {
+  it('random sizes 1..300, including non-multiples of the 4x8 tile', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (m, k, n, seed) => {
+          const g = rng(seed);
+          expectWasmMatchesReference(OPS.matmul, [randn([m, k], g), randn([k, n], g)], {}, `matmul ${m}x${k} @ ${k}x${n}`);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('sizes crossing every cache-block edge (M 64, K 256, N 512)', () => {
+    const g = rng(3);
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [4, 8, 8],
+      [5, 9, 17],
+      [64, 256, 512],
+      [65, 257, 513],
+      [130, 600, 9],
+      [3, 520, 1030],
+    ] as const) {
+      expectWasmMatchesReference(OPS.matmul, [randn([m, k], g), randn([k, n], g)], {}, `matmul ${m}x${k} @ ${k}x${n}`);
+    }
+  });
+
+  it('vectors, broadcast batches and strided (transposed, sliced) operands', () => {
+    const g = rng(4);
+    expectWasmMatchesReference(OPS.matmul, [randn([7], g), randn([7], g)], {}, 'vector . vector');
+    expectWasmMatchesReference(OPS.matmul, [randn([5, 7], g), randn([7], g)], {}, 'matrix @ vector');
+    expectWasmMatchesReference(OPS.matmul, [randn([7], g), randn([7, 6], g)], {}, 'vector @ matrix');
+    expectWasmMatchesReference(OPS.matmul, [randn([2, 1, 5, 7], g), randn([3, 7, 9], g)], {}, 'broadcast batch');
+    const at = randn([33, 21], g).transpose();
+    const bt = randn([40, 33], g).transpose();
+    expectWasmMatchesReference(OPS.matmul, [at, bt], {}, 'transposed views');
+    const zeroK = runKernel(OPS.matmul, 'wasm', [randn([3, 0], g), randn([0, 4], g)], {})!;
+    expect(Array.from(zeroK.toTypedArray())).toEqual(new Array(12).fill(0));
+    expect(runKernel(OPS.matmul, 'wasm', [randn([0, 3], g), randn([3, 4], g)], {})!.shape).toEqual([0, 4]);
+  });
+});
+
+describe('wasm conv2d vs float64 reference', () => {
+  const plain: Conv2dAttrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };
+  const cases: { name: string; x: [number, number, number, number]; w: [number, number, number, number]; attrs: Conv2dAttrs }[] = [
+    { name: 'MNIST conv1 64x1x28x28 * 16x1x5x5', x: [64, 1, 28, 28], w: [16, 1, 5, 5], attrs: plain },
+    { name: 'MNIST conv2 64x16x12x12 * 32x16x5x5', x: [64, 16, 12, 12], w: [32, 16, 5, 5], attrs: plain },
+    { name: 'stride 2, padding (1,2)', x: [3, 4, 11, 9], w: [6, 4, 3, 3], attrs: { ...plain, stride: [2, 2], padding: [1, 2] } },
+    { name: 'dilation 2, groups 2, stride (1,3)', x: [2, 6, 13, 14], w: [4, 3, 3, 2], attrs: { stride: [1, 3], padding: [2, 0], dilation: [2, 2], groups: 2 } },
+    { name: 'pointwise 1x1', x: [2, 5, 7, 6], w: [3, 5, 1, 1], attrs: plain },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: forward, gradient wrt input and wrt weight`, () => {
+      const g = rng(5);
+      const x = randn(c.x, g);
+      const w = randn(c.w, g);
+      const y = expectWasmMatchesReference(OPS.conv2d, [x, w], c.attrs, `${c.name} forward`);
+      const dy = randn(y.shape, g);
+      expectWasmMatchesReference(OPS.conv2dBackwardInput, [dy, w], { ...c.attrs, inputShape: c.x }, `${c.name} backward input`);
+      expectWasmMatchesReference(OPS.conv2dBackwardWeight, [x, dy], { ...c.attrs, weightShape: c.w }, `${c.name} backward weight`);
+    });
+  }
+});
+
+describe('generated kernels module', () => {
+  it('is byte-identical to a fresh build of packages/tensor/assembly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathgrad-wasm-'));
+    try {
+      const out = join(dir, 'kernels.generated.ts');
+      execFileSync(process.execPath, [join(here, '..', 'scripts', 'build-wasm.mjs'), '--out', out], { stdio: 'pipe' });
+      const committed = readFileSync(join(here, '..', 'src', 'wasm', 'kernels.generated.ts'), 'utf8');
+      // if this fails: run `pnpm --filter @pathgrad/tensor build:wasm` and commit the result
+      expect(readFileSync(out, 'utf8')).toBe(committed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
