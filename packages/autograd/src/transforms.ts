@@ -16,7 +16,7 @@ import {
   sum,
   Tensor,
   zeros,
-  allocate,
+  cast,
   type DType,
 } from '@pathgrad/tensor';
 import { Tape } from './tape.js';
@@ -105,11 +105,8 @@ function checkSeed(seed: unknown, y: Tensor, fnName: string, argName: string): T
 
 /** Gradients take the dtype of their input (mixed-precision graphs may promote). */
 function castTo(g: Tensor, dtype: DType): Tensor {
-  if (g.dtype === dtype) return g;
-  const src = g.toTypedArray();
-  const out = allocate(dtype, src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i]!;
-  return new Tensor(out, g.shape, dtype);
+  // cast is differentiable between float dtypes, so higher-order gradients still flow
+  return g.dtype === dtype ? g : cast(g, dtype);
 }
 
 function valueAndGradImpl(fnName: string, f: TensorFunction, xs: unknown[], argnums: unknown, seed: unknown): { value: Tensor; grads: Tensor[] } {
