@@ -14,6 +14,7 @@ import { allocate, isFloat, promote } from '../dtype.js';
 import type { OutputInfo } from '../op.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { gemmAccumulate } from './matmul.js';
 
 /** A `[height, width]` pair. */
 export type Pair = readonly [number, number];
@@ -114,87 +115,138 @@ function validRange(i0: number, s: number, size: number, outSize: number): [numb
   return [lo, Math.max(lo, hi)];
 }
 
+// Every product in the conv kernels runs on Float64Arrays: one element type keeps the
+// shared gemm loop monomorphic (fast) and float32 inputs convert exactly.
+function asFloat64(data: ArrayLike<number>): Float64Array {
+  return data instanceof Float64Array ? data : Float64Array.from(data);
+}
+
+/** Geometry of one convolution, read off the shapes and attributes. */
+interface ConvGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  Cg: number;
+  Og: number;
+  kh: number;
+  kw: number;
+  Ho: number;
+  Wo: number;
+  /** Rows of the im2col matrix: `Cg * kh * kw`. */
+  K: number;
+  /** Columns of the im2col matrix: `Ho * Wo`. */
+  P: number;
+}
+
+function geometry(x: Shape, w: Shape, y: Shape, groups: number): ConvGeometry {
+  const [N, C, H, W] = x as [number, number, number, number];
+  const [O, Cg, kh, kw] = w as [number, number, number, number];
+  const [Ho, Wo] = [y[2]!, y[3]!];
+  return { N, C, H, W, O, Cg, Og: O / groups, kh, kw, Ho, Wo, K: Cg * kh * kw, P: Ho * Wo };
+}
+
 /**
- * Reference conv2d: for each output plane, every kernel tap adds `weight * shifted input`
- * into a float64 accumulator, so the inner loop walks an output row (fast in plain JS)
- * and float32 results are rounded once.
+ * im2col of one (sample, group): `col[r, p]` for tap row `r = (cl*kh + ki)*kw + kj` and
+ * output position `p = oh*Wo + ow` holds the input value that tap reads there (0 in the
+ * padding). With `transposed`, writes `col[p, r]` instead (for the weight gradient).
+ */
+function im2col(X: ArrayLike<number>, xOff: number, g: ConvGeometry, a: Conv2dAttrs, col: Float64Array, transposed: boolean): void {
+  const { H, W, kh, kw, Ho, Wo, K, P } = g;
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.padding;
+  const [dh, dw] = a.dilation;
+  col.fill(0);
+  for (let cl = 0; cl < g.Cg; cl++) {
+    const plane = xOff + cl * H * W;
+    for (let ki = 0; ki < kh; ki++) {
+      const ih0 = ki * dh - ph;
+      const [ohLo, ohHi] = validRange(ih0, sh, H, Ho);
+      for (let kj = 0; kj < kw; kj++) {
+        const r = (cl * kh + ki) * kw + kj;
+        const iw0 = kj * dw - pw;
+        const [owLo, owHi] = validRange(iw0, sw, W, Wo);
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const xRow = plane + (oh * sh + ih0) * W + iw0;
+          if (transposed) {
+            for (let ow = owLo; ow < owHi; ow++) col[(oh * Wo + ow) * K + r] = X[xRow + ow * sw]!;
+          } else {
+            const cRow = r * P + oh * Wo;
+            for (let ow = owLo; ow < owHi; ow++) col[cRow + ow] = X[xRow + ow * sw]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Reference conv2d as im2col + matrix product per (sample, group):
+ * `y[o, p] = sum_r w[o, r] * col[r, p]`, accumulated in float64 (so float32 results are
+ * rounded once) with the same i-k-j product as matmul.
  */
 export function conv2dCpu(inputs: readonly Tensor[], attrs: Conv2dAttrs, out: OutputInfo): Tensor {
   const x = inputs[0]!.contiguous();
   const w = inputs[1]!.contiguous();
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [O, Cg, kh, kw] = w.shape as [number, number, number, number];
-  const [Ho, Wo] = [out.shape[2]!, out.shape[3]!];
-  const [sh, sw] = attrs.stride;
-  const [ph, pw] = attrs.padding;
-  const [dh, dw] = attrs.dilation;
-  const Og = O / attrs.groups;
-  const X = x.data;
-  const Wt = w.data;
+  const g = geometry(x.shape, w.shape, out.shape, attrs.groups);
+  const { N, C, H, W, O, Cg, Og, K, P } = g;
   const res = allocate(out.dtype, sizeOf(out.shape));
-  const acc = new Float64Array(Ho * Wo);
+  const col = new Float64Array(K * P);
+  const acc = new Float64Array(Og * P);
+  const wData = asFloat64(w.data);
   for (let n = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
+    for (let grp = 0; grp < attrs.groups; grp++) {
+      im2col(x.data, (n * C + grp * Cg) * H * W, g, attrs, col, false);
       acc.fill(0);
-      const c0 = Math.floor(o / Og) * Cg;
-      for (let cl = 0; cl < Cg; cl++) {
-        const xPlane = (n * C + c0 + cl) * H * W;
-        for (let ki = 0; ki < kh; ki++) {
-          const ih0 = ki * dh - ph;
-          const [ohLo, ohHi] = validRange(ih0, sh, H, Ho);
-          for (let kj = 0; kj < kw; kj++) {
-            const wv = Wt[((o * Cg + cl) * kh + ki) * kw + kj]!;
-            const iw0 = kj * dw - pw;
-            const [owLo, owHi] = validRange(iw0, sw, W, Wo);
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const xRow = xPlane + (oh * sh + ih0) * W + iw0;
-              const aRow = oh * Wo;
-              for (let ow = owLo; ow < owHi; ow++) acc[aRow + ow]! += wv * X[xRow + ow * sw]!;
-            }
-          }
-        }
-      }
-      res.set(acc, (n * O + o) * Ho * Wo);
+      gemmAccumulate(wData, grp * Og * K, col, 0, acc, 0, Og, K, P);
+      res.set(acc, (n * O + grp * Og) * P);
     }
   }
   return new Tensor(res, out.shape, out.dtype);
 }
 
 /**
- * Reference gradient of conv2d wrt its input (a transposed convolution): every output
- * gradient `g[n, o, oh, ow]` times each weight tap is added back at the input position
- * that tap read. Accumulates in float64.
+ * Reference gradient of conv2d wrt its input (a transposed convolution): per (sample,
+ * group) `gcol = w^T @ g` (`[K, P]`), then col2im adds each entry back at the input
+ * position its tap read. Accumulates in float64.
  */
 export function conv2dBackwardInputCpu(inputs: readonly Tensor[], attrs: Conv2dBackwardInputAttrs, out: OutputInfo): Tensor {
-  const g = inputs[0]!.contiguous();
+  const gt = inputs[0]!.contiguous();
   const w = inputs[1]!.contiguous();
-  const [N, C, H, W] = attrs.inputShape;
-  const [O, Cg, kh, kw] = w.shape as [number, number, number, number];
-  const [Ho, Wo] = [g.shape[2]!, g.shape[3]!];
+  const g = geometry(attrs.inputShape, w.shape, gt.shape, attrs.groups);
+  const { N, C, H, W, O, Cg, Og, kh, kw, Ho, Wo, K, P } = g;
   const [sh, sw] = attrs.stride;
   const [ph, pw] = attrs.padding;
   const [dh, dw] = attrs.dilation;
-  const Og = O / attrs.groups;
-  const G = g.data;
-  const Wt = w.data;
   const acc = new Float64Array(N * C * H * W);
+  const gcol = new Float64Array(K * P);
+  const gData = asFloat64(gt.data);
+  // w^T per group: [K, Og]
+  const wT = new Float64Array(attrs.groups * K * Og);
+  for (let grp = 0; grp < attrs.groups; grp++) {
+    for (let o = 0; o < Og; o++) {
+      for (let r = 0; r < K; r++) wT[grp * K * Og + r * Og + o] = w.data[(grp * Og + o) * K + r]!;
+    }
+  }
   for (let n = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
-      const c0 = Math.floor(o / Og) * Cg;
-      const gPlane = (n * O + o) * Ho * Wo;
+    for (let grp = 0; grp < attrs.groups; grp++) {
+      gcol.fill(0);
+      gemmAccumulate(wT, grp * K * Og, gData, (n * O + grp * Og) * P, gcol, 0, K, Og, P);
+      const xOff = (n * C + grp * Cg) * H * W;
       for (let cl = 0; cl < Cg; cl++) {
-        const xPlane = (n * C + c0 + cl) * H * W;
+        const plane = xOff + cl * H * W;
         for (let ki = 0; ki < kh; ki++) {
           const ih0 = ki * dh - ph;
           const [ohLo, ohHi] = validRange(ih0, sh, H, Ho);
           for (let kj = 0; kj < kw; kj++) {
-            const wv = Wt[((o * Cg + cl) * kh + ki) * kw + kj]!;
+            const r = (cl * kh + ki) * kw + kj;
             const iw0 = kj * dw - pw;
             const [owLo, owHi] = validRange(iw0, sw, W, Wo);
             for (let oh = ohLo; oh < ohHi; oh++) {
-              const xRow = xPlane + (oh * sh + ih0) * W + iw0;
-              const gRow = gPlane + oh * Wo;
-              for (let ow = owLo; ow < owHi; ow++) acc[xRow + ow * sw]! += wv * G[gRow + ow]!;
+              const xRow = plane + (oh * sh + ih0) * W + iw0;
+              const cRow = r * P + oh * Wo;
+              for (let ow = owLo; ow < owHi; ow++) acc[xRow + ow * sw]! += gcol[cRow + ow]!;
             }
           }
         }
@@ -207,46 +259,25 @@ export function conv2dBackwardInputCpu(inputs: readonly Tensor[], attrs: Conv2dB
 }
 
 /**
- * Reference gradient of conv2d wrt its weight: for each weight tap, the float64 sum over
- * batch and output positions of the output gradient times the input value that tap read.
+ * Reference gradient of conv2d wrt its weight: per group `gw = sum_n g_n @ col_n^T`
+ * (`[Og, P] @ [P, K]`), accumulated in float64 over the batch.
  */
 export function conv2dBackwardWeightCpu(inputs: readonly Tensor[], attrs: Conv2dBackwardWeightAttrs, out: OutputInfo): Tensor {
   const x = inputs[0]!.contiguous();
-  const g = inputs[1]!.contiguous();
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [O, Cg, kh, kw] = attrs.weightShape;
-  const [Ho, Wo] = [g.shape[2]!, g.shape[3]!];
-  const [sh, sw] = attrs.stride;
-  const [ph, pw] = attrs.padding;
-  const [dh, dw] = attrs.dilation;
-  const Og = O / attrs.groups;
-  const X = x.data;
-  const G = g.data;
-  const res = allocate(out.dtype, O * Cg * kh * kw);
-  for (let o = 0; o < O; o++) {
-    const c0 = Math.floor(o / Og) * Cg;
-    for (let cl = 0; cl < Cg; cl++) {
-      for (let ki = 0; ki < kh; ki++) {
-        const ih0 = ki * dh - ph;
-        const [ohLo, ohHi] = validRange(ih0, sh, H, Ho);
-        for (let kj = 0; kj < kw; kj++) {
-          const iw0 = kj * dw - pw;
-          const [owLo, owHi] = validRange(iw0, sw, W, Wo);
-          let s = 0;
-          for (let n = 0; n < N; n++) {
-            const xPlane = (n * C + c0 + cl) * H * W;
-            const gPlane = (n * O + o) * Ho * Wo;
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const xRow = xPlane + (oh * sh + ih0) * W + iw0;
-              const gRow = gPlane + oh * Wo;
-              for (let ow = owLo; ow < owHi; ow++) s += G[gRow + ow]! * X[xRow + ow * sw]!;
-            }
-          }
-          res[((o * Cg + cl) * kh + ki) * kw + kj] = s;
-        }
-      }
+  const gt = inputs[1]!.contiguous();
+  const g = geometry(x.shape, attrs.weightShape, gt.shape, attrs.groups);
+  const { N, C, H, W, O, Cg, Og, K, P } = g;
+  const acc = new Float64Array(O * K);
+  const colT = new Float64Array(P * K);
+  const gData = asFloat64(gt.data);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < attrs.groups; grp++) {
+      im2col(x.data, (n * C + grp * Cg) * H * W, g, attrs, colT, true);
+      gemmAccumulate(gData, (n * O + grp * Og) * P, colT, 0, acc, grp * Og * K, Og, P, K);
     }
   }
+  const res = allocate(out.dtype, acc.length);
+  res.set(acc);
   return new Tensor(res, out.shape, out.dtype);
 }
 

@@ -73,12 +73,58 @@ function batchOffsets(shape: Shape, batch: Shape): number[] {
   return out;
 }
 
+/** Typed arrays gemm reads from and accumulates into. */
+type Buf = Float32Array | Float64Array | Int32Array;
+
+/**
+ * `O[oOff..] += A[aOff..] @ B[bOff..]` for row-major `[m, k] @ [k, n]` blocks. Loop order
+ * i-k-j so the inner loop walks contiguous rows of B and O; four rows of A share each
+ * load of a B element. Every output element still sums over k in order, so the result is
+ * the same, bit for bit, as the plain triple loop accumulating in O's precision.
+ */
+export function gemmAccumulate(A: Buf, aOff: number, B: Buf, bOff: number, O: Buf, oOff: number, m: number, k: number, n: number): void {
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const o0 = oOff + i * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    const a0 = aOff + i * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
+    for (let kk = 0; kk < k; kk++) {
+      const v0 = A[a0 + kk]!;
+      const v1 = A[a1 + kk]!;
+      const v2 = A[a2 + kk]!;
+      const v3 = A[a3 + kk]!;
+      const bRow = bOff + kk * n;
+      for (let j = 0; j < n; j++) {
+        const bv = B[bRow + j]!;
+        O[o0 + j]! += v0 * bv;
+        O[o1 + j]! += v1 * bv;
+        O[o2 + j]! += v2 * bv;
+        O[o3 + j]! += v3 * bv;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const oRow = oOff + i * n;
+    const aRow = aOff + i * k;
+    for (let kk = 0; kk < k; kk++) {
+      const av = A[aRow + kk]!;
+      const bRow = bOff + kk * n;
+      for (let j = 0; j < n; j++) O[oRow + j]! += av * B[bRow + j]!;
+    }
+  }
+}
+
 /**
  * Reference matmul kernel. Inputs of any strides are made contiguous first (an O(size)
  * copy next to O(m*k*n) work), then each output matrix is filled with the i-k-j loop
  * order, so the innermost loop walks contiguous rows of b and of the output. Products
  * are accumulated in the output's own typed array: float32 results round like a
- * float32 machine would, float64 results are exact dot products in double.
+ * float32 machine would, float64 ones carry double precision throughout.
  */
 export function matmulCpu(inputs: readonly Tensor[], _attrs: unknown, out: OutputInfo): Tensor {
   const a = inputs[0]!.contiguous();
@@ -93,16 +139,7 @@ export function matmulCpu(inputs: readonly Tensor[], _attrs: unknown, out: Outpu
   for (let t = 0; t < count; t++) {
     const aBase = aOff[t]!;
     const bBase = bOff[t]!;
-    const oBase = t * m * n;
-    for (let i = 0; i < m; i++) {
-      const oRow = oBase + i * n;
-      const aRow = aBase + i * k;
-      for (let kk = 0; kk < k; kk++) {
-        const av = A[aRow + kk]!;
-        const bRow = bBase + kk * n;
-        for (let j = 0; j < n; j++) O[oRow + j]! += av * B[bRow + j]!;
-      }
-    }
+    gemmAccumulate(A, aBase, B, bBase, O, t * m * n, m, k, n);
   }
   return new Tensor(O, out.shape, out.dtype);
 }
