@@ -39,3 +39,4 @@ export { Adam, type AdamOptions } from './optim/adam.js';
 export { loadSafetensors, saveSafetensors, SAFETENSORS_MAX_HEADER, type Safetensors } from './io/safetensors.js';
 export { readIdx, readIdxHeader, type IdxHeader } from './data/idx.js';
 export { mnist, mnistDataDir, type MnistOptions, type MnistData } from './data/mnist.js';
+export { loadOnnx, OnnxModel, OnnxScope, ONNX_SUPPORTED_OPS } from './io/onnx.js';
