@@ -37,7 +37,8 @@ export function scalarValues(spec: ExplainedScalar, points: Tensor, rowExamples:
   return values;
 }
 
-function explainedScalar(spec: ExplainedScalar, points: Tensor, rowExamples: Int32Array): Tensor {
+/** The explained scalar per row: transformed model output at each row's target. */
+export function explainedScalar(spec: ExplainedScalar, points: Tensor, rowExamples: Int32Array): Tensor {
   const out = callModel(spec.model, points, spec.methodName);
   return selectTarget(transformOutput(out, spec.outputTransform, spec.methodName), spec.target, rowExamples, spec.methodName);
 }

@@ -29,3 +29,30 @@ export {
   type LayerIntegratedGradientsOptions,
   type LayerIntegratedGradientsResult,
 } from './methods/layerIntegratedGradients.js';
+export { resolveFeatureMask, patchMask, groupSums, type FeatureGroups } from './featureMask.js';
+export { exactShapley, shapleyWeights, EXACT_SHAPLEY_MAX_FEATURES, type ExactShapleyOptions, type ExactShapleyResult } from './methods/exactShapley.js';
+export { shapleyIG, type ShapleyIGOptions, type ShapleyIGResult } from './methods/shapleyIG.js';
+export { greedyPIG, type GreedyPIGOptions, type GreedyPIGResult } from './methods/greedyPIG.js';
+export { idgi, type IDGIOptions, type IDGIResult } from './methods/idgi.js';
+export { guidedIG, type GuidedIGOptions, type GuidedIGResult } from './methods/guidedIG.js';
+export { blurIG, type BlurIGOptions, type BlurIGResult } from './methods/blurIG.js';
+export {
+  geometricallyGuidedIG,
+  type GeometricallyGuidedIGOptions,
+  type GeometricallyGuidedIGResult,
+} from './methods/geometricallyGuidedIG.js';
+export {
+  integratedHessians,
+  INTEGRATED_HESSIANS_MAX_FEATURES,
+  type IntegratedHessiansOptions,
+  type IntegratedHessiansResult,
+} from './methods/integratedHessians.js';
+export {
+  integratedGradientCorrelation,
+  igcAccumulate,
+  IGCAccumulator,
+  type IGCOptions,
+  type IGCResult,
+  type IGCState,
+  type DataBatch,
+} from './methods/integratedGradientCorrelation.js';
