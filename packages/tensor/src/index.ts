@@ -57,3 +57,15 @@ export {
   type GpujsModeChoice,
   type GpujsStats,
 } from './gpujs/runtime.js';
+export { toNdarray, fromNdarray, NDARRAY_DTYPE_RULE, type TensorNdarray, type AnyNdarray } from './interop/ndarray.js';
+export {
+  readNpy,
+  readNpyHeader,
+  writeNpy,
+  NPY_TYPES,
+  MAX_NPY_HEADER,
+  MAX_NPY_RANK,
+  type NpyHeader,
+  type NpyTypeRule,
+  type WriteNpyOptions,
+} from './interop/npy.js';
