@@ -14,16 +14,47 @@
 import { GPU, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
 import { registerBackend, type BackendInfo } from '../backend.js';
 
-/** gpu.js modes, best first, as the gpujs backend tries them. */
+/**
+ * A gpu.js mode the gpujs backend can run in.
+ *
+ * @example
+ * ```ts
+ * const mode: GpujsMode | undefined = gpujsInfo().mode as GpujsMode; // 'webasm' on a machine without GL
+ * ```
+ */
 export type GpujsMode = 'webgpu' | 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
 
-/** The order in which modes are preferred. */
+/**
+ * The order in which modes are preferred, best first.
+ *
+ * @example
+ * ```ts
+ * GPUJS_MODE_PREFERENCE[0]; // 'webgpu'
+ * ```
+ */
 export const GPUJS_MODE_PREFERENCE: readonly GpujsMode[] = ['webgpu', 'headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
 
-/** What the platform offers, as gpu.js reports it (a parameter so the choice is testable). */
+/**
+ * What the platform offers, as gpu.js reports it (a parameter so the choice is testable).
+ *
+ * @example
+ * ```ts
+ * const support: GpujsSupport = { webgpu: false, headlessgl: false, webgl2: false, webgl: false, webasm: true, cpu: true };
+ * chooseGpujsMode(support).mode; // 'webasm'
+ * ```
+ */
 export type GpujsSupport = Record<GpujsMode, boolean>;
 
-/** What {@link chooseGpujsMode} decided and why the better modes were passed over. */
+/**
+ * What {@link chooseGpujsMode} decided and why the better modes were passed over.
+ *
+ * @example
+ * ```ts
+ * const { mode, skipped } = chooseGpujsMode({ webgpu: true, headlessgl: false, webgl2: false, webgl: false, webasm: true, cpu: true });
+ * mode;       // 'webasm'
+ * skipped[0]; // 'webgpu: present, but gpu.js webgpu kernels are async-only ...'
+ * ```
+ */
 export interface GpujsModeChoice {
   /** The chosen mode, or null when none is usable. */
   mode: GpujsMode | null;
@@ -165,7 +196,14 @@ export function configureGpujs(options: { mode?: GpujsMode }): void {
   forcedMode = options.mode;
 }
 
-/** Counters of the kernel cache. */
+/**
+ * Counters of the kernel cache.
+ *
+ * @example
+ * ```ts
+ * const { compilations, cacheHits, cached } = gpujsStats();
+ * ```
+ */
 export interface GpujsStats {
   /** Kernels created (and so compiled on their first call). */
   compilations: number;

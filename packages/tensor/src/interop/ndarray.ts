@@ -11,7 +11,15 @@ import type { DType, TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
-/** The ndarray a tensor converts to: it shares the tensor's typed array. */
+/**
+ * The ndarray a tensor converts to: it shares the tensor's typed array.
+ *
+ * @example
+ * ```ts
+ * const nd: TensorNdarray = toNdarray(tensor([1, 2, 3]));
+ * nd.dtype; // 'float32'
+ * ```
+ */
 export type TensorNdarray = NdArray<Float32Array | Float64Array | Int32Array>;
 
 /**
@@ -36,7 +44,15 @@ export function toNdarray(t: Tensor, options: { copy?: boolean } = {}): TensorNd
   return ndarray(t.data, [...t.shape], [...t.strides], t.offset);
 }
 
-/** How {@link fromNdarray} maps each ndarray dtype (see its documentation). */
+/**
+ * How {@link fromNdarray} maps each ndarray dtype (see its documentation).
+ *
+ * @example
+ * ```ts
+ * NDARRAY_DTYPE_RULE.uint8;  // 'int32'
+ * NDARRAY_DTYPE_RULE.uint32; // 'float64'
+ * ```
+ */
 export const NDARRAY_DTYPE_RULE: Readonly<Record<string, DType>> = Object.freeze({
   float32: 'float32',
   float64: 'float64',

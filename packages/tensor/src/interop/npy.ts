@@ -15,13 +15,34 @@ import { Tensor } from '../tensor.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Headers longer than this are refused: NumPy's own headers are well under 1 KiB. */
+/**
+ * Headers longer than this are refused: NumPy's own headers are well under 1 KiB.
+ *
+ * @example
+ * ```ts
+ * MAX_NPY_HEADER; // 1048576
+ * ```
+ */
 export const MAX_NPY_HEADER = 1 << 20;
 
-/** Arrays with more dimensions than this are refused (NumPy's own limit is 64). */
+/**
+ * Arrays with more dimensions than this are refused (NumPy's own limit is 64).
+ *
+ * @example
+ * ```ts
+ * MAX_NPY_RANK; // 64
+ * ```
+ */
 export const MAX_NPY_RANK = 64;
 
-/** The element types {@link readNpy} reads, by NumPy type code (`descr` without byte order). */
+/**
+ * How one NumPy element type is read: its size and the tensor dtype it becomes.
+ *
+ * @example
+ * ```ts
+ * const rule: NpyTypeRule = NPY_TYPES.u1!; // { size: 1, dtype: 'int32' }
+ * ```
+ */
 export interface NpyTypeRule {
   /** Bytes per element. */
   size: number;
@@ -39,6 +60,12 @@ export interface NpyTypeRule {
  *   throws a FormatError naming the first value out of range. NumPy's default integer
  *   is int64, so label and index arrays usually arrive as `i8` with small values;
  *   silently turning them into float64 would change what ops do with them.
+ *
+ * @example
+ * ```ts
+ * NPY_TYPES.f8!.dtype; // 'float64'
+ * NPY_TYPES.i8!.dtype; // 'int32' (range-checked)
+ * ```
  */
 export const NPY_TYPES: Readonly<Record<string, NpyTypeRule>> = Object.freeze({
   f2: { size: 2, dtype: 'float32' },
@@ -55,7 +82,15 @@ export const NPY_TYPES: Readonly<Record<string, NpyTypeRule>> = Object.freeze({
   u8: { size: 8, dtype: 'int32' },
 });
 
-/** The header of an `.npy` file, as parsed. */
+/**
+ * The header of an `.npy` file, as parsed.
+ *
+ * @example
+ * ```ts
+ * const h: NpyHeader = readNpyHeader(bytes);
+ * h.shape; // e.g. [60000, 28, 28]
+ * ```
+ */
 export interface NpyHeader {
   /** Format version `[major, minor]`. */
   version: [number, number];
@@ -202,7 +237,14 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   return { version: [major, minor], descr: normDescr, fortranOrder: fortran, shape, dataOffset };
 }
 
-/** Options of {@link writeNpy}. */
+/**
+ * Options of {@link writeNpy}.
+ *
+ * @example
+ * ```ts
+ * const opts: WriteNpyOptions = { fortranOrder: true };
+ * ```
+ */
 export interface WriteNpyOptions {
   /** Store column-major (NumPy's `fortran_order`); default false (row-major). */
   fortranOrder?: boolean;
