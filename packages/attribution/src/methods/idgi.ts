@@ -33,7 +33,8 @@ export interface IDGIResult {
  * IDGI, Important Direction Gradient Integration (Yang, Wang & Bilgic 2023), as the
  * authors' `idgi.py`: along path points x_0 (baseline) … x_N (input),
  * `IDGI = Σ_j (F(x_{j+1}) − F(x_j)) · g_j ⊙ g_j / ‖g_j‖²` with `g_j = ∇F(x_j)`. It sums to
- * F(x) − F(x_0) exactly, whatever N. Steps where ‖g_j‖² < 1e-30 are skipped [PROPOSED guard].
+ * F(x) − F(x_0) exactly, whatever N, except that steps where ‖g_j‖² < 1e-30 are skipped
+ * [PROPOSED guard]: their output change (if any) is then lost and shows in `delta`.
  *
  * @example
  * ```ts
