@@ -25,15 +25,20 @@ export {
 
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Conv2d, type Conv2dLayerOptions } from './layers/conv2d.js';
-export { ReLU, Softplus, Sigmoid, Tanh, GELU, type SoftplusLayerOptions } from './layers/activation.js';
+export { ReLU, Softplus, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, type SoftplusLayerOptions } from './layers/activation.js';
+export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from './layers/pooling.js';
 export { Flatten } from './layers/flatten.js';
 export { Dropout } from './layers/dropout.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './layers/batchnorm.js';
 export { Sequential } from './layers/sequential.js';
 export type { Pair } from './layers/checks.js';
+export { crossEntropy, nllLoss, mse, type Reduction, type LossOptions } from './losses.js';
 export { Optimizer } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
+export { fit, batches, evaluateAccuracy, predict, type Batch, type BatchOptions, type FitOptions, type TrainProgress, type EpochSummary, type EvaluateOptions } from './train.js';
+export { mnistMlp, mnistCnn, MnistMlp, type ZooOptions } from './zoo.js';
+export { loadPretrained, pretrainedBytes, type PretrainedName } from './pretrained.js';
 
 // io and data
 export { loadSafetensors, saveSafetensors, SAFETENSORS_MAX_HEADER, type Safetensors } from './io/safetensors.js';

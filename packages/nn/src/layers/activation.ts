@@ -1,4 +1,4 @@
-import { gelu, relu, sigmoid, softplus, tanh, type Tensor } from '@pathgrad/tensor';
+import { gelu, logSoftmax, relu, sigmoid, softmax, softplus, tanh, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
 import { checkFiniteNumber } from './checks.js';
 
@@ -82,5 +82,45 @@ export class Tanh extends Module {
 export class GELU extends Module {
   forward(x: Tensor): Tensor {
     return gelu(x);
+  }
+}
+
+/**
+ * Softmax along `dim` (default -1; PyTorch requires it, `Softmax(1)` for `[N, C]` logits).
+ * @example
+ * ```ts
+ * new Softmax(1).forward(tensor([[0, 0]])).toArray(); // [[0.5, 0.5]]
+ * ```
+ */
+export class Softmax extends Module {
+  readonly dim: number;
+
+  constructor(dim = -1) {
+    super();
+    this.dim = dim;
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+}
+
+/**
+ * Log-softmax along `dim` (default -1), computed stably (not as log of softmax).
+ * @example
+ * ```ts
+ * new LogSoftmax(1).forward(tensor([[0, 0]])).toArray(); // [[-0.693..., -0.693...]]
+ * ```
+ */
+export class LogSoftmax extends Module {
+  readonly dim: number;
+
+  constructor(dim = -1) {
+    super();
+    this.dim = dim;
+  }
+
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
   }
 }
