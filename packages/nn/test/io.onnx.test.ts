@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { grad } from '@pathgrad/autograd';
+import { grad, gradcheck } from '@pathgrad/autograd';
 import {
   ArgumentError,
   FormatError,
@@ -8,7 +8,10 @@ import {
   avgPool2d,
   conv2d,
   logSoftmax,
+  matmul,
+  maxPool2d,
   pad,
+  relu,
   rand,
   reshape,
   rng,
@@ -18,7 +21,7 @@ import {
 } from '@pathgrad/tensor';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Linear, ReLU, Sequential, loadOnnx, loadSafetensors, withForwardHook } from '../src/index.js';
+import { Linear, ReLU, Sequential, loadOnnx, loadSafetensors, saveSafetensors, withForwardHook } from '../src/index.js';
 import { modelProtoType } from '../src/io/onnx-proto.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
@@ -332,8 +335,12 @@ describe('ONNX ops', () => {
     const same = run(single('Conv', [A.string('auto_pad', 'SAME_UPPER'), A.ints('strides', [2, 2]), A.int('group', 2), A.ints('kernel_shape', [3, 3])], [w]), x);
     expect(same.shape).toEqual([1, 6, 4, 3]);
     expectClose(same, conv2d(pad(x, [[1, 1], [0, 1]]), wt, null, { stride: 2, groups: 2 }), 1e-12);
+    // SAME_LOWER puts the odd padding at the start
+    const lower = run(single('Conv', [A.string('auto_pad', 'SAME_LOWER'), A.ints('strides', [2, 2]), A.int('group', 2)], [w]), x);
+    expectClose(lower, conv2d(pad(x, [[1, 1], [1, 0]]), wt, null, { stride: 2, groups: 2 }), 1e-12);
     const valid = run(single('Conv', [A.string('auto_pad', 'VALID'), A.int('group', 2)], [w]), x);
     expect(valid.shape).toEqual([1, 6, 5, 4]);
+    expect(caught(() => run(single('Conv', [A.ints('kernel_shape', [2, 2])], [w]), x)).message).toMatch(/kernel_shape \[2, 2\] does not match/);
   });
 
   it('MaxPool and AveragePool (count_include_pad both ways), GlobalAveragePool', () => {
@@ -363,6 +370,9 @@ describe('ONNX ops', () => {
     expect(asym.get(0, 0, 0, 1)).toBe(0.5);
     expect(asym.get(0, 0, 1, 1)).toBe(2.5);
     expect(run(single('GlobalAveragePool'), x).toArray()).toEqual([[[[7.5]]]]);
+    // ceil_mode keeps the partial last window
+    expect(run(single('MaxPool', [A.ints('kernel_shape', [3, 3]), A.ints('strides', [2, 2]), A.int('ceil_mode', 1)]), x).toArray()).toEqual([[[[10, 11], [14, 15]]]]);
+    expect(run(single('MaxPool', [A.ints('kernel_shape', [3, 3]), A.ints('strides', [2, 2])]), x).toArray()).toEqual([[[[10]]]]);
   });
 
   it('BatchNormalization in inference form', () => {
@@ -371,6 +381,104 @@ describe('ONNX ops', () => {
     const y = run(single('BatchNormalization', [A.float('epsilon', 0)], init), x);
     // channel 0: (x - 1) / 2, channel 1: 2 (x - 2) + 1
     expectClose(y, tensor([[[[-0.5, 0]], [[1, 3]]], [[[1.5, 2]], [[9, 11]]]], { dtype: 'float64' }), 1e-12);
+  });
+});
+
+describe('ONNX: a PyTorch-style CNN graph', () => {
+  // Conv 1->2 3x3, Relu, MaxPool 2, Conv 2->3 3x3 (pad 1), BatchNorm, Relu, Flatten, Gemm 12->4,
+  // named as PyTorch's exporter names a Sequential's parameters
+  const g = rng(7);
+  const values = (shape: number[]) => Array.from(rand(shape, g, { low: -0.5, high: 0.5, dtype: 'float64' }).toTypedArray());
+  const w0 = values([2, 1, 3, 3]);
+  const b0 = values([2]);
+  const w3 = values([3, 2, 3, 3]);
+  const bn = [values([3]), values([3]), values([3]), values([3]).map((v) => v + 1)];
+  const w7 = values([4, 12]);
+  const b7 = values([4]);
+  const bytes = onnxBytes({
+    nodes: [
+      node('Conv', ['x', '0.weight', '0.bias'], ['c0'], [A.ints('kernel_shape', [3, 3])], '/0/Conv'),
+      node('Relu', ['c0'], ['r0'], [], '/1/Relu'),
+      node('MaxPool', ['r0'], ['p0'], [A.ints('kernel_shape', [2, 2]), A.ints('strides', [2, 2])], '/2/MaxPool'),
+      node('Conv', ['p0', '3.weight'], ['c3'], [A.ints('pads', [1, 1, 1, 1])], '/3/Conv'),
+      node('BatchNormalization', ['c3', '4.weight', '4.bias', '4.running_mean', '4.running_var'], ['b4'], [A.float('epsilon', 1e-5)], '/4/BatchNormalization'),
+      node('Relu', ['b4'], ['r5'], [], '/5/Relu'),
+      node('Flatten', ['r5'], ['f6'], [], '/6/Flatten'),
+      node('Gemm', ['f6', '7.weight', '7.bias'], ['y'], [A.int('transB', 1)], '/7/Gemm'),
+    ],
+    initializers: [
+      tp('0.weight', [2, 1, 3, 3], w0, 11),
+      tp('0.bias', [2], b0, 11),
+      tp('3.weight', [3, 2, 3, 3], w3, 11),
+      tp('4.weight', [3], bn[0]!, 11),
+      tp('4.bias', [3], bn[1]!, 11),
+      tp('4.running_mean', [3], bn[2]!, 11),
+      tp('4.running_var', [3], bn[3]!, 11),
+      tp('7.weight', [4, 12], w7, 11),
+      tp('7.bias', [4], b7, 11),
+    ],
+    inputShape: ['batch', 1, 6, 6],
+  });
+
+  function direct(x: Tensor): Tensor {
+    const t = (v: number[], shape: number[]) => tensor(v, { shape, dtype: 'float64' });
+    let h = maxPool2d(relu(conv2d(x, t(w0, [2, 1, 3, 3]), t(b0, [2]))), { kernelSize: 2 });
+    h = conv2d(h, t(w3, [3, 2, 3, 3]), null, { padding: 1 });
+    const c = (v: number[]) => t(v, [1, 3, 1, 1]);
+    h = h.sub(c(bn[2]!)).div(c(bn[3]!).add(1e-5).sqrt()).mul(c(bn[0]!)).add(c(bn[1]!));
+    h = reshape(relu(h), [x.shape[0]!, 12]);
+    return matmul(h, t(w7, [4, 12]).transpose()).add(t(b7, [4]));
+  }
+
+  it('matches the same network written with pathgrad ops, with PyTorch names', () => {
+    const model = loadOnnx(bytes);
+    expect(model.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '3.weight', '4.weight', '4.bias', '7.weight', '7.bias']);
+    // BatchNormalization's running statistics are buffers, as in PyTorch
+    expect(model.namedBuffers().map(([n]) => n)).toEqual(['4.running_mean', '4.running_var']);
+    expect(Object.keys(model.stateDict())).toEqual([
+      '0.weight', '0.bias', '3.weight', '4.weight', '4.bias', '4.running_mean', '4.running_var', '7.weight', '7.bias',
+    ]);
+    const x = rand([3, 1, 6, 6], rng(8), { dtype: 'float64' });
+    const y = model.forward(x);
+    expect(y.shape).toEqual([3, 4]);
+    expect(y.dtype).toBe('float64');
+    expectClose(y, direct(x), 1e-12);
+  });
+
+  it('hooks see each layer; stateDict round-trips through safetensors into a fresh import', () => {
+    const model = loadOnnx(bytes);
+    const x = rand([2, 1, 6, 6], rng(10), { dtype: 'float64' });
+    const shapes: Record<string, number[]> = {};
+    for (const name of ['0', '3', '4', '7']) {
+      withForwardHook(model.getSubmodule(name), (_i, o) => void (shapes[name] = o.shape.slice()), () => model.forward(x));
+    }
+    expect(shapes).toEqual({ '0': [2, 2, 4, 4], '3': [2, 3, 2, 2], '4': [2, 3, 2, 2], '7': [2, 4] });
+    // change the running variance through loadStateDict: the graph must read the new buffer
+    const sd = loadSafetensors(saveSafetensors(model.stateDict())).tensors;
+    const fresh = loadOnnx(bytes);
+    sd['4.running_var'] = tensor([4, 4, 4], { dtype: 'float64' });
+    fresh.loadStateDict(sd);
+    const changed = fresh.forward(x);
+    expect(Array.from(changed.toTypedArray())).not.toEqual(Array.from(model.forward(x).toTypedArray()));
+    expect(Array.from(fresh.to('float32').forward(x).toTypedArray()).every(Number.isFinite)).toBe(true);
+  });
+
+  it('passes gradcheck through Conv, MaxPool, BatchNormalization and Gemm', () => {
+    const model = loadOnnx(bytes);
+    const x = rand([2, 1, 6, 6], rng(9), { dtype: 'float64' });
+    const report = gradcheck((input) => model.forward(input).mul(tensor([1, -2, 0.5, 3], { dtype: 'float64' })).sum(), [x]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('refuses the graph at load when the declared input cannot pass through it', () => {
+    const tooSmall = onnxBytes({
+      nodes: [node('Conv', ['x', 'w'], ['y'], [], '/0/Conv')],
+      initializers: [tp('w', [1, 1, 3, 3], new Array(9).fill(1))],
+      inputShape: ['batch', 1, 2, 2],
+    });
+    const e = caught(() => loadOnnx(tooSmall));
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/\/0\/Conv.*\[batch=1, 1, 2, 2\]/);
   });
 });
 
@@ -493,6 +601,26 @@ describe('ONNX: hostile models are FormatErrors', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+
+  it('deeply nested protobuf messages are a FormatError, not a stack overflow', () => {
+    const varint = (n: number): number[] => {
+      const out: number[] = [];
+      for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+      out.push(n);
+      return out;
+    };
+    const wrap = (field: number, body: Uint8Array): Uint8Array => {
+      const head = [(field << 3) | 2, ...varint(body.length)];
+      const out = new Uint8Array(head.length + body.length);
+      out.set(head);
+      out.set(body, head.length);
+      return out;
+    };
+    // graph > node > attribute > g (a graph) > node > ... 20,000 levels
+    let b: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 20000; i++) b = wrap(1, wrap(5, wrap(6, b)));
+    expect(caught(() => loadOnnx(wrap(7, b)))).toBeInstanceOf(FormatError);
   });
 
   it('a truncated copy of the reference model is a FormatError at every tested length', () => {

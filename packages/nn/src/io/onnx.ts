@@ -729,6 +729,8 @@ export class OnnxModel extends Module {
   private readonly _steps: PlanStep[];
   private readonly _parameters: Map<string, Parameter>;
   private _constants: Map<string, Tensor>;
+  /** Where each buffer lives (set by registerTree), read at forward so `to()` and loadStateDict apply. */
+  _bufferSlots = new Map<string, { module: Module; key: string }>();
 
   /** @internal built by {@link loadOnnx}. */
   constructor(init: { inputName: string; outputName: string; opset: number; steps: PlanStep[]; parameters: Map<string, Parameter>; constants: Map<string, Tensor> }) {
@@ -754,7 +756,8 @@ export class OnnxModel extends Module {
     const env = new Map<string, Tensor>([[this.inputName, x]]);
     const lookup = (name: string): Tensor | undefined => {
       if (name === '') return undefined;
-      return env.get(name) ?? this._parameters.get(name)?.value ?? this._constants.get(name);
+      const slot = this._bufferSlots.get(name);
+      return env.get(name) ?? this._parameters.get(name)?.value ?? (slot ? slot.module.getBuffer(slot.key) : this._constants.get(name));
     };
     for (const step of this._steps) {
       const args = step.inputs.map(lookup);
@@ -812,26 +815,31 @@ function withNode(e: unknown, where: string): Error {
 }
 
 /**
- * Registers `parameters` on `root` under their dotted names: `features.3.weight` becomes
- * parameter `weight` of scope `3` of scope `features`, so namedParameters() gives back the
- * ONNX names. A name with an empty segment, or one that would make a parameter and a scope
- * share a name, is registered on the root with its dots replaced by `_`.
+ * Registers parameters and buffers on `root` under their dotted names: `features.3.weight`
+ * becomes parameter `weight` of scope `3` of scope `features`, so namedParameters() and
+ * stateDict() give back the ONNX names. A name with an empty segment, or one that would make
+ * a tensor and a scope share a name, is registered on the root with its dots replaced by `_`.
  */
-function registerTree(root: Module, parameters: Map<string, Parameter>): Map<string, OnnxScope> {
+function registerTree(root: OnnxModel, parameters: Map<string, Parameter>, buffers: Map<string, Tensor>): Map<string, OnnxScope> {
   const scopes = new Map<string, OnnxScope>();
-  const paramNames = new Set(parameters.keys());
-  const flat = (name: string): void => {
-    root.registerParameter(name.replaceAll('.', '_'), parameters.get(name)!);
+  const names = new Set([...parameters.keys(), ...buffers.keys()]);
+  const place = (owner: Module, key: string, name: string): void => {
+    const p = parameters.get(name);
+    if (p) owner.registerParameter(key, p);
+    else {
+      owner.registerBuffer(key, buffers.get(name)!);
+      root._bufferSlots.set(name, { module: owner, key });
+    }
   };
-  for (const [name, p] of parameters) {
+  for (const name of names) {
     const parts = name.split('.');
     if (parts.length === 1) {
-      root.registerParameter(name, p);
+      place(root, name, name);
       continue;
     }
     const prefixes = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
-    if (parts.some((s) => s === '') || prefixes.some((pre) => paramNames.has(pre))) {
-      flat(name);
+    if (parts.some((seg) => seg === '') || prefixes.some((pre) => names.has(pre))) {
+      place(root, name.replaceAll('.', '_'), name);
       continue;
     }
     let parent: Module = root;
@@ -844,7 +852,7 @@ function registerTree(root: Module, parameters: Map<string, Parameter>): Map<str
       }
       parent = scope;
     }
-    parent.registerParameter(parts[parts.length - 1]!, p);
+    place(parent, parts[parts.length - 1]!, name);
   }
   return scopes;
 }
@@ -939,32 +947,39 @@ export function loadOnnx(bytes: Uint8Array): OnnxModel {
   }
   if (!available.has(outputName)) throw new FormatError(`loadOnnx: the graph output ${JSON.stringify(outputName)} is produced by no node`);
 
+  // BatchNormalization's running statistics are state, not learned: buffers, as in PyTorch
+  const buffers = new Map<string, Tensor>();
+  for (const step of steps) {
+    if (step.where.endsWith('(BatchNormalization)')) {
+      for (const name of step.inputs.slice(3, 5)) {
+        const p = parameters.get(name);
+        if (p) {
+          buffers.set(name, p.value);
+          parameters.delete(name);
+        }
+      }
+    }
+  }
   const module = new OnnxModel({ inputName, outputName, opset, steps: steps.filter((s) => !s.compiled.constant), parameters, constants });
-  const scopes = registerTree(module, parameters);
-  bindScopes(module, steps, scopes, parameters, usesOf);
+  const scopes = registerTree(module, parameters, buffers);
+  bindScopes(steps, scopes, new Set([...parameters.keys(), ...buffers.keys()]), new Set(constants.keys()), usesOf);
   probeShapes(module, input, bytes.length);
   return module;
 }
 
-/** Routes a node through the scope whose parameters it alone uses (see {@link OnnxScope}). */
-function bindScopes(
-  _module: OnnxModel,
-  steps: PlanStep[],
-  scopes: Map<string, OnnxScope>,
-  parameters: Map<string, Parameter>,
-  usesOf: Map<string, number>,
-): void {
+/** Routes a node through the scope whose tensors it alone uses (see {@link OnnxScope}). */
+function bindScopes(steps: PlanStep[], scopes: Map<string, OnnxScope>, stored: Set<string>, constants: Set<string>, usesOf: Map<string, number>): void {
   const claimed = new Set<string>();
   for (const step of steps) {
-    const paramInputs = step.inputs.filter((n) => parameters.has(n));
-    const dynamic = step.inputs.map((n, i) => [n, i] as const).filter(([n]) => n !== '' && !parameters.has(n));
-    if (paramInputs.length === 0 || dynamic.length !== 1) continue;
-    const prefix = paramInputs[0]!.slice(0, paramInputs[0]!.lastIndexOf('.'));
+    const own = step.inputs.filter((n) => stored.has(n));
+    const dynamic = step.inputs.map((n, i) => [n, i] as const).filter(([n]) => n !== '' && !stored.has(n) && !constants.has(n));
+    if (own.length === 0 || dynamic.length !== 1) continue;
+    const prefix = own[0]!.slice(0, own[0]!.lastIndexOf('.'));
     const scope = scopes.get(prefix);
-    if (!scope || claimed.has(prefix)) continue;
-    const scopeParams = [...parameters.keys()].filter((n) => n.startsWith(`${prefix}.`) && !n.slice(prefix.length + 1).includes('.'));
-    const exact = scopeParams.length === paramInputs.length && paramInputs.every((n) => scopeParams.includes(n) && usesOf.get(n) === 1);
-    if (!exact || scope.namedChildren().length > 0) continue;
+    if (!scope || claimed.has(prefix) || scope.namedChildren().length > 0) continue;
+    const members = [...stored].filter((n) => n.startsWith(`${prefix}.`) && !n.slice(prefix.length + 1).includes('.'));
+    const exact = members.length === new Set(own).size && own.every((n) => members.includes(n) && usesOf.get(n) === 1);
+    if (!exact) continue;
     claimed.add(prefix);
     scope._label = step.where.replace(/^loadOnnx: /, '');
     step.scope = { module: scope, dynamicIndex: dynamic[0]![1] };
