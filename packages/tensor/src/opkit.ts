@@ -8,7 +8,7 @@ import { isFloat, type DType } from './dtype.js';
 import type { OpSample, OpSpec, OutputInfo } from './op.js';
 import { broadcastShapes } from './shape.js';
 import type { Tensor } from './tensor.js';
-import { arbBroadcastPair, arbTensor, asStridedView, type TensorArbOptions } from './testing/arbitraries.js';
+import { arbBroadcastShapes, arbTensor, arbTensorOfShape, asStridedView, type TensorArbOptions } from './testing/arbitraries.js';
 import { referenceElementwise } from './testing/reference.js';
 
 /** Shape rule of a unary elementwise op; `float` ops reject int32 inputs. */
@@ -49,10 +49,15 @@ export function unarySpec(fn: (x: number) => number, opts: TensorArbOptions & { 
 export function binarySpec(fn: (a: number, b: number) => number, opts: TensorArbOptions & { float32Tolerance?: number; b?: TensorArbOptions } = {}): OpSpec<Record<string, never>> {
   return {
     sample: (fc: typeof FastCheck) =>
-      fc.tuple(arbBroadcastPair(fc, opts), fc.nat(2)).map(([[a, b], mode]): OpSample<Record<string, never>> => ({
-        inputs: [asStridedView(a, mode), opts.b ? b : asStridedView(b, mode + 1)],
-        attrs: {},
-      })),
+      fc
+        .tuple(
+          arbBroadcastShapes(fc).chain(([sa, sb]) => fc.tuple(arbTensorOfShape(fc, sa, opts), arbTensorOfShape(fc, sb, { ...opts, ...opts.b }))),
+          fc.nat(2),
+        )
+        .map(([[a, b], mode]): OpSample<Record<string, never>> => ({
+          inputs: [asStridedView(a, mode), asStridedView(b, mode + 1)],
+          attrs: {},
+        })),
     reference: ([a, b]) => referenceElementwise([a!, b!], fn),
     ...(opts.float32Tolerance !== undefined ? { float32Tolerance: opts.float32Tolerance } : {}),
   };

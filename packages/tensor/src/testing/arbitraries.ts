@@ -75,8 +75,7 @@ export function arbBroadcastPair(fc: typeof FastCheck, opts: TensorArbOptions = 
 export function asStridedView(t: Tensor, mode: number): Tensor {
   if (t.rank === 0 || t.size === 0) return t;
   if (mode % 3 === 1) {
-    // same values, but stored reversed-major: build the transposed buffer and view it back
-    const rev = [...t.shape].reverse();
+    // same values stored column-major (first axis fastest): a non-contiguous view of the same tensor
     const flat = t.toTypedArray();
     const buf = new Float64Array(t.size);
     const strides = new Array<number>(t.rank);
@@ -96,7 +95,6 @@ export function asStridedView(t: Tensor, mode: number): Tensor {
         idx[d] = 0;
       }
     }
-    void rev;
     return new Tensor(buf, t.shape, 'float64', strides, 0);
   }
   if (mode % 3 === 2) {
