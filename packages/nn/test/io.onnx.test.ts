@@ -21,7 +21,7 @@ import {
 } from '@pathgrad/tensor';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Linear, ReLU, Sequential, loadOnnx, loadSafetensors, saveSafetensors, withForwardHook } from '../src/index.js';
+import { loadOnnx, loadSafetensors, mnistMlp, saveSafetensors, withForwardHook } from '../src/index.js';
 import { modelProtoType } from '../src/io/onnx-proto.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
@@ -142,12 +142,12 @@ function maxRelativeError(actual: Tensor, expected: Tensor): number {
   return worst;
 }
 
-/** The reference architecture from the committed layers, with weights from safetensors. */
+/** The zoo's MNIST MLP with the PyTorch weights loaded from safetensors. */
 function mlpFromSafetensors(dtype: DType): (x: Tensor) => Tensor {
-  const model = new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 64), new ReLU(), new Linear(64, 10));
+  const model = mnistMlp();
   model.loadStateDict(loadSafetensors(fixture('mlp.safetensors')).tensors);
   model.to(dtype);
-  return (x) => model.forward(reshape(x, [x.shape[0]!, 784]));
+  return (x) => model.forward(x);
 }
 
 describe('ONNX: the reference PyTorch MLP', () => {

@@ -714,7 +714,8 @@ interface PlanStep {
 
 /**
  * An ONNX graph as a Module (what {@link loadOnnx} returns). Float initializers are its
- * Parameters, named by their ONNX names (`0.weight`, `onnx::Gemm_12`); integer
+ * Parameters, named by their ONNX names (`0.weight`, `onnx::Gemm_12`), except
+ * BatchNormalization's running statistics, which are buffers as in PyTorch; integer
  * initializers and Constant nodes are fixed. It evaluates with inference semantics
  * (Dropout is the identity, BatchNormalization uses the stored statistics) in train and
  * eval mode alike.
@@ -861,8 +862,9 @@ function registerTree(root: OnnxModel, parameters: Map<string, Parameter>, buffe
  * Turns ONNX bytes (a feed-forward graph with one input and one output) into a Module.
  * Supported ops: see {@link ONNX_SUPPORTED_OPS} (Conv and pooling in 2-D; Softmax and
  * LogSoftmax with the axis semantics of the model's opset). Float initializers become
- * Parameters named by their ONNX names, so `stateDict()` has PyTorch's names for a
- * PyTorch export; call `.to('float64')` for a float64 model.
+ * Parameters (BatchNormalization statistics: buffers) named by their ONNX names, so
+ * `stateDict()` has PyTorch's names for a PyTorch export; call `.to('float64')` for a
+ * float64 model.
  *
  * @throws FormatError when the bytes are not an ONNX model, a tensor's data does not match
  *   its dims, an initializer or Constant holds NaN or infinity (it would make every output
