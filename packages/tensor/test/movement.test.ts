@@ -126,6 +126,18 @@ describe('slice', () => {
     expect(slice(zeros([0, 2]), [[0, 5]]).shape).toEqual([0, 2]);
   });
 
+  it('empty views share the buffer with a row-major layout, so later reshapes stay simple', () => {
+    const a = arange(24).reshape([2, 3, 4]);
+    const views = [slice(a, [null, [0, 3, 2], [3, 0]]), permute(slice(a, [[1, 1]]), [2, 0, 1]), flip(slice(a, [null, [5]]), [0, 1])];
+    for (const v of views) {
+      expect(v.size).toBe(0);
+      expect(v.data).toBe(a.data);
+      expect(v.isContiguous).toBe(true);
+      expect(reshape(v, [-1, 2]).shape).toEqual([0, 2]);
+      expect(v.toTypedArray().length).toBe(0);
+    }
+  });
+
   it('is a zero-copy view with offset and scaled strides', () => {
     const s = slice(x, [[1, 3], [null, null, 2]]);
     expect(s.data).toBe(x.data);

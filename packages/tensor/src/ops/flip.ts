@@ -3,7 +3,8 @@ import { assertTensor } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { defineOp, dispatch } from '../op.js';
 import { normalizeAxes } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { strideView } from './permute.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 
@@ -27,14 +28,11 @@ export const flipOp = defineOp<FlipAttrs>({
       const flipped = normalizeAxes(axes, x!.rank, 'flip axes');
       const strides = [...x!.strides];
       let offset = x!.offset;
-      // an empty tensor reads nothing, so its offset stays put
-      if (x!.size > 0) {
-        for (const a of flipped) {
-          offset += (x!.shape[a]! - 1) * strides[a]!;
-          strides[a] = -strides[a]!;
-        }
+      for (const a of flipped) {
+        offset += (x!.shape[a]! - 1) * strides[a]!;
+        strides[a] = -strides[a]!;
       }
-      return new Tensor(x!.data, out.shape, out.dtype, strides, offset);
+      return strideView(x!, out.shape, strides, offset);
     },
   },
   vjp: (g, { attrs: { axes } }) => [flip(g, axes)],

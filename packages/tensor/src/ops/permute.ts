@@ -2,7 +2,7 @@ import type * as FastCheck from 'fast-check';
 import { assertTensor } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { defineOp, dispatch } from '../op.js';
-import { normalizeAxis } from '../shape.js';
+import { contiguousStrides, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
@@ -10,6 +10,16 @@ import { fromIndex } from '../testing/reference.js';
 /** Attributes of permute: `dims[i]` is the input axis that becomes output axis `i` (negative counts from the end). */
 export interface PermuteAttrs {
   dims: readonly number[];
+}
+
+/**
+ * A view of `x`'s buffer with the given layout. An empty view gets row-major strides:
+ * it reads nothing, and a canonical layout keeps later reshapes and copies on their
+ * simple paths.
+ */
+export function strideView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  if (sizeOf(shape) === 0) return new Tensor(x.data, shape, x.dtype, contiguousStrides(shape), x.offset);
+  return new Tensor(x.data, shape, x.dtype, strides, offset);
 }
 
 /** The permutation that undoes `dims`. */
@@ -31,7 +41,7 @@ export const permuteOp = defineOp<PermuteAttrs>({
   kernels: {
     cpu: ([x], { dims }, out) => {
       const d = normalizePermutation(dims, x!.rank, 'permute');
-      return new Tensor(x!.data, out.shape, x!.dtype, d.map((a) => x!.strides[a]!), x!.offset);
+      return strideView(x!, out.shape, d.map((a) => x!.strides[a]!), x!.offset);
     },
   },
   vjp: (g, { inputs: [x], attrs: { dims } }) => [permute(g, inversePermutation(normalizePermutation(dims, x!.rank, 'permute')))],

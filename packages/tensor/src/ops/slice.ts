@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { zeros } from '../create.js';
+import { strideView } from './permute.js';
 import { sliceScatterOp } from './sliceScatter.js';
 
 /** A range along one axis, as Python's `start:end:step` (missing or null parts take their defaults). */
@@ -152,7 +153,7 @@ export const sliceOp = defineOp<SliceAttrs>({
   kernels: {
     cpu: ([x], attrs, out) => {
       const v = sliceView(x!.strides, x!.offset, attrs);
-      return new Tensor(x!.data, out.shape, x!.dtype, v.strides, v.offset);
+      return strideView(x!, out.shape, v.strides, v.offset);
     },
   },
   // the gradient lands in zeros of the input's shape at the sliced positions
