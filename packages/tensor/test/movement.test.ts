@@ -508,3 +508,12 @@ describe('view kernels agree with materialised copies on random views of views',
     );
   });
 });
+
+describe('reshape of empty views', () => {
+  it('does not hang on an empty, non-contiguous tensor and keeps sharing the buffer', () => {
+    const x = new Tensor(new Float32Array(8), [2, 2, 0], 'float32', [4, 2, 1]);
+    const y = reshape(x, [0]);
+    expect(y.shape).toEqual([0]);
+    expect(reshape(y, [0, 5]).shape).toEqual([0, 5]);
+  });
+});

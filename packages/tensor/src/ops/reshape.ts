@@ -17,7 +17,8 @@ export interface ReshapeAttrs {
  * that are contiguous with each other, as NumPy's `_attempt_nocopy_reshape`.
  */
 export function viewStrides(t: Tensor, shape: Shape): number[] | undefined {
-  if (t.isContiguous) {
+  // an empty tensor has no layout to respect (and the grouping loop below needs sizes > 0)
+  if (t.isContiguous || t.size === 0) {
     const strides = new Array<number>(shape.length);
     let s = 1;
     for (let i = shape.length - 1; i >= 0; i--) {
