@@ -56,3 +56,17 @@ export {
   type IGCState,
   type DataBatch,
 } from './methods/integratedGradientCorrelation.js';
+
+// visualize
+export {
+  normalizeAttribution,
+  attributionScale,
+  reduceChannels,
+  heatmapRGBA,
+  colormapRGB,
+  type NormalizeOptions,
+  type AttributionSign,
+  type NormalizeMode,
+  type HeatmapOptions,
+  type Colormap,
+} from './visualize/index.js';
