@@ -114,6 +114,17 @@ describe('safetensors: save and load round trip', () => {
     );
   });
 
+  it('keeps names such as __proto__ as plain entries (names come from untrusted files)', () => {
+    const entries = new Map([['__proto__', tensor([1, 2])], ['constructor', tensor([3])]]);
+    const back = loadSafetensors(saveSafetensors(entries, JSON.parse('{"__proto__": "meta"}') as Record<string, string>));
+    expect(Object.hasOwn(back.metadata, '__proto__')).toBe(true);
+    expect(Object.entries(back.metadata)).toEqual([['__proto__', 'meta']]);
+    expect(Object.keys(back.tensors)).toEqual(['__proto__', 'constructor']);
+    expect(Object.hasOwn(back.tensors, '__proto__')).toBe(true);
+    expect(back.tensors.__proto__!.toArray()).toEqual([1, 2]);
+    expect(Object.getPrototypeOf(back.tensors)).toBe(Object.prototype);
+  });
+
   it('writes non-contiguous views and broadcasts as their row-major values', () => {
     const base = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
     const transposed = new Tensor(base.data, [3, 2], 'float64', [1, 3]);

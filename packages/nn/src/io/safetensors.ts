@@ -49,6 +49,11 @@ interface Entry {
   end: number;
 }
 
+/** `obj[key] = value` as an own property, even for keys such as `__proto__` (names come from the file). */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -125,7 +130,7 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
         if (typeof v !== 'string') {
           throw new FormatError(`loadSafetensors: __metadata__[${JSON.stringify(k)}] must be a string, got ${describe(v)}`);
         }
-        metadata[k] = v;
+        setOwn(metadata, k, v);
       }
       continue;
     }
@@ -170,7 +175,7 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
   }
 
   const tensors: Record<string, Tensor> = {};
-  for (const e of entries) tensors[e.name] = decodeTensor(bytes, dataStart, e);
+  for (const e of entries) setOwn(tensors, e.name, decodeTensor(bytes, dataStart, e));
   return { tensors, metadata };
 }
 
