@@ -1,7 +1,8 @@
 /**
  * @pathgrad/nn: modules with PyTorch's names and weight layouts, layers, initialisers,
  * losses, optimizers, a small training loop, the MNIST model zoo with pretrained weights,
- * and (below) safetensors/ONNX import and the MNIST data.
+ * and (below) safetensors/ONNX import and the IDX reader. The MNIST loader reads files and
+ * is exported by the Node-only entry `@pathgrad/nn/node`.
  *
  * @packageDocumentation
  */
@@ -43,5 +44,5 @@ export { loadPretrained, pretrainedBytes, type PretrainedName } from './pretrain
 // io and data
 export { loadSafetensors, saveSafetensors, SAFETENSORS_MAX_HEADER, type Safetensors } from './io/safetensors.js';
 export { readIdx, readIdxHeader, type IdxHeader } from './data/idx.js';
-export { mnist, mnistDataDir, type MnistOptions, type MnistData } from './data/mnist.js';
+// mnist() and mnistDataDir() read files: they live in the Node-only entry '@pathgrad/nn/node' (src/node.ts)
 export { loadOnnx, OnnxModel, OnnxScope, ONNX_SUPPORTED_OPS } from './io/onnx.js';

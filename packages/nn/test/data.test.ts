@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ArgumentError, FormatError } from '@pathgrad/tensor';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadSafetensors, mnist, readIdx, readIdxHeader } from '../src/index.js';
+import { loadSafetensors, readIdx, readIdxHeader } from '../src/index.js';
+import { mnist } from '../src/node.js';
 
 /** Builds IDX bytes: magic, big-endian dims, then the given big-endian payload. */
 function idx(typeCode: number, dims: number[], payload: number[] | Uint8Array): Uint8Array {

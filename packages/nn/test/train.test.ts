@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { arange, backendInfo, rng, tensor, withBackend, zeros, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { Adam, SGD, batches, crossEntropy, evaluateAccuracy, fit, mnist, mnistMlp, predict, type TrainProgress } from '../src/index.js';
+import { Adam, SGD, batches, crossEntropy, evaluateAccuracy, fit, mnistMlp, predict, type TrainProgress } from '../src/index.js';
+import { mnist } from '../src/node.js';
 
 function sink(): Writable & { text: string; isTTY: boolean } {
   const s = new Writable({
