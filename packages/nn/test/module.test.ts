@@ -1,5 +1,6 @@
 import { grad } from '@pathgrad/autograd';
-import { ArgumentError, DTypeError, ShapeError, mul, ones, sum, tensor, zeros, type Tensor } from '@pathgrad/tensor';
+import { ArgumentError, DTypeError, ShapeError, mul, ones, rand, rng, sum, tensor, zeros, type Tensor } from '@pathgrad/tensor';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm2d, Linear, Module, Parameter, ReLU, Sequential, withForwardHook } from '../src/index.js';
 
@@ -167,5 +168,30 @@ describe('autograd through modules', () => {
     const [gw, gb] = grad((w, b) => sum(lin.forward(x)), { argnums: [0, 1] })(lin.weight.value, lin.bias!.value);
     expect(gw!.toArray()).toEqual([[3, 4]]);
     expect(gb!.toArray()).toEqual([1]);
+  });
+});
+
+describe('stateDict round trip (property)', () => {
+  it('any stack of Linear/ReLU/BatchNorm-free layers reloads into a differently seeded twin and computes the same function', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 5 }), fc.boolean(), (widths, bias) => {
+        const build = (seed: number) => {
+          const g = rng(seed);
+          const layers: Module[] = [];
+          for (let i = 0; i + 1 < widths.length; i++) {
+            layers.push(new Linear(widths[i]!, widths[i + 1]!, { bias, rng: g }));
+            if (i + 2 < widths.length) layers.push(new ReLU());
+          }
+          return new Sequential(...layers);
+        };
+        const a = build(1);
+        const b = build(2);
+        b.loadStateDict(a.stateDict());
+        const x = rand([3, widths[0]!], rng(0));
+        expect(Array.from(b.forward(x).toTypedArray())).toEqual(Array.from(a.forward(x).toTypedArray()));
+        expect(Object.keys(b.stateDict())).toEqual(Object.keys(a.stateDict()));
+      }),
+      { numRuns: 30 },
+    );
   });
 });
