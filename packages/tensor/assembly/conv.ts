@@ -1,19 +1,39 @@
 // conv2d (NCHW, stride, padding, dilation, groups) as im2col + SIMD GEMM, and its two
 // backward passes (data: GEMM then col2im; weight: GEMM against the im2col matrix).
 // Callers pass a scratch region of at least `convScratchBytes(...)` bytes.
-import { gemm, gemmScratchBytes } from './gemm';
+import { gemm, gemmPackedA, gemmScratchBytes, packAFull, packedASize } from './gemm';
 
 @inline function align16(p: usize): usize {
   return (p + 15) & ~(<usize>15);
 }
 
 /** Scratch bytes for any of the conv entry points at these sizes. */
-export function convScratchBytes(cg: i32, kh: i32, kw: i32, oh: i32, ow: i32, coutg: i32): i32 {
+export function convScratchBytes(cg: i32, kh: i32, kw: i32, oh: i32, ow: i32, coutg: i32, groups: i32): i32 {
   const kk = cg * kh * kw;
   const p = oh * ow;
   // the largest GEMM among forward (N=p, K=kk), backward data (N=p, K=coutg) and weight (N=kk, K=p)
   const g = max(gemmScratchBytes(p, kk), max(gemmScratchBytes(p, coutg), gemmScratchBytes(kk, p)));
-  return kk * p * 4 + 32 + g;
+  // plus every group's packed weight (forward packs W_g, backward data W_g^T)
+  const packed = groups * max(packedASize(coutg, kk), packedASize(kk, coutg)) * 4;
+  return kk * p * 4 + 32 + g + 32 + packed;
+}
+
+/**
+ * Copies `count` floats. Inline rather than `memory.copy`: im2col copies rows of a few floats
+ * thousands of times per image, and engines implement `memory.copy` as an out-of-line call.
+ */
+@inline function copyF32(dst: usize, src: usize, count: i32): void {
+  let j = 0;
+  for (; j + 4 <= count; j += 4) v128.store(dst + <usize>j * 4, v128.load(src + <usize>j * 4));
+  for (; j < count; j++) store<f32>(dst + <usize>j * 4, load<f32>(src + <usize>j * 4));
+}
+
+/** Zeroes `count` floats (inline, for the same reason as copyF32). */
+@inline function zeroF32(dst: usize, count: i32): void {
+  const z = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= count; j += 4) v128.store(dst + <usize>j * 4, z);
+  for (; j < count; j++) store<f32>(dst + <usize>j * 4, 0);
 }
 
 /**
@@ -39,18 +59,18 @@ function im2col(
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - ph + ky * dh;
           if (iy < 0 || iy >= h || lo >= hi) {
-            memory.fill(dst, 0, <usize>ow * 4);
+            zeroF32(dst, ow);
           } else {
-            if (lo > 0) memory.fill(dst, 0, <usize>lo * 4);
+            if (lo > 0) zeroF32(dst, lo);
             const row = base + <usize>(iy * w) * 4;
             if (sw == 1) {
-              memory.copy(dst + <usize>lo * 4, row + <usize>(lo + xoff) * 4, <usize>(hi - lo) * 4);
+              copyF32(dst + <usize>lo * 4, row + <usize>(lo + xoff) * 4, hi - lo);
             } else {
               for (let ox = lo; ox < hi; ox++) {
                 store<f32>(dst + <usize>ox * 4, load<f32>(row + <usize>(ox * sw + xoff) * 4));
               }
             }
-            if (hi < ow) memory.fill(dst + <usize>hi * 4, 0, <usize>(ow - hi) * 4);
+            if (hi < ow) zeroF32(dst + <usize>hi * 4, ow - hi);
           }
           dst += <usize>ow * 4;
         }
@@ -125,8 +145,12 @@ export function conv2dForward(
   const kk = cg * kh * kw;
   const p = oh * ow;
   const col = align16(scratch);
-  const gs = align16(col + <usize>(kk * p) * 4);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  // the weight is the same for every image: pack each group's W_g once
+  const wsize = <usize>packedASize(coutg, kk) * 4;
+  const wp = align16(col + <usize>(kk * p) * 4);
+  const gs = align16(wp + <usize>groups * wsize);
+  for (let g = 0; g < groups; g++) packAFull(coutg, kk, wt + <usize>(g * coutg * kk) * 4, kk, 0, wp + <usize>g * wsize);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       const xin = x + <usize>((b * c + g * cg) * h * w) * 4;
@@ -134,7 +158,7 @@ export function conv2dForward(
       if (direct) bmat = xin;
       else im2col(xin, cg, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col);
       const yout = y + <usize>((b * cout + g * coutg) * p) * 4;
-      gemm(coutg, p, kk, wt + <usize>(g * coutg * kk) * 4, kk, 0, bmat, p, 0, yout, p, 0, gs);
+      gemmPackedA(coutg, p, kk, wp + <usize>g * wsize, bmat, p, 0, yout, p, 0, gs);
     }
     if (bias != 0) {
       for (let co = 0; co < cout; co++) {
@@ -160,15 +184,19 @@ export function conv2dBackwardInput(
   const kk = cg * kh * kw;
   const p = oh * ow;
   const col = align16(scratch);
-  const gs = align16(col + <usize>(kk * p) * 4);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  // pack each group's W_g^T once for all images
+  const wsize = <usize>packedASize(kk, coutg) * 4;
+  const wp = align16(col + <usize>(kk * p) * 4);
+  const gs = align16(wp + <usize>groups * wsize);
+  for (let g = 0; g < groups; g++) packAFull(kk, coutg, wt + <usize>(g * coutg * kk) * 4, kk, 1, wp + <usize>g * wsize);
   if (!direct) memory.fill(dx, 0, <usize>(n * c * h * w) * 4);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       const dyg = dy + <usize>((b * cout + g * coutg) * p) * 4;
       const dxg = dx + <usize>((b * c + g * cg) * h * w) * 4;
       // dcol[kk, p] = W_g^T [kk, coutg] * dy_g [coutg, p]
-      gemm(kk, p, coutg, wt + <usize>(g * coutg * kk) * 4, kk, 1, dyg, p, 0, direct ? dxg : col, p, 0, gs);
+      gemmPackedA(kk, p, coutg, wp + <usize>g * wsize, dyg, p, 0, direct ? dxg : col, p, 0, gs);
       if (!direct) col2im(col, cg, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, dxg);
     }
   }

@@ -52,9 +52,9 @@ function packA(a: usize, lda: i32, transA: i32, i0: i32, mc: i32, p0: i32, kc: i
         for (let i = 0; i < MR; i++) store<f32>(d + <usize>i * 4, load<f32>(s + <usize>i * step));
       }
     } else if (rows == MR) {
-      // op(A) = A^T: element (i, p) is A[p, i], so consecutive i are contiguous
+      // op(A) = A^T: element (i, p) is A[p, i], so the MR (= 4) consecutive i are one vector
       for (let p = 0; p < kc; p++) {
-        memory.copy(panel + <usize>(p * MR) * 4, a + <usize>((p0 + p) * lda + i0 + ir) * 4, <usize>MR * 4);
+        v128.store(panel + <usize>(p * MR) * 4, v128.load(a + <usize>((p0 + p) * lda + i0 + ir) * 4));
       }
     } else {
       for (let p = 0; p < kc; p++) {
@@ -196,25 +196,32 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, col
   }
 }
 
+/** Floats needed to hold all of op(A) [m, k] packed by `packAFull`. */
+export function packedASize(m: i32, k: i32): i32 {
+  return roundUp(m, MR) * k;
+}
+
 /**
- * C (+)= op(A) * op(B). Pointers are byte addresses of f32 data; leading dimensions are in
- * elements (the row length of the matrix as stored). `transA`/`transB` non-zero means the
- * stored matrix is the transpose of the operand. `accumulate` non-zero adds into C.
+ * Packs the whole of op(A) [m, k] in the order `gemmPackedA` reads it: the block for depth
+ * p0 and rows i0 sits at float offset p0 * roundUp(m, MR) + i0 * kc. Lets a caller that
+ * multiplies one A by many Bs (a conv weight, image after image) pack it once.
  */
-export function gemm(
-  m: i32,
-  n: i32,
-  k: i32,
-  a: usize,
-  lda: i32,
-  transA: i32,
-  b: usize,
-  ldb: i32,
-  transB: i32,
-  c: usize,
-  ldc: i32,
-  accumulate: i32,
-  scratch: usize,
+export function packAFull(m: i32, k: i32, a: usize, lda: i32, transA: i32, dst: usize): void {
+  const mp = roundUp(m, MR);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = min(KC, k - p0);
+    for (let i0 = 0; i0 < m; i0 += MC) {
+      packA(a, lda, transA, i0, min(MC, m - i0), p0, kc, dst + <usize>(p0 * mp + i0 * kc) * 4);
+    }
+  }
+}
+
+/** The blocked loop nest; A comes packed (`apacked` != 0, from packAFull) or is packed block by block. */
+function gemmImpl(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, transA: i32, apacked: usize,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -224,6 +231,7 @@ export function gemm(
   const kcMax = min(k, KC);
   const ap = (scratch + 15) & ~(<usize>15);
   const bp = ap + <usize>(MC * kcMax) * 4;
+  const mp = roundUp(m, MR);
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
@@ -232,18 +240,43 @@ export function gemm(
       packB(b, ldb, transB, p0, kc, j0, nc, bp);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
-        packA(a, lda, transA, i0, mc, p0, kc, ap);
+        let ablock = ap;
+        if (apacked != 0) ablock = apacked + <usize>(p0 * mp + i0 * kc) * 4;
+        else packA(a, lda, transA, i0, mc, p0, kc, ap);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const bpanel = bp + <usize>(jr * kc) * 4;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
-            micro(kc, ap + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc);
+            micro(kc, ablock + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc);
           }
         }
       }
     }
   }
+}
+
+/**
+ * C (+)= op(A) * op(B). Pointers are byte addresses of f32 data; leading dimensions are in
+ * elements (the row length of the matrix as stored). `transA`/`transB` non-zero means the
+ * stored matrix is the transpose of the operand. `accumulate` non-zero adds into C.
+ */
+export function gemm(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, transA: i32,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, accumulate, scratch);
+}
+
+/** As `gemm`, with op(A) already packed by `packAFull(m, k, ...)` at `apacked`. */
+export function gemmPackedA(
+  m: i32, n: i32, k: i32, apacked: usize,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, accumulate, scratch);
 }
 
 /** Batched C[b] (+)= op(A[b]) op(B[b]) with element strides between batch entries (0 = shared). */

@@ -1,5 +1,5 @@
 // Entry point of the wasm kernels: everything the runtime (src/wasm/runtime.ts) calls.
-export { gemm, gemmBatched, gemmScratchBytes } from './gemm';
+export { gemm, gemmBatched, gemmPackedA, gemmScratchBytes, packAFull, packedASize } from './gemm';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, convScratchBytes } from './conv';
 
 /** First byte after static data: the runtime manages memory from here on. */

@@ -76,7 +76,7 @@ function convDims(xShape: Shape, wShape: Shape, yShape: Shape, attrs: Conv2dAttr
 
 function convScratch(call: WasmCall, d: ConvDims): number {
   const [, c, , , cout, kh, kw, oh, ow, , , , , , , groups] = d;
-  return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups));
+  return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups, groups));
 }
 
 /** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */

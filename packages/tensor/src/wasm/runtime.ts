@@ -40,7 +40,7 @@ export interface KernelExports {
     c: number, ldc: number, accumulate: number, scratch: number,
   ): void;
   gemmScratchBytes(n: number, k: number): number;
-  convScratchBytes(cg: number, kh: number, kw: number, oh: number, ow: number, coutg: number): number;
+  convScratchBytes(cg: number, kh: number, kw: number, oh: number, ow: number, coutg: number, groups: number): number;
   conv2dForward(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
