@@ -70,3 +70,55 @@ export {
   type HeatmapOptions,
   type Colormap,
 } from './visualize/index.js';
+
+// metrics
+export { auc, deletionCurve, insertionCurve, type Substrate, type CausalMetricOptions, type CausalMetricResult } from './metrics/deletion.js';
+export {
+  pic,
+  aggregatePic,
+  createBlurredImage,
+  generateRandomMask,
+  PIC_DEFAULT_THRESHOLDS,
+  type PicOptions,
+  type PicResult,
+  type PicCurve,
+  type AggregatePicResult,
+} from './metrics/pic.js';
+export { webpLosslessSize } from './metrics/webp.js';
+export { infidelity, gaussianPerturbation, squarePerturbation, type Perturbation, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
+export { sensitivityMax, type ExplainFunction, type SensitivityMaxOptions, type SensitivityMaxResult } from './metrics/sensitivity.js';
+export { averageRanks, pearson, spearman, ssim, quantile, normalizeAbs, normalizeSigned, type SsimOptions } from './metrics/similarity.js';
+export { sanityMaps, type SimilarityMetric, type SanityMaps } from './metrics/sanity.js';
+export {
+  modelRandomizationCheck,
+  randomLogitCheck,
+  truncatedNormalInit,
+  parameterisedLayers,
+  type ModelExplainFunction,
+  type TargetExplainFunction,
+  type ParameterInit,
+  type ModelRandomizationOptions,
+  type ModelRandomizationResult,
+  type RandomizationRow,
+  type RandomLogitOptions,
+} from './metrics/randomization.js';
+export {
+  modelPerturbationCheck,
+  type PerturbedExplainFunction,
+  type ModelPerturbationOptions,
+  type ModelPerturbationResult,
+  type PerturbationRow,
+} from './metrics/perturbation.js';
+export { completenessStats, sparseness, complexity, type CompletenessStats } from './metrics/complexity.js';
+export {
+  evaluateMethods,
+  type EvaluateMethodsOptions,
+  type EvaluationResult,
+  type EvaluationRow,
+  type MethodFunction,
+  type MethodOutput,
+  type MetricName,
+  type MetricSpec,
+  type MetricContext,
+  type CustomMetric,
+} from './metrics/runner.js';
