@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { arange, backendInfo, rng, tensor, withBackend, zeros, type Tensor } from '@pathgrad/tensor';
+import { arange, backendInfo, rand, randint, rng, tensor, withBackend, zeros, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD, batches, crossEntropy, evaluateAccuracy, fit, mnistMlp, predict, type TrainProgress } from '../src/index.js';
 import { mnist } from '../src/node.js';
@@ -90,6 +90,27 @@ describe('fit on real MNIST (seeded smoke test)', () => {
     expect(() => fit(model, train, { optimizer: new Adam(mnistMlp().parameters()), progress: 'none' })).toThrow(/optimizer must be built over model\.parameters\(\)/);
     const nanLoss = (out: Tensor, y: Tensor) => crossEntropy(out, y).mul(Number.NaN);
     expect(() => fit(model, train, { loss: nanLoss, progress: 'none' })).toThrow(/the loss became NaN at epoch 1, batch 1/);
+  });
+});
+
+describe('fit progress output', () => {
+  const data = { images: rand([20, 784], rng(0)), labels: randint([20], 0, 10, rng(1)) };
+  it('draws a cli-progress bar on a TTY stream', () => {
+    const out = sink();
+    out.isTTY = true;
+    const model = mnistMlp();
+    fit(model, data, { epochs: 1, batchSize: 5, stream: out, rng: 0 });
+    expect(out.text).toMatch(/epoch 1\/1 .*100% \| 4\/4 batches \| loss \d\.\d{4}/);
+  });
+
+  it('writes plain lines otherwise, and nothing with progress: none', () => {
+    const out = sink();
+    fit(mnistMlp(), data, { epochs: 2, batchSize: 5, stream: out, rng: 0 });
+    expect(out.text.split('\n').filter((l) => l.includes('done'))).toHaveLength(2);
+    expect(out.text).not.toMatch(/\u001b\[/); // no terminal escape codes in logs
+    const quiet = sink();
+    fit(mnistMlp(), data, { epochs: 1, batchSize: 5, stream: quiet, rng: 0, progress: 'none' });
+    expect(quiet.text).toBe('');
   });
 });
 
