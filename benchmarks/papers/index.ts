@@ -13,6 +13,7 @@
  */
 import type { ReproductionOptions, ReproductionResult } from './common.js';
 import * as ig from './ig.js';
+import * as igc from './igc.js';
 
 export type { ReproductionOptions, ReproductionResult } from './common.js';
 
@@ -24,6 +25,7 @@ export interface Reproduction {
 /** Every reproduction, by the name `pathgrad reproduce` takes. */
 export const REPRODUCTIONS: Record<string, Reproduction> = {
   ig,
+  igc,
 };
 
 /** The reproduction names in a stable order. */
