@@ -1,0 +1,171 @@
+/**
+ * What the commands load: models (shipped zoo names, .onnx, .safetensors + --arch) and inputs
+ * (.npy, PNG/JPEG, `mnist:<split>:<range>`), with bad input turned into one-line fixes.
+ */
+import { extname } from 'node:path';
+import { loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, type Module } from '@pathgrad/nn';
+import { mnist } from '@pathgrad/nn/node';
+import { Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
+import { UsageError } from './errors.js';
+import { imageToMnist, readUserFile } from './files.js';
+
+/** Built-in architectures a .safetensors file can be loaded into. */
+export const ARCHS = ['mnist-mlp', 'mnist-cnn'] as const;
+/** One of {@link ARCHS}. */
+export type Arch = (typeof ARCHS)[number];
+
+/** Float dtypes the commands compute in. */
+export type FloatDType = 'float32' | 'float64';
+
+/** A loaded model and how it was named. */
+export interface LoadedModel {
+  model: Module;
+  /** What the user passed, for reports. */
+  description: string;
+}
+
+/**
+ * Parses `--dtype`.
+ * @example
+ * ```ts
+ * parseDType('float64'); // 'float64'
+ * ```
+ */
+export function parseDType(value: string): FloatDType {
+  if (value !== 'float32' && value !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got '${value}'`);
+  return value;
+}
+
+function newArch(arch: string | undefined, file: string): Module {
+  if (arch === undefined) {
+    throw new UsageError(`--model ${file}: a .safetensors file holds only weights; add --arch ${ARCHS.join('|')} to say which architecture they belong to`);
+  }
+  if (arch === 'mnist-mlp') return mnistMlp();
+  if (arch === 'mnist-cnn') return mnistCnn();
+  throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}, got '${arch}'`);
+}
+
+/**
+ * Loads `--model`: `mlp`/`cnn`/`mnist-mlp`/`mnist-cnn` (the shipped pretrained zoo
+ * models), an `.onnx` file, or a `.safetensors` file with `--arch`. The model is in eval
+ * mode and converted to `dtype`.
+ * @example
+ * ```ts
+ * const { model } = loadModel('model.safetensors', 'mnist-mlp', 'float64');
+ * ```
+ */
+export function loadModel(spec: string, arch: string | undefined, dtype: FloatDType = 'float32'): LoadedModel {
+  let model: Module;
+  let description = spec;
+  const zoo: Record<string, 'mnist-mlp' | 'mnist-cnn'> = { mlp: 'mnist-mlp', cnn: 'mnist-cnn', 'mnist-mlp': 'mnist-mlp', 'mnist-cnn': 'mnist-cnn' };
+  const zooName = zoo[spec];
+  if (zooName !== undefined) {
+    try {
+      model = loadPretrained(zooName);
+    } catch (err) {
+      throw new UsageError(`--model ${spec}: ${(err as Error).message}`);
+    }
+    description = `${zooName} (shipped pretrained weights)`;
+  } else {
+    const ext = extname(spec).toLowerCase();
+    if (ext !== '.onnx' && ext !== '.safetensors') {
+      throw new UsageError(`--model must be mlp, cnn, an .onnx file or a .safetensors file (with --arch), got '${spec}'`);
+    }
+    const bytes = readUserFile(spec, '--model');
+    if (ext === '.onnx') {
+      model = loadOnnx(bytes);
+    } else {
+      model = newArch(arch, spec);
+      const { tensors } = loadSafetensors(bytes);
+      model.loadStateDict(tensors, { strict: true });
+      description = `${spec} (${arch})`;
+    }
+  }
+  model.eval();
+  if (dtype === 'float64') model.to('float64');
+  return { model, description };
+}
+
+/** Inputs and, where known, their labels. */
+export interface LoadedInputs {
+  inputs: Tensor;
+  labels?: Int32Array;
+  /** Where each row came from, for reports. */
+  names: string[];
+}
+
+/**
+ * Parses `mnist:<split>:<range>` where range is `i`, `a-b` (inclusive) or a comma list of
+ * those, e.g. `mnist:test:0-15`, `mnist:test:3,7,10-12`.
+ * @example
+ * ```ts
+ * parseMnistSpec('mnist:test:0-3'); // { split: 'test', indices: [0, 1, 2, 3] }
+ * ```
+ */
+export function parseMnistSpec(spec: string): { split: 'train' | 'test'; indices: number[] } {
+  const m = /^mnist:(train|test):([0-9,\- ]+)$/.exec(spec);
+  if (m === null) throw new UsageError(`--input '${spec}': MNIST inputs are written mnist:test:0-15 or mnist:train:3,7,10-12`);
+  const split = m[1] as 'train' | 'test';
+  const size = split === 'test' ? 10000 : 60000;
+  const indices: number[] = [];
+  for (const part of m[2]!.split(',')) {
+    const r = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (r === null) throw new UsageError(`--input '${spec}': bad index range '${part}' (use a, a-b or a list like 0-3,7)`);
+    const a = Number(r[1]);
+    const b = r[2] === undefined ? a : Number(r[2]);
+    if (b < a) throw new UsageError(`--input '${spec}': range ${a}-${b} is empty (write the smaller index first)`);
+    if (b >= size) throw new UsageError(`--input '${spec}': index ${b} is out of range, the ${split} split has ${size} images (0-${size - 1})`);
+    if (b - a + 1 + indices.length > 4096) throw new UsageError(`--input '${spec}': at most 4096 images at a time`);
+    for (let i = a; i <= b; i++) indices.push(i);
+  }
+  return { split, indices };
+}
+
+/** Rows `indices` of an `[N, ...]` tensor. */
+export function takeRows(t: Tensor, indices: readonly number[]): Tensor {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const src = t.toTypedArray();
+  const out = t.dtype === 'float64' ? new Float64Array(indices.length * per) : t.dtype === 'int32' ? new Int32Array(indices.length * per) : new Float32Array(indices.length * per);
+  indices.forEach((r, i) => out.set(src.subarray(r * per, (r + 1) * per), i * per));
+  return new Tensor(out, [indices.length, ...t.shape.slice(1)], t.dtype);
+}
+
+/**
+ * Loads `--input`: a `.npy` array `[N, ...]`, one or more PNG/JPEG files (comma
+ * separated; each converted to a `[1, 28, 28]` gray MNIST-like image), or MNIST indices.
+ * @example
+ * ```ts
+ * const { inputs, labels } = loadInputs('mnist:test:0-15', 'float64');
+ * ```
+ */
+export function loadInputs(spec: string, dtype: FloatDType): LoadedInputs {
+  if (spec.startsWith('mnist:')) {
+    const { split, indices } = parseMnistSpec(spec);
+    const data = mnist({ split, limit: Math.max(...indices) + 1, dtype });
+    const labels = Int32Array.from(takeRows(data.labels, indices).toTypedArray());
+    return { inputs: takeRows(data.images, indices), labels, names: indices.map((i) => `mnist ${split} #${i}`) };
+  }
+  const files = spec.split(',').filter((s) => s !== '');
+  if (files.length === 0) throw new UsageError('--input is empty (give a .npy file, PNG/JPEG files or mnist:test:0-15)');
+  const exts = files.map((f) => extname(f).toLowerCase());
+  if (exts.length === 1 && exts[0] === '.npy') {
+    const t = readNpy(readUserFile(files[0]!, '--input'));
+    if (t.rank < 2) throw new UsageError(`--input ${files[0]}: expected a batch [N, ...] (N examples), got shape [${t.shape.join(', ')}]`);
+    const data = t.toTypedArray();
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new UsageError(`--input ${files[0]}: value ${data[i]} at flat index ${i}; inputs must be finite`);
+    }
+    return { inputs: t.dtype === dtype ? t : cast(t, dtype), names: Array.from({ length: t.shape[0]! }, (_, i) => `${files[0]} row ${i}`) };
+  }
+  const images: Tensor[] = [];
+  files.forEach((f, i) => {
+    const ext = exts[i]!;
+    if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg') {
+      throw new UsageError(`--input ${f}: unsupported input type '${ext || '(none)'}'; use .npy, .png, .jpg/.jpeg or mnist:test:0-15`);
+    }
+    const img = imageToMnist(readUserFile(f, '--input'), f);
+    images.push(new Tensor(img.data, [1, ...img.shape], 'float32'));
+  });
+  const batch = images.length === 1 ? images[0]! : concat(images, 0);
+  return { inputs: dtype === 'float32' ? batch : cast(batch, dtype), names: files };
+}
