@@ -4,7 +4,7 @@
  *   loadPretrained reads) and weights/<name>.json (accuracy, seed, epochs, optimizer, date,
  *   sha256) from which weights/README.md's table is written.
  *
- *   npx tsx packages/nn/scripts/train-zoo.ts mlp [--epochs 5] [--seed 0] [--backend wasm] [--limit N]
+ *   npx tsx packages/nn/scripts/train-zoo.ts mlp [--epochs 10] [--seed 0] [--backend wasm] [--limit N]
  *   npx tsx packages/nn/scripts/train-zoo.ts cnn [--epochs 3]
  *   npx tsx packages/nn/scripts/train-zoo.ts embed        (regenerate src/weights/*.ts and README only)
  */
@@ -26,7 +26,7 @@ const weightsDir = join(here, '..', 'weights');
 const srcWeightsDir = join(here, '..', 'src', 'weights');
 
 const MODELS = {
-  mlp: { file: 'mnist-mlp', constName: 'MNIST_MLP_SAFETENSORS_BASE64', module: 'mnistMlp', make: (seed: number) => mnistMlp({ seed }), epochs: 5 },
+  mlp: { file: 'mnist-mlp', constName: 'MNIST_MLP_SAFETENSORS_BASE64', module: 'mnistMlp', make: (seed: number) => mnistMlp({ seed }), epochs: 10 },
   cnn: { file: 'mnist-cnn', constName: 'MNIST_CNN_SAFETENSORS_BASE64', module: 'mnistCnn', make: (seed: number) => mnistCnn({ seed }), epochs: 3 },
 } as const;
 type Which = keyof typeof MODELS;
@@ -80,8 +80,11 @@ function writeReadme(): void {
   const text = `# Pretrained weights of the zoo models
 
 Trained by pathgrad alone (no PyTorch) with \`packages/nn/scripts/train-zoo.ts\` on the
-60,000 MNIST training images (pixel/255, no normalization, no augmentation), seeded:
-the same command gives the same bytes on the same backend. Test accuracy is measured on
+60,000 MNIST training images (pixel/255, no normalization, no augmentation), seeded
+(initialisation and shuffling): the same command gives the same bytes with the same
+backend and kernel versions (float32 sums in another order change the last bits). The
+train time is wall-clock on a 2-core machine shared with other jobs, so it overstates the
+cost; see docs/benchmarks.md for epoch timings. Test accuracy is measured on
 the 10,000 MNIST test images. \`loadPretrained('mnist-mlp' | 'mnist-cnn')\` reads the
 same bytes from the generated modules in \`src/weights/\`.
 
@@ -97,7 +100,7 @@ Per-epoch training losses and the exact settings are in the \`.json\` file next 
 \`.safetensors\` file. Reproduce with:
 
 \`\`\`sh
-npx tsx packages/nn/scripts/train-zoo.ts mlp --epochs 5 --seed 0
+npx tsx packages/nn/scripts/train-zoo.ts mlp --epochs 10 --seed 0 --backend wasm
 npx tsx packages/nn/scripts/train-zoo.ts cnn --epochs 3 --seed 0 --backend wasm
 \`\`\`
 `;
