@@ -53,6 +53,7 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const pc = call.allocF32(size);
   const ps = call.alloc(call.k.gemmScratchBytes(n, k));
   const heap = call.commit();
+  if (heap === undefined) return undefined;
   copyIn(heap, pa, a);
   copyIn(heap, pb, b);
   const offA = batchOffsets(aShape, batch);
@@ -92,6 +93,7 @@ export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
   const py = call.allocF32(size);
   const ps = convScratch(call, d);
   const heap = call.commit();
+  if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pw, w);
   const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
@@ -112,6 +114,7 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   const px = call.allocF32(size);
   const ps = convScratch(call, d);
   const heap = call.commit();
+  if (heap === undefined) return undefined;
   copyIn(heap, pg, g);
   copyIn(heap, pw, w);
   const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
@@ -132,6 +135,7 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   const pw = call.allocF32(size);
   const ps = convScratch(call, d);
   const heap = call.commit();
+  if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pg, g);
   const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;

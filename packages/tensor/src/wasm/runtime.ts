@@ -104,8 +104,12 @@ function init(): State {
   return state;
 }
 
+/** wasm32 addresses 4 GiB at most (65536 pages of 64 KiB). */
+const MAX_BYTES = 65536 * 65536;
+
 function align(p: number): number {
-  return (p + 63) & ~63;
+  // arithmetic, not bit operations: offsets may pass 2^31
+  return Math.ceil(p / 64) * 64;
 }
 
 /** True when the wasm kernels can run here (instantiating them on the first call). */
@@ -153,18 +157,29 @@ export class WasmCall {
     return this.alloc(count * 4);
   }
 
-  /** Grows the memory to hold everything reserved so far; returns a fresh f32 view. */
-  commit(): Float32Array {
+  /**
+   * Grows the memory to hold everything reserved so far and returns a fresh f32 view, or
+   * `undefined` when it cannot (past wasm32's 4 GiB or out of memory): the kernel then
+   * declines and the op runs on cpu.
+   */
+  commit(): Float32Array | undefined {
     const mem = this.k.memory;
     const have = mem.buffer.byteLength;
-    if (this.top > have) mem.grow(Math.ceil((this.top - have) / 65536));
+    if (this.top > MAX_BYTES) return undefined;
+    if (this.top > have) {
+      try {
+        mem.grow(Math.ceil((this.top - have) / 65536));
+      } catch {
+        return undefined;
+      }
+    }
     return new Float32Array(mem.buffer);
   }
 }
 
 /** Copies a float32 tensor (any strides, any offset) row-major into `heap` at byte offset `ptr`. */
 export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
-  const at = ptr >> 2;
+  const at = ptr / 4;
   const src = t.data as Float32Array;
   if (t.isContiguous) {
     heap.set(src.subarray(t.offset, t.offset + t.size), at);
@@ -195,7 +210,7 @@ export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
 
 /** A new Float32Array with `count` values from `heap` at byte offset `ptr`. */
 export function copyOut(heap: Float32Array, ptr: number, count: number): Float32Array {
-  return heap.slice(ptr >> 2, (ptr >> 2) + count);
+  return heap.slice(ptr / 4, ptr / 4 + count);
 }
 
 registerBackend({ name: 'wasm', info: wasmInfo });
