@@ -5,19 +5,43 @@
 import { ArgumentError, Rng, rand, randn, rng as makeRng, type DType, type Tensor } from '@pathgrad/tensor';
 import { describeShape } from './tensorUtil.js';
 
-/** Which fan scales the variance: `fanIn` keeps forward activations, `fanOut` gradients. */
+/**
+ * Which fan scales the variance: `fanIn` keeps forward activations, `fanOut` gradients.
+ * @example
+ * ```ts
+ * kaimingNormal([64, 128], rng(0), { mode: 'fanOut' });
+ * ```
+ */
 export type FanMode = 'fanIn' | 'fanOut';
 
-/** Nonlinearities with a recommended gain (PyTorch's `calculate_gain`). */
+/**
+ * Nonlinearities with a recommended gain (PyTorch's `calculate_gain`).
+ * @example
+ * ```ts
+ * calculateGain('tanh'); // 5/3
+ * ```
+ */
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu';
 
-/** Options shared by the initialisers. */
+/**
+ * Options shared by the initialisers.
+ * @example
+ * ```ts
+ * xavierUniform([4, 4], rng(0), { dtype: 'float64' });
+ * ```
+ */
 export interface InitOptions {
   /** Element type of the result (default float32). */
   dtype?: DType;
 }
 
-/** Options of the Kaiming initialisers. */
+/**
+ * Options of the Kaiming initialisers.
+ * @example
+ * ```ts
+ * kaimingUniform([64, 128], rng(0), { a: 0, mode: 'fanIn', nonlinearity: 'relu' });
+ * ```
+ */
 export interface KaimingOptions extends InitOptions {
   /** Negative slope of the leaky ReLU that follows (default 0). */
   a?: number;
@@ -27,13 +51,25 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
-/** Options of the Xavier initialisers. */
+/**
+ * Options of the Xavier initialisers.
+ * @example
+ * ```ts
+ * xavierNormal([64, 128], rng(0), { gain: 2 });
+ * ```
+ */
 export interface XavierOptions extends InitOptions {
   /** Scale factor (default 1). */
   gain?: number;
 }
 
-/** A generator, or a seed to make one from. */
+/**
+ * A generator, or a seed to make one from.
+ * @example
+ * ```ts
+ * new Linear(4, 2, { rng: 7 }); new Linear(4, 2, { rng: rng(7) }); // same weights
+ * ```
+ */
 export type RngOrSeed = Rng | number;
 
 /** Turns an `Rng | seed` into an `Rng`. */

@@ -5,10 +5,22 @@
 import { ArgumentError, DTypeError, ShapeError, Tensor, describe, gather, isFloat, logSoftmax, mean, mul, neg, reshape, sub, sum } from '@pathgrad/tensor';
 import { describeShape } from './tensorUtil.js';
 
-/** How per-example losses are combined: averaged (default), summed, or kept `[N]`. */
+/**
+ * How per-example losses are combined: averaged (default), summed, or kept `[N]`.
+ * @example
+ * ```ts
+ * crossEntropy(logits, labels, { reduction: 'none' }); // [N]
+ * ```
+ */
 export type Reduction = 'mean' | 'sum' | 'none';
 
-/** Options of the losses. */
+/**
+ * Options of the losses.
+ * @example
+ * ```ts
+ * mse(pred, target, { reduction: 'sum' });
+ * ```
+ */
 export interface LossOptions {
   /** Default `'mean'`. */
   reduction?: Reduction;

@@ -32,7 +32,13 @@ export class Parameter {
   }
 }
 
-/** What `loadStateDict` reports when `strict` is false (and verifies when it is true). */
+/**
+ * What `loadStateDict` reports when `strict` is false (and verifies when it is true).
+ * @example
+ * ```ts
+ * const { missingKeys } = model.loadStateDict(sd, { strict: false });
+ * ```
+ */
 export interface LoadStateDictResult {
   /** Keys the module expects but the state dict lacks. */
   missingKeys: string[];
@@ -40,7 +46,13 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-/** A hook that sees a module's input and output and may replace the output. */
+/**
+ * A hook that sees a module's input and output and may replace the output.
+ * @example
+ * ```ts
+ * const capture: ForwardHook = (_input, output) => { saved = output; };
+ * ```
+ */
 export type ForwardHook = (input: Tensor, output: Tensor) => Tensor | void;
 
 /**

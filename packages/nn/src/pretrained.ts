@@ -10,7 +10,13 @@ import { MNIST_CNN_SAFETENSORS_BASE64 } from './weights/mnistCnn.js';
 import { MNIST_MLP_SAFETENSORS_BASE64 } from './weights/mnistMlp.js';
 import { mnistCnn, mnistMlp } from './zoo.js';
 
-/** Names of the shipped pretrained models. */
+/**
+ * Names of the shipped pretrained models.
+ * @example
+ * ```ts
+ * const name: PretrainedName = 'mnist-cnn';
+ * ```
+ */
 export type PretrainedName = 'mnist-mlp' | 'mnist-cnn';
 
 function decodeBase64(text: string): Uint8Array {

@@ -13,7 +13,13 @@ import { Adam } from './optim/adam.js';
 import type { Optimizer } from './optim/optimizer.js';
 import { describeShape } from './tensorUtil.js';
 
-/** One mini-batch. */
+/**
+ * One mini-batch.
+ * @example
+ * ```ts
+ * for (const { images, labels, indices } of batches(x, y, { batchSize: 64 })) step(images, labels);
+ * ```
+ */
 export interface Batch {
   /** `[B, ...]` rows of the images. */
   images: Tensor;
@@ -23,7 +29,13 @@ export interface Batch {
   indices: Int32Array;
 }
 
-/** Options of {@link batches}. */
+/**
+ * Options of {@link batches}.
+ * @example
+ * ```ts
+ * batches(x, y, { batchSize: 64, shuffle: true, rng: rng(0), dropLast: true });
+ * ```
+ */
 export interface BatchOptions {
   /** Rows per batch (the last one may be smaller unless `dropLast`). */
   batchSize: number;
@@ -86,7 +98,13 @@ export function* batches(images: Tensor, labels: Tensor, { batchSize, shuffle = 
   }
 }
 
-/** Progress reported after every batch. */
+/**
+ * Progress reported after every batch.
+ * @example
+ * ```ts
+ * fit(model, data, { onProgress: (p) => { if (p.batch === p.batches) console.log(p.meanLoss); } });
+ * ```
+ */
 export interface TrainProgress {
   /** 1-based epoch. */
   epoch: number;
@@ -102,7 +120,13 @@ export interface TrainProgress {
   meanLoss: number;
 }
 
-/** Summary of one finished epoch. */
+/**
+ * Summary of one finished epoch.
+ * @example
+ * ```ts
+ * const [first] = fit(model, data, { epochs: 1 }); first.loss;
+ * ```
+ */
 export interface EpochSummary {
   epoch: number;
   /** Mean training loss over the epoch's batches (weighted by batch size). */
@@ -111,7 +135,13 @@ export interface EpochSummary {
   seconds: number;
 }
 
-/** Options of {@link fit}. */
+/**
+ * Options of {@link fit}.
+ * @example
+ * ```ts
+ * fit(model, data, { epochs: 2, batchSize: 64, rng: 0, progress: 'lines' });
+ * ```
+ */
 export interface FitOptions {
   /** Passes over the data (default 1). */
   epochs?: number;
@@ -244,7 +274,13 @@ export function fit(model: Module, data: { images: Tensor; labels: Tensor }, opt
   return history;
 }
 
-/** Options of {@link evaluateAccuracy} and {@link predict}. */
+/**
+ * Options of {@link evaluateAccuracy} and {@link predict}.
+ * @example
+ * ```ts
+ * evaluateAccuracy(model, images, labels, { batchSize: 500 });
+ * ```
+ */
 export interface EvaluateOptions {
   /** Rows per forward pass (default 256), bounding memory. */
   batchSize?: number;

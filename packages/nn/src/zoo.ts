@@ -12,7 +12,13 @@ import { ReLU } from './layers/activation.js';
 import { Sequential } from './layers/sequential.js';
 import { describeShape } from './tensorUtil.js';
 
-/** Options of the zoo constructors. */
+/**
+ * Options of the zoo constructors.
+ * @example
+ * ```ts
+ * mnistCnn({ seed: 42 });
+ * ```
+ */
 export interface ZooOptions {
   /** Generator or seed for PyTorch's default init of every layer (default seed 0). */
   seed?: RngOrSeed;

@@ -15,7 +15,13 @@ export class ReLU extends Module {
   }
 }
 
-/** Options of {@link Softplus}. */
+/**
+ * Options of {@link Softplus}.
+ * @example
+ * ```ts
+ * new Softplus({ beta: 10, threshold: 20 });
+ * ```
+ */
 export interface SoftplusLayerOptions {
   /** Sharpness (default 1, > 0). */
   beta?: number;

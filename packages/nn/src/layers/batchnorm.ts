@@ -3,7 +3,13 @@ import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
 import { checkPositiveInt } from './checks.js';
 
-/** Options of {@link BatchNorm2d}. */
+/**
+ * Options of {@link BatchNorm2d}.
+ * @example
+ * ```ts
+ * new BatchNorm2d(16, { eps: 1e-3, momentum: 0.01 });
+ * ```
+ */
 export interface BatchNorm2dOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;

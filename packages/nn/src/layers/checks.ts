@@ -16,7 +16,13 @@ export function checkNonNegativeInt(value: unknown, name: string, where: string)
   return value;
 }
 
-/** A number or `[h, w]` pair, as PyTorch's `_pair`. */
+/**
+ * A number or `[h, w]` pair, as PyTorch's `_pair`.
+ * @example
+ * ```ts
+ * new Conv2d(1, 8, [3, 5]); // a 3x5 kernel
+ * ```
+ */
 export type Pair = number | readonly [number, number];
 
 /** Expands a `Pair` to `[h, w]`, validating each entry. */

@@ -4,7 +4,13 @@ import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
 import { checkPositiveInt, toPair, type Pair } from './checks.js';
 
-/** Options of {@link Conv2d}. */
+/**
+ * Options of {@link Conv2d}.
+ * @example
+ * ```ts
+ * new Conv2d(16, 32, 3, { stride: 2, padding: 'same', groups: 2, rng: 0 });
+ * ```
+ */
 export interface Conv2dLayerOptions {
   /** Step between windows (default 1). */
   stride?: Pair;

@@ -4,7 +4,13 @@ import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
 import { checkPositiveInt } from './checks.js';
 
-/** Options of {@link Linear}. */
+/**
+ * Options of {@link Linear}.
+ * @example
+ * ```ts
+ * new Linear(784, 10, { bias: false, rng: 0, dtype: 'float64' });
+ * ```
+ */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;

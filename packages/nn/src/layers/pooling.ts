@@ -2,7 +2,13 @@ import { avgPool2d, maxPool2d, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
 import { toPair, type Pair } from './checks.js';
 
-/** Options shared by the pooling layers. */
+/**
+ * Options shared by the pooling layers.
+ * @example
+ * ```ts
+ * new AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true });
+ * ```
+ */
 export interface Pool2dLayerOptions {
   /** Step between windows (default: the kernel size, as PyTorch). */
   stride?: Pair;
@@ -12,13 +18,25 @@ export interface Pool2dLayerOptions {
   ceilMode?: boolean;
 }
 
-/** Options of {@link MaxPool2d}. */
+/**
+ * Options of {@link MaxPool2d}.
+ * @example
+ * ```ts
+ * new MaxPool2d(3, { stride: 2, dilation: 2 });
+ * ```
+ */
 export interface MaxPool2dLayerOptions extends Pool2dLayerOptions {
   /** Spacing between window taps (default 1). */
   dilation?: Pair;
 }
 
-/** Options of {@link AvgPool2d}. */
+/**
+ * Options of {@link AvgPool2d}.
+ * @example
+ * ```ts
+ * new AvgPool2d(2, { countIncludePad: false, padding: 1 });
+ * ```
+ */
 export interface AvgPool2dLayerOptions extends Pool2dLayerOptions {
   /** Count padded zeros in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;

@@ -2,7 +2,13 @@ import { ArgumentError, type TypedArray } from '@pathgrad/tensor';
 import type { Parameter } from '../module.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
-/** Options of {@link Adam}. */
+/**
+ * Options of {@link Adam}.
+ * @example
+ * ```ts
+ * new Adam(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+ * ```
+ */
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr?: number;

@@ -7,6 +7,11 @@ import { describeShape } from '../tensorUtil.js';
  * `step`. Updates are fused typed-array loops (one pass per parameter, as PyTorch's fused
  * kernels), never recorded by autograd, and they replace `p.value` with a new tensor so
  * tensors already handed out stay unchanged.
+ * @example
+ * ```ts
+ * const opt: Optimizer = new SGD(model.parameters(), { lr: 0.1 });
+ * opt.step(grads);
+ * ```
  */
 export abstract class Optimizer {
   /** The parameters updated by `step`, in the order gradients are given. */

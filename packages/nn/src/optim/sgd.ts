@@ -2,7 +2,13 @@ import { ArgumentError, type TypedArray } from '@pathgrad/tensor';
 import type { Parameter } from '../module.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
-/** Options of {@link SGD}. */
+/**
+ * Options of {@link SGD}.
+ * @example
+ * ```ts
+ * new SGD(params, { lr: 0.01, momentum: 0.9, nesterov: true });
+ * ```
+ */
 export interface SGDOptions {
   /** Learning rate. */
   lr: number;
