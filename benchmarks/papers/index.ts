@@ -14,6 +14,7 @@
 import type { ReproductionOptions, ReproductionResult } from './common.js';
 import * as ig from './ig.js';
 import * as igc from './igc.js';
+import * as ggig from './ggig.js';
 
 export type { ReproductionOptions, ReproductionResult } from './common.js';
 
@@ -26,6 +27,7 @@ export interface Reproduction {
 export const REPRODUCTIONS: Record<string, Reproduction> = {
   ig,
   igc,
+  ggig,
 };
 
 /** The reproduction names in a stable order. */
