@@ -10,6 +10,7 @@ import {
   add,
   ArgumentError,
   describe,
+  DTypeError,
   isFloat,
   PathgradError,
   setOpRecorder,
@@ -120,13 +121,14 @@ export class Tape {
   private nodes: (TapeNode | undefined)[] = [];
   private watched = new Set<Tensor>();
   private running = false;
+  private consumed = false;
 
   /** Marks tensors as differentiated; only float tensors can be watched. */
   watch(...xs: Tensor[]): this {
     for (const x of xs) {
       if (!(x instanceof Tensor)) throw new ArgumentError(`Tape.watch: expected Tensors, got ${describe(x)}`);
       if (!isFloat(x.dtype)) {
-        throw new ArgumentError(`Tape.watch: cannot differentiate with respect to a ${x.dtype} tensor; only float32/float64 tensors have gradients`);
+        throw new DTypeError(`Tape.watch: cannot differentiate with respect to a ${x.dtype} tensor; only float32/float64 tensors have gradients`);
       }
       this.watched.add(x);
     }
@@ -180,10 +182,14 @@ export class Tape {
   /**
    * Reverse pass: the gradients of `sum_i <outputs[i], seeds[i]>` with respect to each of
    * `wrt` (zeros of its shape and dtype where there is no path). Iterative: the tape is
-   * already in execution order, so walking it backwards is a topological order.
+   * already in execution order, so walking it backwards is a topological order. Without
+   * `retain`, nodes are freed as they are replayed and the tape cannot be replayed again.
    */
   gradient(outputs: readonly Tensor[], seeds: readonly Tensor[], wrt: readonly Tensor[], opts: GradientOptions = {}): Tensor[] {
     if (this.running) throw new PathgradError('Tape.gradient: this tape is already running its backward pass');
+    if (this.consumed) {
+      throw new PathgradError('Tape.gradient: this tape was already replayed and freed; pass { retain: true } to replay a tape more than once');
+    }
     const grads = new Map<Tensor, Tensor>();
     const accumulate = (t: Tensor, g: Tensor): void => {
       const prev = grads.get(t);
@@ -214,6 +220,7 @@ export class Tape {
       this.running = false;
       if (!retain) {
         this.nodes = [];
+        this.consumed = true;
       }
     }
     return wrt.map((w) => grads.get(w) ?? zeros(w.shape, w.dtype));

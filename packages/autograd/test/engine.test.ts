@@ -350,3 +350,22 @@ describe('bad input', () => {
     expect(scalar(1).item()).toBe(1);
   });
 });
+
+describe('Tape', () => {
+  it('replays once unless asked to retain, and says so', () => {
+    const x = f64([1, 2]);
+    const tape = new Tape().watch(x);
+    const y = tape.run(() => sum(mul(x, x)));
+    expect(arr(tape.gradient([y], [f64(1)], [x])[0]!)).toEqual([2, 4]);
+    expect(tape.size).toBe(0);
+    expect(() => tape.gradient([y], [f64(1)], [x])).toThrow(/retain/);
+    const kept = new Tape().watch(x);
+    const z = kept.run(() => sum(mul(x, x)));
+    expect(arr(kept.gradient([z], [f64(1)], [x], { retain: true })[0]!)).toEqual([2, 4]);
+    expect(arr(kept.gradient([z], [f64(2)], [x], { retain: true })[0]!)).toEqual([4, 8]);
+  });
+
+  it('refuses to watch integer tensors', () => {
+    expect(() => new Tape().watch(tensor([1], { dtype: 'int32' }))).toThrow(/int32/);
+  });
+});
