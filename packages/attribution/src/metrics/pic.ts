@@ -197,9 +197,10 @@ function roundHalfEven(v: number): number {
  * points are linearly interpolated onto `numDataPoints` x values, (1,1) appended, and
  * AUC = trapezoid. SIC uses the softmax probability of the target, AIC 1/0 for top-1 = target.
  * Skipped images (`ok: false`) carry pic.py's reason: prediction below `minPredValue`,
- * blurred information ≥ original, or blurred prediction ≥ original. One deviation, for
- * duplicate information values (where scipy's interp1d yields NaN): points are sorted by h
- * and the largest q is kept per h. All images × thresholds go through the model in batches.
+ * blurred information ≥ original, or blurred prediction ≥ original. The interpolation is
+ * scipy's (stable sort by h, searchsorted left), so tied h values resolve as in pic.py;
+ * the one deviation is at a grid x equal to a duplicated h, where scipy yields NaN and we
+ * take the largest q at that h. All images × thresholds go through the model in batches.
  *
  * @example
  * ```ts
@@ -377,25 +378,23 @@ function picCurve(example: number, info: Float64Array, pred: Float64Array, minPr
     maxQ = Math.max(maxQ, q);
     qs[k] = monotone ? maxQ : q;
   }
-  // interp1d over the points plus (0,0) and (1,1): sorted by h, max q per duplicate h
+  // interp1d over the points plus (0,0) and (1,1), stably sorted by h as scipy does
   const pts = [...Array.from(hs, (h, k) => [h, qs[k]!] as [number, number]), [0, 0] as [number, number], [1, 1] as [number, number]];
-  pts.sort((p, q) => p[0] - q[0]);
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (const [h, q] of pts) {
-    if (xs.length > 0 && xs[xs.length - 1] === h) ys[ys.length - 1] = Math.max(ys[ys.length - 1]!, q);
-    else {
-      xs.push(h);
-      ys.push(q);
-    }
-  }
+  pts.sort((p, q) => p[0] - q[0]); // Array.prototype.sort is stable, as scipy's mergesort
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
   const curveY = new Float64Array(curveX.length);
   for (let i = 0; i < curveX.length - 1; i++) curveY[i] = interp1d(xs, ys, curveX[i]!);
   curveY[curveX.length - 1] = 1;
   return { example, ok: true, auc: trapz(curveY, curveX), curveY, normalizedInformation: hs, normalizedPrediction: qs };
 }
 
-/** scipy interp1d 'linear' at one point inside [xs[0], xs[last]]: searchsorted left, clipped. */
+/**
+ * scipy interp1d 'linear' at one point inside [xs[0], xs[last]]: searchsorted left,
+ * clipped to [1, len − 1], then the line through (lo, hi). Where the two x values are
+ * equal (x is a duplicated h), scipy divides 0 by 0 and returns NaN; we return the
+ * largest q among the points at that h instead (METHODS §7.2 [PROPOSED]).
+ */
 function interp1d(xs: number[], ys: number[], x: number): number {
   let lo = 0;
   let hi = xs.length;
@@ -405,6 +404,11 @@ function interp1d(xs: number[], ys: number[], x: number): number {
     else hi = mid;
   }
   const j = Math.min(Math.max(lo, 1), xs.length - 1);
+  if (xs[j] === xs[j - 1]) {
+    let best = -Infinity;
+    for (let i = 0; i < xs.length; i++) if (xs[i] === xs[j]) best = Math.max(best, ys[i]!);
+    return best;
+  }
   const slope = (ys[j]! - ys[j - 1]!) / (xs[j]! - xs[j - 1]!);
   return slope * (x - xs[j - 1]!) + ys[j - 1]!;
 }
