@@ -15,6 +15,7 @@ import type { ReproductionOptions, ReproductionResult } from './common.js';
 import * as ig from './ig.js';
 import * as igc from './igc.js';
 import * as ggig from './ggig.js';
+import * as greedyPig from './greedy-pig.js';
 
 export type { ReproductionOptions, ReproductionResult } from './common.js';
 
@@ -28,6 +29,7 @@ export const REPRODUCTIONS: Record<string, Reproduction> = {
   ig,
   igc,
   ggig,
+  'greedy-pig': greedyPig,
 };
 
 /** The reproduction names in a stable order. */
