@@ -12,6 +12,7 @@ import { demoCommand, type DemoArgs } from './commands/demo.js';
 import { evaluateCommand, type EvaluateArgs } from './commands/evaluate.js';
 import { benchCommand, listPapers, reproduceCommand } from './commands/scripts.js';
 import { trainCommand, type TrainArgs } from './commands/train.js';
+import { registerIgcCommand } from './commands/igc.js';
 import { describeMethods } from './methods.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -117,6 +118,8 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
     .argument('[args...]', 'arguments for the script')
     .allowUnknownOption(true)
     .action((paper: string, args: string[]) => setExit(reproduceCommand(paper, args)));
+
+  registerIgcCommand(program, log);
 
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
   return program;

@@ -292,7 +292,7 @@ export const METHODS: readonly MethodSpec[] = [
       quad('riemannTrapezoid'),
       batchOpt,
     ],
-    demo: { data: 48, steps: 16 },
+    demo: { data: 24, steps: 8 },
     run: (ctx, o) => {
       const bg = ctx.background();
       const m = Math.min(num(o['data']), bg.images.shape[0]!);
@@ -353,7 +353,7 @@ export const METHODS: readonly MethodSpec[] = [
       baselineOpt,
       batchOpt,
     ],
-    demo: { rounds: 4, steps: 12 },
+    demo: { rounds: 3, steps: 8 },
     run: (ctx, o) => {
       const r = greedyPIG(ctx.model, ctx.inputs, {
         target: ctx.target,
@@ -380,7 +380,7 @@ export const METHODS: readonly MethodSpec[] = [
       { name: 'sampling', kind: ['stratified', 'random'], default: 'stratified', help: 'how coalition sizes are drawn' },
       batchOpt,
     ],
-    demo: { coalitions: 12, steps: 8 },
+    demo: { coalitions: 8, steps: 8 },
     run: (ctx, o) => {
       const k = num(o['coalitions']);
       const r = shapleyIG(ctx.model, ctx.inputs, {
@@ -401,7 +401,7 @@ export const METHODS: readonly MethodSpec[] = [
     title: 'Exact Shapley (patches)',
     summary: 'exact baseline Shapley values of patches (at most 20 groups: 2^groups forward passes)',
     options: [patchOpt(7), { name: 'reference', kind: 'string', default: 'zeros', help: 'value of absent features (as --baseline)' }, batchOpt],
-    demo: { patch: 10 },
+    demo: { patch: 14 },
     run: (ctx, o) => {
       const patch = num(o['patch']);
       if (patch === 0) throw new UsageError('exact-shapley: needs patches (at most 20 groups); use e.g. -o patch=7 for 28x28 images');
@@ -503,7 +503,7 @@ export const METHODS: readonly MethodSpec[] = [
       { name: 'superpixel', kind: 'int', default: 4, help: 'explain k x k average-pooled superpixels (the method takes at most 512 features)' },
       batchOpt,
     ],
-    demo: { steps: 3, superpixel: 4 },
+    demo: { steps: 2, superpixel: 7 },
     run: integratedHessiansOnSuperpixels,
   },
 ];

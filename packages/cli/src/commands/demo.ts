@@ -194,6 +194,13 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
       progress.done(`${spec.name} ${seconds.toFixed(1)} s`);
     }
 
+    let mark = performance.now();
+    const lap = (): string => {
+      const now = performance.now();
+      const text = `${((now - mark) / 1000).toFixed(1)} s`;
+      mark = now;
+      return text;
+    };
     // deletion / insertion: one row (sideLength pixels) per step, tracking the softmax of the explained class
     progress.step('deletion/insertion');
     const stepPixels = quick ? features / 4 : sideLength;
@@ -207,14 +214,14 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
       r.insertion = meanRows(ins.curves);
       r.fractions = del.fractions;
     }
-    progress.done('deletion/insertion curves');
+    progress.done(`deletion/insertion curves ${lap()}`);
 
     // completeness |delta| against steps for every quadrature rule (IG, zero baseline)
     progress.step('completeness');
-    const convN = Math.min(count, quick ? 1 : 4);
+    const convN = Math.min(count, quick ? 1 : 2);
     const convInputs = takeRows(inputs, Array.from({ length: convN }, (_, i) => i));
     const convTarget = target.slice(0, convN);
-    const stepGrid = quick ? [2, 4] : [2, 4, 8, 16, 32, 64];
+    const stepGrid = quick ? [2, 4] : [2, 4, 8, 16, 32];
     const convergence: Point[] = [];
     for (const rule of QUADRATURE_METHODS) {
       for (const s of stepGrid) {
@@ -222,11 +229,11 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
         convergence.push({ x: s, y: Math.max(1e-12, meanAbs(delta.toTypedArray())), series: rule });
       }
     }
-    progress.done('completeness against steps');
+    progress.done(`completeness against steps ${lap()}`);
 
     // model randomisation (cascading, top layer first) for IG and saliency
     progress.step('sanity checks');
-    const sanityN = Math.min(count, quick ? 1 : 4);
+    const sanityN = Math.min(count, quick ? 1 : 2);
     const sanityInputs = takeRows(inputs, Array.from({ length: sanityN }, (_, i) => i));
     const sanityTarget = target.slice(0, sanityN);
     const igSteps = quick ? 4 : 16;
@@ -241,7 +248,7 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
       layerOrder = res.layerOrder;
       for (const row of res.rows) sanity.push({ x: row.stage, y: row.mean, series: name });
     }
-    progress.done('model randomisation');
+    progress.done(`model randomisation ${lap()}`);
 
     // report
     progress.step('report');

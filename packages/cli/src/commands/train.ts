@@ -4,6 +4,7 @@
  */
 import { Adam, evaluateAccuracy, fit, mnistCnn, mnistMlp, saveSafetensors, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
+import { setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { ARCHS } from '../load.js';
@@ -36,6 +37,12 @@ export function trainCommand(args: TrainArgs, log: (line: string) => void): void
   const lr = Number(args.lr);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--lr must be a positive number, got '${args.lr}'`);
   const limit = args.limit === undefined ? undefined : positiveInt(args.limit, '--limit');
+  // float32 SIMD kernels for conv/matmul when available (falls back to cpu per op otherwise)
+  try {
+    setBackend('wasm');
+  } catch {
+    setBackend('cpu');
+  }
   const model: Module = args.arch === 'mnist-mlp' ? mnistMlp({ seed }) : mnistCnn({ seed });
   const train = mnist({ split: 'train', ...(limit !== undefined ? { limit } : {}) });
   const test = mnist({ split: 'test' });
