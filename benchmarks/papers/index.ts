@@ -16,6 +16,7 @@ import * as ig from './ig.js';
 import * as igc from './igc.js';
 import * as ggig from './ggig.js';
 import * as greedyPig from './greedy-pig.js';
+import * as sig from './sig.js';
 
 export type { ReproductionOptions, ReproductionResult } from './common.js';
 
@@ -30,6 +31,7 @@ export const REPRODUCTIONS: Record<string, Reproduction> = {
   igc,
   ggig,
   'greedy-pig': greedyPig,
+  sig,
 };
 
 /** The reproduction names in a stable order. */
