@@ -5,7 +5,7 @@
  */
 import { noGrad, valueAndGrad } from '@pathgrad/autograd';
 import { ArgumentError, ShapeError, Tensor, allocate, describe, type Rng } from '@pathgrad/tensor';
-import cliProgress from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
 import { toRng, type RngOrSeed } from './init.js';
 import { crossEntropy } from './losses.js';
 import type { Module } from './module.js';
@@ -170,12 +170,24 @@ interface ProgressSink {
   stop(summary: EpochSummary): void;
 }
 
+/**
+ * cli-progress is a Node terminal library (it imports readline and events), so it is loaded
+ * only when a bar is drawn, through `process.getBuiltinModule` (Node >= 20.16), which bundlers
+ * do not follow: the main entry stays browser-safe. Elsewhere the sink falls back to lines.
+ */
+function loadCliProgress(): typeof CliProgress | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const nodeModule = proc?.getBuiltinModule?.('node:module') as { createRequire(url: string): (id: string) => unknown } | undefined;
+  return nodeModule?.createRequire(import.meta.url)('cli-progress') as typeof CliProgress | undefined;
+}
+
 function makeSink(mode: FitOptions['progress'], stream: FitOptions['stream']): ProgressSink {
   const out = stream ?? (typeof process !== 'undefined' ? process.stderr : undefined);
   if (mode === 'none' || out === undefined) return { start() {}, update() {}, stop() {} };
   const useBar = mode === 'bar' || (mode !== 'lines' && out.isTTY === true);
-  if (useBar) {
-    let bar: cliProgress.SingleBar | undefined;
+  const cliProgress = useBar ? loadCliProgress() : undefined;
+  if (cliProgress) {
+    let bar: CliProgress.SingleBar | undefined;
     return {
       start(epoch, epochs, total) {
         bar = new cliProgress.SingleBar(

@@ -18,15 +18,18 @@ let encoder: Promise<EncodeFn> | undefined;
 
 async function loadEncoder(): Promise<EncodeFn> {
   const mod = (await import('@jsquash/webp/encode.js')) as unknown as { default: EncodeFn; init: (m?: object) => Promise<unknown> };
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (proc?.versions?.node !== undefined) {
-    const { readFileSync } = await import('node:fs');
-    const { createRequire } = await import('node:module');
-    const require = createRequire(import.meta.url);
+  // Node's fs comes from process.getBuiltinModule (Node >= 20.16), not from an import:
+  // bundlers follow every import they see, and this module must bundle for browsers.
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule === 'function') {
+    const fs = proc.getBuiltinModule('node:fs') as { readFileSync(path: string): Uint8Array };
+    const nodeModule = proc.getBuiltinModule('node:module') as { createRequire(url: string): { resolve(id: string): string } };
+    const resolveFile = nodeModule.createRequire(import.meta.url).resolve;
+    const codec = (name: string) => fs.readFileSync(resolveFile(`@jsquash/webp/codec/enc/${name}`));
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const simdBytes = readFileSync(require.resolve('@jsquash/webp/codec/enc/webp_enc_simd.wasm'));
+    const simdBytes = codec('webp_enc_simd.wasm');
     // The package picks its SIMD glue when the engine validates SIMD; hand it the matching module.
-    const bytes = wasm.validate(simdBytes) ? simdBytes : readFileSync(require.resolve('@jsquash/webp/codec/enc/webp_enc.wasm'));
+    const bytes = wasm.validate(simdBytes) ? simdBytes : codec('webp_enc.wasm');
     await mod.init(await wasm.compile(bytes));
   }
   return mod.default;
