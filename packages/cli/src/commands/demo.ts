@@ -244,9 +244,9 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
     ];
     let layerOrder: string[] = [];
     for (const [name, explain] of explainers) {
-      const res = modelRandomizationCheck(model, explain, sanityInputs, { mode: 'cascading', metrics: ['spearmanAbs'], seed });
+      const res = modelRandomizationCheck(model, explain, sanityInputs, { mode: 'cascading', metrics: ['spearmanAbs', 'spearmanSigned'], seed });
       layerOrder = res.layerOrder;
-      for (const row of res.rows) sanity.push({ x: row.stage, y: row.mean, series: name });
+      for (const row of res.rows) sanity.push({ x: row.stage, y: row.mean, series: `${name}, ${row.metric === 'spearmanAbs' ? '|map|' : 'signed map'}` });
     }
     progress.done(`model randomisation ${lap()}`);
 
@@ -268,7 +268,7 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
       sanity: await lineChartSvg(sanity, {
         title: 'Model randomisation (cascading, top layer first)',
         xTitle: `layers randomised (${layerOrder.join(' → ')})`,
-        yTitle: 'Spearman |rank| similarity',
+        yTitle: 'Spearman rank correlation',
         seriesTitle: 'method',
       }),
     };

@@ -121,7 +121,7 @@ ${tableRows}
 ${chart('convergence', 'Completeness: mean |Σ IG − (F(x) − F(0))| against the number of steps for every quadrature rule. Gauss–Legendre converges fastest; captumTrapezoid (weights summing to (n−1)/n) does not converge to 0.')}
 ${chart('deletion', 'Deletion curves, mean over the digits.')}
 ${chart('insertion', 'Insertion curves, mean over the digits.')}
-${chart('sanity', 'Model randomisation sanity check (Adebayo et al. 2018): Spearman rank correlation of |attribution| between the trained model and the model with its top layers re-initialised. A method that explains the model drops as layers are randomised.')}
+${chart('sanity', 'Model randomisation sanity check (Adebayo et al. 2018): Spearman rank correlation between the maps of the trained model and of the model with its top layers re-initialised (cascading), for |map| and the signed map. A method that explains the model drops as layers are randomised. IG multiplies by the input, so on MNIST’s all-zero background its |map| keeps the digit’s support whatever the weights: its |map| similarity stays high (as Adebayo et al. saw for gradient ⊙ input), while the signed map decorrelates.')}
 </div>
 </body>
 </html>
