@@ -358,7 +358,8 @@ async function runRange(settings: IgcSettings, first: number, last: number, work
     return runBatches(settings, model, first, last, log);
   }
   const require = createRequire(import.meta.url);
-  const tsx = import.meta.url.endsWith('.ts') ? pathToFileURL(require.resolve('tsx/esm/api')).href : null;
+  // require.resolve gives tsx's CommonJS build of the API; the ESM one sits beside it
+  const tsx = import.meta.url.endsWith('.ts') ? pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : null;
   // an eval worker is CommonJS: register tsx (when running from source) and import this module
   const boot = `const { workerData } = require('node:worker_threads');
 (async () => { if (workerData.tsx) { const { register } = await import(workerData.tsx); register(); } await import(workerData.self); })();`;
