@@ -380,8 +380,13 @@ export async function run(opts: BenchOptions): Promise<void> {
 
 Measured ${date} with \`pnpm bench tensor\` (benchmarks/perf/tensor.bench.ts, tinybench) on ${machine.cpu}, ${machine.cores} cores,
 Node ${machine.node}; load average ${loadStart.map((x) => x.toFixed(1)).join(' / ')} at the start and ${loadEnd.map((x) => x.toFixed(1)).join(' / ')} at the end
-(this machine is shared, so absolute numbers move between runs; the implementations of one case run back to back,
-so the ratios are the more trustworthy figure). Raw data: \`${relative(join(root, 'docs'), jsonFile)}\`.
+(this machine is shared, so absolute numbers move between runs). Raw data: \`${relative(join(root, 'docs'), jsonFile)}\`.${
+    loadStart[0]! > machine.cores
+      ? `\n\n**Caution:** the load average exceeded the ${machine.cores} cores during this run, so the medians and GFLOP/s below are
+dominated by scheduling and sit far below what the same code does on a quiet machine; only the paired ratios compare
+like with like.`
+      : ''
+  }
 
 Everything is float32 and single-threaded (tfjs-wasm reports ${machine.tfjsWasmThreads} thread). Times are medians of tinybench samples and
 include what a caller pays: pathgrad copies operands into WebAssembly memory and the result out, tfjs results are
@@ -401,7 +406,9 @@ ${verdicts(rows, list)}
 How the wasm backend works: AssemblyScript kernels (packages/tensor/assembly) compiled with WebAssembly SIMD: a
 packed, cache-blocked GEMM with a 4x8 f32x4 register tile (no FMA: standard SIMD has none, relaxed SIMD is not on by
 default in Node 20), and conv2d as im2col + GEMM per image (backward-data: GEMM with the transposed weight, then
-col2im). It is one thread; tfjs-wasm's XNNPACK is also one thread here. For scale, PyTorch on this machine's two
+col2im). Where it falls short (the second conv's forward pass in the last run), about a quarter of the time goes
+to the im2col and B-packing passes, which XNNPACK's indirect GEMM does not make; fusing im2col into the packing
+is the next step. It is one thread; tfjs-wasm's XNNPACK is also one thread here. For scale, PyTorch on this machine's two
 threads reaches about 110-125 GFLOP/s on matmul (measured separately, not by this script). The \`wasm\` backend is
 opt-in (\`setBackend('wasm')\`); \`cpu\` stays the default.
 `;
