@@ -201,9 +201,9 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
       mark = now;
       return text;
     };
-    // deletion / insertion: one row (sideLength pixels) per step, tracking the softmax of the explained class
+    // deletion / insertion: two rows of pixels per step (15 points), tracking the softmax of the explained class
     progress.step('deletion/insertion');
-    const stepPixels = quick ? features / 4 : sideLength;
+    const stepPixels = quick && features % 4 === 0 ? features / 4 : features % (2 * sideLength) === 0 ? 2 * sideLength : sideLength;
     for (const r of results) {
       if (!r.attributions.shape.every((d, k) => d === inputs.shape[k])) continue;
       const del = deletionCurve(model, inputs, r.attributions, { target, step: stepPixels });

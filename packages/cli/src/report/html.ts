@@ -110,7 +110,7 @@ ${gridRows}
 <h2>Summary</h2>
 <p>Time is wall-clock seconds for all ${d.images.length} digits. |delta| is the completeness error Σ attributions − (F(x) − F(baseline)), where the method defines one
 (for exact Shapley: Σ φ − (v(all) − v(∅))). Deletion / insertion AUC: area under the softmax probability of the explained class as pixels are removed (to 0) / inserted (into a σ=2 blur),
-most important first, one row of pixels per step; lower deletion and higher insertion are better.</p>
+most important first, 2×28 pixels per step; lower deletion and higher insertion are better.</p>
 <table class="summary">
 <tr><th>method</th><th>what</th><th>settings (budget-conscious)</th><th>time (s)</th><th>mean |delta|</th><th>deletion AUC</th><th>insertion AUC</th></tr>
 ${tableRows}
