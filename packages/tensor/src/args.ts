@@ -2,7 +2,15 @@ import { isFloat, promote, type DType } from './dtype.js';
 import { ArgumentError, DTypeError, describe } from './errors.js';
 import { Tensor } from './tensor.js';
 
-/** A tensor, or a plain number treated as a scalar of the other operand's dtype. */
+/**
+ * A tensor, or a plain number treated as a scalar of the other operand's dtype.
+ *
+ * @example
+ * ```ts
+ * const k: TensorLike = 2; // a weak scalar: takes the other operand's dtype
+ * mul(tensor([1, 2], { dtype: 'float64' }), k).dtype; // 'float64'
+ * ```
+ */
 export type TensorLike = Tensor | number;
 
 /** Throws unless `x` is a Tensor. */
@@ -19,7 +27,14 @@ export function assertFloat(x: Tensor, argName: string, opName: string): void {
   }
 }
 
-/** A 0-d tensor holding `value`. */
+/**
+ * A 0-d tensor holding `value`.
+ *
+ * @example
+ * ```ts
+ * scalarTensor(3, 'float64').shape; // [] (a 0-d tensor)
+ * ```
+ */
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const t = new Tensor(dtype === 'float64' ? new Float64Array(1) : dtype === 'int32' ? new Int32Array(1) : new Float32Array(1), [], dtype);
   (t.data as Float64Array)[0] = value;

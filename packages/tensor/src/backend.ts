@@ -1,9 +1,25 @@
 import { ArgumentError, describe } from './errors.js';
 
-/** Names of the backends pathgrad ships. */
+/**
+ * Names of the backends pathgrad ships.
+ *
+ * @example
+ * ```ts
+ * const name: BackendName = 'wasm';
+ * withBackend(name, () => matmul(a, b));
+ * ```
+ */
 export type BackendName = 'cpu' | 'wasm' | 'gpujs';
 
-/** What a backend reports about itself. */
+/**
+ * What a backend reports about itself.
+ *
+ * @example
+ * ```ts
+ * const info: BackendInfo = backendInfo('gpujs');
+ * if (!info.available) console.log(`gpujs unavailable: ${info.note}`);
+ * ```
+ */
 export interface BackendInfo {
   /** The backend in use. */
   name: BackendName;
@@ -15,7 +31,18 @@ export interface BackendInfo {
   note?: string;
 }
 
-/** A backend's hooks: how to probe it. Kernels live in the op files. */
+/**
+ * A backend's hooks: how to probe it. Kernels live in the op files.
+ *
+ * @example
+ * ```ts
+ * const provider: BackendProvider = {
+ *   name: 'wasm',
+ *   info: () => ({ name: 'wasm', available: true, mode: 'simd128' }),
+ * };
+ * registerBackend(provider);
+ * ```
+ */
 export interface BackendProvider {
   name: BackendName;
   /** Initialises the backend if needed and reports what it got. */
@@ -30,12 +57,27 @@ providers.set('cpu', {
 
 let current: BackendName = 'cpu';
 
-/** Registers a backend provider (called by the wasm and gpujs modules when loaded). */
+/**
+ * Registers a backend provider (called by the wasm and gpujs modules when loaded).
+ *
+ * @example
+ * ```ts
+ * registerBackend({ name: 'wasm', info: () => ({ name: 'wasm', available: false, note: 'no SIMD' }) });
+ * backendInfo('wasm').available; // false
+ * ```
+ */
 export function registerBackend(provider: BackendProvider): void {
   providers.set(provider.name, provider);
 }
 
-/** The backend whose kernels ops use now. */
+/**
+ * The backend whose kernels ops use now.
+ *
+ * @example
+ * ```ts
+ * getBackend(); // 'cpu' unless setBackend chose another
+ * ```
+ */
 export function getBackend(): BackendName {
   return current;
 }
@@ -65,14 +107,29 @@ export function setBackend(name: BackendName): BackendInfo {
   return info;
 }
 
-/** Information about the current backend (or the named one). */
+/**
+ * Information about the current backend (or the named one).
+ *
+ * @example
+ * ```ts
+ * backendInfo().name; // the current backend, e.g. 'cpu'
+ * backendInfo('gpujs').mode; // e.g. 'headlessgl', or undefined when unavailable
+ * ```
+ */
 export function backendInfo(name: BackendName = current): BackendInfo {
   const provider = providers.get(name);
   if (!provider) return { name, available: false, note: 'not registered' };
   return provider.info();
 }
 
-/** Runs `fn` with `name` as the current backend, restoring the previous one after. */
+/**
+ * Runs `fn` with `name` as the current backend, restoring the previous one after.
+ *
+ * @example
+ * ```ts
+ * const y = withBackend('wasm', () => matmul(a, b)); // float32 SIMD kernels, then back to the previous backend
+ * ```
+ */
 export function withBackend<T>(name: BackendName, fn: () => T): T {
   const prev = current;
   setBackend(name);

@@ -5,7 +5,15 @@ import type { Rng } from './random.js';
 import { checkShape, sizeOf, type Shape } from './shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
-/** Options for tensor construction. */
+/**
+ * Options for tensor construction.
+ *
+ * @example
+ * ```ts
+ * const options: CreateOptions = { dtype: 'float64', shape: [2, 2] };
+ * tensor([1, 2, 3, 4], options).toArray(); // [[1, 2], [3, 4]]
+ * ```
+ */
 export interface CreateOptions {
   /** Element type (default float32, or the typed array's own dtype). */
   dtype?: DType;
@@ -139,12 +147,26 @@ export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor
   return full(shape, 1, dtype);
 }
 
-/** Zeros with the shape (and, by default, dtype) of `t`. */
+/**
+ * Zeros with the shape (and, by default, dtype) of `t`.
+ *
+ * @example
+ * ```ts
+ * zerosLike(tensor([[1, 2], [3, 4]])).toArray(); // [[0, 0], [0, 0]]
+ * ```
+ */
 export function zerosLike(t: Tensor, dtype: DType = t.dtype): Tensor {
   return zeros(t.shape, dtype);
 }
 
-/** Ones with the shape (and, by default, dtype) of `t`. */
+/**
+ * Ones with the shape (and, by default, dtype) of `t`.
+ *
+ * @example
+ * ```ts
+ * onesLike(tensor([5, 6]), 'int32').toArray(); // [1, 1] as int32
+ * ```
+ */
 export function onesLike(t: Tensor, dtype: DType = t.dtype): Tensor {
   return ones(t.shape, dtype);
 }

@@ -1,32 +1,77 @@
 /**
  * Base class of every error pathgrad throws on bad input. Messages name the argument,
  * what was expected and what came, so a user can fix the call without reading our code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   reshape(tensor([1, 2, 3]), [2, 2]);
+ * } catch (e) {
+ *   if (e instanceof PathgradError) console.log(e.name, e.message); // ShapeError ...
+ * }
+ * ```
  */
 export class PathgradError extends Error {
   override name = 'PathgradError';
 }
 
-/** Shapes that do not fit together (broadcasting, matmul, reshape...). */
+/**
+ * Shapes that do not fit together (broadcasting, matmul, reshape...).
+ *
+ * @example
+ * ```ts
+ * add(zeros([2, 3]), zeros([4])); // throws ShapeError: add: shapes [2, 3] and [4] are not broadcastable ...
+ * ```
+ */
 export class ShapeError extends PathgradError {
   override name = 'ShapeError';
 }
 
-/** A dtype that an op does not accept. */
+/**
+ * A dtype that an op does not accept.
+ *
+ * @example
+ * ```ts
+ * exp(tensor([1, 2], { dtype: 'int32' })); // throws DTypeError naming the dtype it got
+ * ```
+ */
 export class DTypeError extends PathgradError {
   override name = 'DTypeError';
 }
 
-/** Any other invalid argument: out-of-range axes, negative sizes, NaN where a number is needed. */
+/**
+ * Any other invalid argument: out-of-range axes, negative sizes, NaN where a number is needed.
+ *
+ * @example
+ * ```ts
+ * sum(zeros([2, 3]), { axis: 5 }); // throws ArgumentError: axis: expected an integer in [-2, 1] ...
+ * ```
+ */
 export class ArgumentError extends PathgradError {
   override name = 'ArgumentError';
 }
 
-/** Bytes that do not parse (npy, safetensors, ONNX, IDX). */
+/**
+ * Bytes that do not parse (npy, safetensors, ONNX, IDX).
+ *
+ * @example
+ * ```ts
+ * readNpy(new Uint8Array([1, 2, 3])); // throws FormatError (too short to be an .npy file)
+ * ```
+ */
 export class FormatError extends PathgradError {
   override name = 'FormatError';
 }
 
-/** Short, readable rendering of a value for error messages. */
+/**
+ * Short, readable rendering of a value for error messages.
+ *
+ * @example
+ * ```ts
+ * describe([1, 2, NaN]); // '[1, 2, NaN]'
+ * describe(zeros([2, 3])); // names the tensor's dtype and shape
+ * ```
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

@@ -4,7 +4,15 @@ import { contiguousStrides, sizeOf, type Shape } from './shape.js';
 
 let nextId = 1;
 
-/** Nested JavaScript arrays as returned by {@link Tensor.toArray}. */
+/**
+ * Nested JavaScript arrays as returned by {@link Tensor.toArray}.
+ *
+ * @example
+ * ```ts
+ * const rows: NestedArray = [[1, 2], [3, 4]];
+ * tensor(rows).toArray(); // [[1, 2], [3, 4]]
+ * ```
+ */
 export type NestedArray = number | NestedArray[];
 
 /**
@@ -139,6 +147,13 @@ export class Tensor {
 /**
  * Calls `fn(dataIndex, flatIndex)` for every element in row-major order. The workhorse
  * of kernels that accept arbitrary strides.
+ *
+ * @example
+ * ```ts
+ * const t = transpose(tensor([[1, 2], [3, 4]])); // a strided view
+ * const values: number[] = [];
+ * forEachOffset(t, (i) => values.push(t.data[i]!)); // values is [1, 3, 2, 4]
+ * ```
  */
 export function forEachOffset(t: Tensor, fn: (dataIndex: number, flatIndex: number) => void): void {
   const { shape, strides } = t;

@@ -26,6 +26,11 @@ export type Pair = readonly [number, number];
  * - `padding`: `[ph, pw]` zeros added on both sides of each spatial dimension, each >= 0
  * - `dilation`: `[dh, dw]` spacing between kernel taps, each >= 1
  * - `groups`: input and output channels are split into this many independent groups
+ *
+ * @example
+ * ```ts
+ * const attrs: Conv2dAttrs = { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+ * ```
  */
 export interface Conv2dAttrs {
   stride: Pair;
@@ -34,12 +39,32 @@ export interface Conv2dAttrs {
   groups: number;
 }
 
-/** Attributes of the gradient wrt the input: conv2d's plus the input's shape `[N, C, H, W]`. */
+/**
+ * Attributes of the gradient wrt the input: conv2d's plus the input's shape `[N, C, H, W]`.
+ *
+ * @example
+ * ```ts
+ * const attrs: Conv2dBackwardInputAttrs = {
+ *   stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1,
+ *   inputShape: [8, 1, 28, 28],
+ * };
+ * ```
+ */
 export interface Conv2dBackwardInputAttrs extends Conv2dAttrs {
   inputShape: readonly [number, number, number, number];
 }
 
-/** Attributes of the gradient wrt the weight: conv2d's plus the weight's shape `[O, C/groups, kh, kw]`. */
+/**
+ * Attributes of the gradient wrt the weight: conv2d's plus the weight's shape `[O, C/groups, kh, kw]`.
+ *
+ * @example
+ * ```ts
+ * const attrs: Conv2dBackwardWeightAttrs = {
+ *   stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1,
+ *   weightShape: [16, 1, 5, 5],
+ * };
+ * ```
+ */
 export interface Conv2dBackwardWeightAttrs extends Conv2dAttrs {
   weightShape: readonly [number, number, number, number];
 }
@@ -59,7 +84,15 @@ export function resolvePair(value: unknown, argName: string, opName: string, min
   return [pair[0] as number, pair[1] as number];
 }
 
-/** Output size of one spatial dimension of a convolution (floor division, as PyTorch). */
+/**
+ * Output size of one spatial dimension of a convolution (floor division, as PyTorch).
+ *
+ * @example
+ * ```ts
+ * convOutputSize(28, 5, 1, 0, 1); // 24
+ * convOutputSize(28, 3, 2, 1, 1); // 14
+ * ```
+ */
 export function convOutputSize(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
   return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }

@@ -16,6 +16,11 @@ import { resolvePair, type Pair } from './conv.js';
  * maxPool2d's attributes, fully resolved (plain numbers, for every backend):
  * `kernelSize`, `stride` (>= 1), `padding` (>= 0, at most half the kernel, as PyTorch),
  * `dilation` (>= 1) as `[h, w]` pairs, and `ceilMode` (round the output size up).
+ *
+ * @example
+ * ```ts
+ * const attrs: MaxPool2dAttrs = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceilMode: false };
+ * ```
  */
 export interface MaxPool2dAttrs {
   kernelSize: Pair;
@@ -28,6 +33,11 @@ export interface MaxPool2dAttrs {
 /**
  * avgPool2d's attributes, fully resolved: as {@link MaxPool2dAttrs} without dilation,
  * plus `countIncludePad` (divide by the window size including padded zeros, PyTorch's default).
+ *
+ * @example
+ * ```ts
+ * const attrs: AvgPool2dAttrs = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: false, countIncludePad: true };
+ * ```
  */
 export interface AvgPool2dAttrs {
   kernelSize: Pair;
@@ -37,7 +47,17 @@ export interface AvgPool2dAttrs {
   countIncludePad: boolean;
 }
 
-/** avgPool2dBackward's attributes: avgPool2d's plus the input shape `[N, C, H, W]`. */
+/**
+ * avgPool2dBackward's attributes: avgPool2d's plus the input shape `[N, C, H, W]`.
+ *
+ * @example
+ * ```ts
+ * const attrs: AvgPool2dBackwardAttrs = {
+ *   kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], ceilMode: false, countIncludePad: true,
+ *   inputShape: [1, 1, 4, 4],
+ * };
+ * ```
+ */
 export interface AvgPool2dBackwardAttrs extends AvgPool2dAttrs {
   inputShape: readonly [number, number, number, number];
 }

@@ -73,7 +73,15 @@ export const avgPool2dOp = defineOp<AvgPool2dAttrs>({
   },
 });
 
-/** Options of {@link avgPool2d}. */
+/**
+ * Options of {@link avgPool2d}.
+ *
+ * @example
+ * ```ts
+ * const options: AvgPool2dOptions = { kernelSize: 2, stride: 2, countIncludePad: false };
+ * avgPool2d(zeros([1, 1, 4, 4]), options).shape; // [1, 1, 2, 2]
+ * ```
+ */
 export interface AvgPool2dOptions extends PoolOptionsBase {
   /** Divide by the full window size including padded zeros (default true, as PyTorch). */
   countIncludePad?: boolean;

@@ -9,7 +9,14 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { slice, type SliceEntry } from './slice.js';
 
-/** Attributes of concat: the axis to join along (negative counts from the end). */
+/**
+ * Attributes of concat: the axis to join along (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * const attrs: ConcatAttrs = { axis: -1 }; // what concat([a, b], -1) dispatches
+ * ```
+ */
 export interface ConcatAttrs {
   axis: number;
 }

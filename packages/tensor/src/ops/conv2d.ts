@@ -84,7 +84,15 @@ export const conv2dOp = defineOp<Conv2dAttrs>({
   },
 });
 
-/** Options of {@link conv2d}; each spatial argument is one number or `[h, w]`. */
+/**
+ * Options of {@link conv2d}; each spatial argument is one number or `[h, w]`.
+ *
+ * @example
+ * ```ts
+ * const options: Conv2dOptions = { stride: 1, padding: 'same' };
+ * conv2d(zeros([1, 1, 28, 28]), zeros([8, 1, 3, 3]), null, options).shape; // [1, 8, 28, 28]
+ * ```
+ */
 export interface Conv2dOptions {
   /** Step between windows (default 1). */
   stride?: number | readonly [number, number];
@@ -100,7 +108,15 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-/** Resolves conv2d's options to attributes, plus how many leading rows/columns to drop for asymmetric 'same' padding. */
+/**
+ * Resolves conv2d's options to attributes, plus how many leading rows/columns to drop for asymmetric 'same' padding.
+ *
+ * @example
+ * ```ts
+ * resolveConv2dOptions({ padding: 1 }, [3, 3]).attrs;
+ * // { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }
+ * ```
+ */
 export function resolveConv2dOptions(
   options: Conv2dOptions | undefined,
   kernel: Pair,

@@ -8,7 +8,14 @@ import { strideView } from './permute.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 
-/** Attributes of flip: the axes to reverse (negative counts from the end). */
+/**
+ * Attributes of flip: the axes to reverse (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * const attrs: FlipAttrs = { axes: [-1] }; // what flip(x, -1) dispatches
+ * ```
+ */
 export interface FlipAttrs {
   axes: readonly number[];
 }

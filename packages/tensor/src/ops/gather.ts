@@ -11,7 +11,14 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { scatterAdd } from './scatterAdd.js';
 
-/** Attributes of gather (and scatterAdd): the indexed axis (negative counts from the end). */
+/**
+ * Attributes of gather (and scatterAdd): the indexed axis (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * const attrs: GatherAttrs = { axis: 1 }; // what gather(x, 1, indices) dispatches
+ * ```
+ */
 export interface GatherAttrs {
   axis: number;
 }

@@ -68,6 +68,17 @@ import { maxPool2dBackwardOp, maxPool2dGatherOp } from './maxPool2dBackward.js';
 import { avgPool2dOp } from './avgPool2d.js';
 import { avgPool2dBackwardOp } from './avgPool2dBackward.js';
 
+/**
+ * The registry of every op definition, keyed by name. The generic tests (parity of every backend
+ * with the float64 reference, gradcheck of every VJP) iterate over it, and `satisfies` makes
+ * an op that lacks a kernel, a VJP or its reason for having none a compile error.
+ *
+ * @example
+ * ```ts
+ * Object.keys(OPS).length; // how many ops are registered
+ * OPS.mul.name; // 'mul'
+ * ```
+ */
 export const OPS = {
   add: addOp,
   sub: subOp,
@@ -136,7 +147,15 @@ export const OPS = {
   avgPool2dBackward: avgPool2dBackwardOp,
 } satisfies Record<string, OpDef<any>>;
 
-/** Names of every registered op. */
+/**
+ * Names of every registered op.
+ *
+ * @example
+ * ```ts
+ * const name: OpName = 'matmul';
+ * OPS[name].name; // 'matmul'
+ * ```
+ */
 export type OpName = keyof typeof OPS;
 
 export { add } from './add.js';

@@ -12,7 +12,14 @@ import { fromIndex } from '../testing/reference.js';
 import { checkIndexValues } from './gather.js';
 import { indexAdd } from './indexAdd.js';
 
-/** Attributes of indexSelect (and indexAdd): the indexed axis (negative counts from the end). */
+/**
+ * Attributes of indexSelect (and indexAdd): the indexed axis (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * const attrs: IndexSelectAttrs = { axis: 0 }; // what indexSelect(x, 0, indices) dispatches
+ * ```
+ */
 export interface IndexSelectAttrs {
   axis: number;
 }

@@ -131,7 +131,15 @@ export const maxPool2dIndicesOp = defineOp<MaxPool2dAttrs>({
   },
 });
 
-/** Options of {@link maxPool2d}. */
+/**
+ * Options of {@link maxPool2d}.
+ *
+ * @example
+ * ```ts
+ * const options: MaxPool2dOptions = { kernelSize: 2, stride: 2, dilation: 1 };
+ * maxPool2d(zeros([1, 16, 24, 24]), options).shape; // [1, 16, 12, 12]
+ * ```
+ */
 export interface MaxPool2dOptions extends PoolOptionsBase {
   /** Spacing between window taps (default 1). */
   dilation?: number | readonly [number, number];

@@ -10,7 +10,14 @@ import { Tensor } from '../tensor.js';
 import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
 
-/** Attributes of maxPool2dBackward: the pooled input's shape `[N, C, H, W]`. */
+/**
+ * Attributes of maxPool2dBackward: the pooled input's shape `[N, C, H, W]`.
+ *
+ * @example
+ * ```ts
+ * const attrs: MaxPool2dBackwardAttrs = { inputShape: [1, 16, 24, 24] };
+ * ```
+ */
 export interface MaxPool2dBackwardAttrs {
   inputShape: readonly [number, number, number, number];
 }

@@ -9,7 +9,14 @@ import { arbShape } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { checkIndexValues } from './gather.js';
 
-/** Attributes of oneHot: the number of classes and the output dtype. */
+/**
+ * Attributes of oneHot: the number of classes and the output dtype.
+ *
+ * @example
+ * ```ts
+ * const attrs: OneHotAttrs = { numClasses: 10, dtype: 'float32' }; // what oneHot(labels, 10) dispatches
+ * ```
+ */
 export interface OneHotAttrs {
   numClasses: number;
   dtype: DType;

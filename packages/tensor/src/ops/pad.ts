@@ -9,7 +9,14 @@ import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { slice } from './slice.js';
 
-/** Attributes of pad: `[before, after]` for every axis of the input, and the fill value. */
+/**
+ * Attributes of pad: `[before, after]` for every axis of the input, and the fill value.
+ *
+ * @example
+ * ```ts
+ * const attrs: PadAttrs = { pads: [[0, 0], [1, 1]], value: 0 }; // one pair per axis of a 2-D input
+ * ```
+ */
 export interface PadAttrs {
   pads: readonly (readonly [number, number])[];
   value: number;

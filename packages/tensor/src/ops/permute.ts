@@ -7,7 +7,14 @@ import { Tensor } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 
-/** Attributes of permute: `dims[i]` is the input axis that becomes output axis `i` (negative counts from the end). */
+/**
+ * Attributes of permute: `dims[i]` is the input axis that becomes output axis `i` (negative counts from the end).
+ *
+ * @example
+ * ```ts
+ * const attrs: PermuteAttrs = { dims: [0, 2, 3, 1] }; // NCHW -> NHWC
+ * ```
+ */
 export interface PermuteAttrs {
   dims: readonly number[];
 }

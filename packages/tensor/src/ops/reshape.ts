@@ -84,7 +84,14 @@ export const reshapeOp = defineOp<ReshapeAttrs>({
   },
 });
 
-/** Resolves a requested shape that may contain one -1 against `size` elements. */
+/**
+ * Resolves a requested shape that may contain one -1 against `size` elements.
+ *
+ * @example
+ * ```ts
+ * resolveShape([-1, 4], 12, 'reshape'); // [3, 4]
+ * ```
+ */
 export function resolveShape(requested: readonly number[], size: number, what: string): number[] {
   if (!Array.isArray(requested)) {
     throw new ArgumentError(`${what}: shape must be an array of integers, got ${describe(requested)}`);

@@ -10,21 +10,48 @@ import { zeros } from '../create.js';
 import { strideView } from './permute.js';
 import { sliceScatterOp } from './sliceScatter.js';
 
-/** A range along one axis, as Python's `start:end:step` (missing or null parts take their defaults). */
+/**
+ * A range along one axis, as Python's `start:end:step` (missing or null parts take their defaults).
+ *
+ * @example
+ * ```ts
+ * const everyOther: SliceRange = [0, null, 2]; // Python's 0::2
+ * slice(arange(6), [everyOther]).toArray(); // [0, 2, 4]
+ * ```
+ */
 export type SliceRange = readonly [start?: number | null, end?: number | null, step?: number | null];
 
 /**
  * What to take along one axis: an integer index (the axis is removed), `null` (the whole
  * axis) or a `[start, end?, step?]` range.
+ *
+ * @example
+ * ```ts
+ * const entries: SliceEntry[] = [0, null, [1, 3]]; // x[0, :, 1:3]
+ * ```
  */
 export type SliceEntry = number | null | SliceRange;
 
-/** One entry per leading axis of the tensor; axes not listed are taken whole. */
+/**
+ * One entry per leading axis of the tensor; axes not listed are taken whole.
+ *
+ * @example
+ * ```ts
+ * const spec: SliceSpec = [null, [0, 2]]; // x[:, 0:2]
+ * slice(tensor([[1, 2, 3], [4, 5, 6]]), spec).toArray(); // [[1, 2], [4, 5]]
+ * ```
+ */
 export type SliceSpec = readonly SliceEntry[];
 
 /**
  * Attributes of slice, resolved against the input's shape: per input axis the first index
  * taken, the step (>= 1) and how many are taken; `squeeze` marks axes removed by an index.
+ *
+ * @example
+ * ```ts
+ * // slice(zeros([4, 6]), [1, [0, 6, 2]]) resolves to
+ * const attrs: SliceAttrs = { starts: [1, 0], steps: [1, 2], sizes: [1, 3], squeeze: [true, false] };
+ * ```
  */
 export interface SliceAttrs {
   starts: readonly number[];

@@ -16,7 +16,15 @@ export interface ReduceAttrs {
   keepDims: boolean;
 }
 
-/** Options accepted by reductions. */
+/**
+ * Options accepted by reductions.
+ *
+ * @example
+ * ```ts
+ * const options: ReduceOptions = { axis: [-2, -1], keepDims: true };
+ * sum(zeros([8, 1, 28, 28]), options).shape; // [8, 1, 1, 1]
+ * ```
+ */
 export interface ReduceOptions {
   /** Axis or axes to reduce (negative counts from the end); all when omitted. */
   axis?: number | readonly number[];
@@ -85,6 +93,12 @@ export function sum(x: Tensor, opts?: ReduceOptions): Tensor {
 /**
  * Sums a (broadcast) gradient back to `shape`: the inverse of broadcasting, used by the
  * autograd engine for every broadcasting op.
+ *
+ * @example
+ * ```ts
+ * sumToShape(ones([4, 3]), [1, 3]).toArray(); // [[4, 4, 4]]
+ * sumToShape(ones([4, 3]), [3]).toArray(); // [4, 4, 4]
+ * ```
  */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
   if (shapesEqual(g.shape, shape)) return g;

@@ -3,7 +3,15 @@ import type { Shape } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
-/** Options for random tensors. */
+/**
+ * Options for random tensors.
+ *
+ * @example
+ * ```ts
+ * const options: TensorArbOptions = { min: -1, max: 1, avoid: [0], avoidRadius: 0.05 }; // away from ReLU's kink
+ * fc.assert(fc.property(arbTensor(fc, options), (x) => relu(x).shape.length === x.rank));
+ * ```
+ */
 export interface TensorArbOptions {
   min?: number;
   max?: number;
@@ -12,7 +20,14 @@ export interface TensorArbOptions {
   avoidRadius?: number;
 }
 
-/** A random shape with `minRank..maxRank` dimensions of size `minDim..maxDim`. */
+/**
+ * A random shape with `minRank..maxRank` dimensions of size `minDim..maxDim`.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(arbShape(fc, { minRank: 1, maxRank: 4 }), (shape) => zeros(shape).rank === shape.length));
+ * ```
+ */
 export function arbShape(
   fc: typeof FastCheck,
   { minRank = 0, maxRank = 3, minDim = 0, maxDim = 4 }: { minRank?: number; maxRank?: number; minDim?: number; maxDim?: number } = {},
@@ -20,7 +35,14 @@ export function arbShape(
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 }
 
-/** A random float64 tensor of the given shape. */
+/**
+ * A random float64 tensor of the given shape.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(arbTensorOfShape(fc, [2, 3]), (x) => x.dtype === 'float64' && x.size === 6));
+ * ```
+ */
 export function arbTensorOfShape(fc: typeof FastCheck, shape: Shape, opts: TensorArbOptions = {}): FastCheck.Arbitrary<Tensor> {
   const { min = -3, max = 3, avoid = [], avoidRadius = 0.05 } = opts;
   const n = sizeOf(shape);
@@ -37,7 +59,14 @@ export function arbTensorOfShape(fc: typeof FastCheck, shape: Shape, opts: Tenso
     });
 }
 
-/** A random float64 tensor of random shape. */
+/**
+ * A random float64 tensor of random shape.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(arbTensor(fc, { maxRank: 2 }), (x) => compareTensors(neg(neg(x)), x).ok));
+ * ```
+ */
 export function arbTensor(
   fc: typeof FastCheck,
   opts: TensorArbOptions & { minRank?: number; maxRank?: number; minDim?: number; maxDim?: number } = {},
@@ -45,7 +74,14 @@ export function arbTensor(
   return arbShape(fc, opts).chain((shape) => arbTensorOfShape(fc, shape, opts));
 }
 
-/** Two shapes that broadcast together (dimensions randomly set to 1 or dropped). */
+/**
+ * Two shapes that broadcast together (dimensions randomly set to 1 or dropped).
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(arbBroadcastShapes(fc), ([a, b]) => broadcastShapes(a, b).length === Math.max(a.length, b.length)));
+ * ```
+ */
 export function arbBroadcastShapes(fc: typeof FastCheck, maxRank = 3): FastCheck.Arbitrary<[number[], number[]]> {
   return fc
     .tuple(
@@ -61,7 +97,14 @@ export function arbBroadcastShapes(fc: typeof FastCheck, maxRank = 3): FastCheck
     });
 }
 
-/** Two tensors that broadcast together. */
+/**
+ * Two tensors that broadcast together.
+ *
+ * @example
+ * ```ts
+ * fc.assert(fc.property(arbBroadcastPair(fc), ([a, b]) => compareTensors(add(a, b), add(b, a)).ok));
+ * ```
+ */
 export function arbBroadcastPair(fc: typeof FastCheck, opts: TensorArbOptions = {}): FastCheck.Arbitrary<[Tensor, Tensor]> {
   return arbBroadcastShapes(fc).chain(([sa, sb]) =>
     fc.tuple(arbTensorOfShape(fc, sa, opts), arbTensorOfShape(fc, sb, opts)),
@@ -71,6 +114,13 @@ export function arbBroadcastPair(fc: typeof FastCheck, opts: TensorArbOptions = 
 /**
  * Wraps a tensor arbitrary so some samples arrive as non-contiguous views (transposed
  * twice, or sliced from a larger buffer), exercising the strided paths of every kernel.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+ * const v = asStridedView(x, 1); // same values, column-major storage
+ * compareTensors(v, x).ok; // true
+ * ```
  */
 export function asStridedView(t: Tensor, mode: number): Tensor {
   if (t.rank === 0 || t.size === 0) return t;

@@ -1,7 +1,15 @@
 import { shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
-/** Result of comparing two tensors elementwise. */
+/**
+ * Result of comparing two tensors elementwise.
+ *
+ * @example
+ * ```ts
+ * const report: CloseReport = compareTensors(tensor([1, 2]), tensor([1, 2.5]));
+ * if (!report.ok) console.log(report.message, report.worstIndex); // worst element is index 1
+ * ```
+ */
 export interface CloseReport {
   ok: boolean;
   maxAbsError: number;
@@ -12,6 +20,12 @@ export interface CloseReport {
 /**
  * Compares two tensors with a mixed tolerance `|a - e| <= atol + rtol * |e|`; NaN equals
  * NaN and infinities must match exactly. Returns a report instead of throwing.
+ *
+ * @example
+ * ```ts
+ * compareTensors(tensor([1, 2]), tensor([1, 2 + 1e-7]), { rtol: 1e-5, atol: 0 }).ok; // true
+ * compareTensors(tensor([NaN]), tensor([NaN])).ok; // true: NaN matches NaN
+ * ```
  */
 export function compareTensors(actual: Tensor, expected: Tensor, { rtol = 1e-12, atol = 1e-12 } = {}): CloseReport {
   if (!shapesEqual(actual.shape, expected.shape)) {
