@@ -20,10 +20,27 @@ export function stopGradient(x: Tensor): Tensor {
   return new Tensor(x.data, x.shape, x.dtype, x.strides, x.offset);
 }
 
-/** What a customGrad backward sees: the call's inputs, its output and which inputs need gradients. */
+/**
+ * What a customGrad backward sees: the call's inputs, its output and which inputs need gradients.
+ *
+ * @example
+ * ```ts
+ * // a straight-through sign: the backward passes g to the inputs that need it
+ * const signST = customGrad((x) => sign(x), (g, ctx: CustomGradContext) => [ctx.needs[0] ? g : null]);
+ * ```
+ */
 export type CustomGradContext = VjpContext<unknown>;
 
-/** A customGrad backward: one gradient (or null) per input of the forward. */
+/**
+ * A customGrad backward: one gradient (or null) per input of the forward.
+ *
+ * @example
+ * ```ts
+ * const clipGrad: CustomBackward = (g) => [clip(g, -1, 1)];
+ * const f = customGrad((x) => mul(x, 10), clipGrad);
+ * grad((x: Tensor) => sum(f(x)))(tensor([1])).toArray(); // [1] (a clipped gradient of 1, not 10)
+ * ```
+ */
 export type CustomBackward = (g: Tensor, ctx: CustomGradContext) => readonly (Tensor | null)[];
 
 /**

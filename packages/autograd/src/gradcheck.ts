@@ -6,7 +6,15 @@
 import { ArgumentError, describe, isFloat, rng, Tensor, type Rng } from '@pathgrad/tensor';
 import { vjp } from './transforms.js';
 
-/** Options of {@link gradcheck}. */
+/**
+ * Options of {@link gradcheck}.
+ *
+ * @example
+ * ```ts
+ * const options: GradcheckOptions = { mode: 'random', directions: 8, seed: 1, atol: 1e-6 };
+ * gradcheck((x) => sum(tanh(x)), [randn([64, 64], rng(0), { dtype: 'float64' })], options).ok; // true
+ * ```
+ */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -29,7 +37,15 @@ export interface GradcheckOptions {
   wrt?: readonly number[];
 }
 
-/** What {@link gradcheck} found. */
+/**
+ * What {@link gradcheck} found.
+ *
+ * @example
+ * ```ts
+ * const report: GradcheckReport = gradcheck((x) => sum(mul(x, x)), [tensor([1, 2], { dtype: 'float64' })]);
+ * if (!report.ok) throw new Error(`gradient mismatch at ${report.worst}: ${report.maxAbsError}`);
+ * ```
+ */
 export interface GradcheckReport {
   /** True when every entry satisfies `|a - n| <= atol + rtol * |n|` and nothing is NaN. */
   ok: boolean;

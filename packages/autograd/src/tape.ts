@@ -35,7 +35,16 @@ interface TapeNode {
   readonly needs: readonly boolean[];
 }
 
-/** Options of {@link Tape.gradient}. */
+/**
+ * Options of {@link Tape.gradient}.
+ *
+ * @example
+ * ```ts
+ * const options: GradientOptions = { retain: true };
+ * const [dx1] = tape.gradient([y], [onesLike(y)], [x], options);
+ * const [dx2] = tape.gradient([y], [onesLike(y)], [x]); // allowed: the nodes were retained
+ * ```
+ */
 export interface GradientOptions {
   /**
    * Keep the recorded nodes so `gradient` can be called again (vjp pullbacks). By default
@@ -86,7 +95,18 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** True while some tape is recording (outside noGrad). */
+/**
+ * True while some tape is recording (outside noGrad).
+ *
+ * @example
+ * ```ts
+ * isRecording(); // false
+ * grad((x: Tensor) => {
+ *   isRecording(); // true while the gradient is being taken
+ *   return sum(x);
+ * })(tensor([1, 2]));
+ * ```
+ */
 export function isRecording(): boolean {
   return active.length > 0;
 }

@@ -21,10 +21,28 @@ import {
 } from '@pathgrad/tensor';
 import { Tape } from './tape.js';
 
-/** A function of tensors returning a tensor: what the transforms differentiate. */
+/**
+ * A function of tensors returning a tensor: what the transforms differentiate.
+ *
+ * @example
+ * ```ts
+ * const f: TensorFunction = (x, w) => sum(mul(x, w));
+ * grad(f, { argnums: 1 })(tensor([1, 2]), tensor([3, 4])).toArray(); // [1, 2]
+ * ```
+ */
 export type TensorFunction = (...xs: Tensor[]) => Tensor;
 
-/** Options of {@link grad} and {@link valueAndGrad}. */
+/**
+ * Options of {@link grad} and {@link valueAndGrad}.
+ *
+ * @example
+ * ```ts
+ * const options: GradOptions<readonly number[]> = { argnums: [0, 1] };
+ * const [dx, dw] = grad((x, w) => sum(mul(x, w)), options)(tensor([1, 2]), tensor([3, 4]));
+ * // a seed gives the gradient of sum(f(x) * seed) without reducing inside f
+ * grad((x) => mul(x, x), { seed: tensor([1, 0]) })(tensor([3, 4])).toArray(); // [6, 0]
+ * ```
+ */
 export interface GradOptions<N extends number | readonly number[] = number | readonly number[]> {
   /** Which positional arguments to differentiate: one index (default 0) or a list. */
   argnums?: N;
@@ -35,20 +53,46 @@ export interface GradOptions<N extends number | readonly number[] = number | rea
   seed?: Tensor;
 }
 
-/** Result of {@link valueAndGrad}: the output and the gradient(s). */
+/**
+ * Result of {@link valueAndGrad}: the output and the gradient(s).
+ *
+ * @example
+ * ```ts
+ * const { value, grad: g }: ValueAndGrad<Tensor> = valueAndGrad((x) => sum(mul(x, x)))(tensor([1, 2]));
+ * value.item(); // 5
+ * g.toArray(); // [2, 4]
+ * ```
+ */
 export interface ValueAndGrad<G extends Tensor | Tensor[]> {
   value: Tensor;
   grad: G;
 }
 
-/** Result of {@link vjp}: the output and a pullback mapping an output cotangent to input gradients. */
+/**
+ * Result of {@link vjp}: the output and a pullback mapping an output cotangent to input gradients.
+ *
+ * @example
+ * ```ts
+ * const { value, pullback }: VjpResult = vjp((x) => mul(x, x), tensor([1, 2]));
+ * pullback(tensor([1, 1]))[0]!.toArray(); // [2, 4]
+ * pullback(tensor([1, 0]))[0]!.toArray(); // [2, 0] (a pullback may be called again)
+ * ```
+ */
 export interface VjpResult {
   value: Tensor;
   /** Input gradients of `<value, g>`; may be called more than once. */
   pullback: (g: Tensor) => Tensor[];
 }
 
-/** Result of {@link jvp}: the output and its directional derivative. */
+/**
+ * Result of {@link jvp}: the output and its directional derivative.
+ *
+ * @example
+ * ```ts
+ * const { value, tangent }: JvpResult = jvp((x) => mul(x, x), [tensor([1, 2])], [tensor([1, 1])]);
+ * tangent.toArray(); // [2, 4]
+ * ```
+ */
 export interface JvpResult {
   value: Tensor;
   tangent: Tensor;
