@@ -15,7 +15,16 @@ const IDX_TYPES: Record<number, { name: string; size: number; to: DType }> = {
   0x0e: { name: 'double', size: 8, to: 'float64' },
 };
 
-/** A parsed IDX header: where the data starts and what it holds. */
+/**
+ * A parsed IDX header: where the data starts and what it holds.
+ *
+ * @example
+ * ```ts
+ * const header: IdxHeader = readIdxHeader(readFileSync('t10k-images-idx3-ubyte'));
+ * header.shape; // [10000, 28, 28]
+ * header.itemSize; // 1 (unsigned bytes)
+ * ```
+ */
 export interface IdxHeader {
   /** Type code (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float, 0x0E double). */
   typeCode: number;

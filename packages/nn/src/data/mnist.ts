@@ -8,7 +8,15 @@ import { dirname, join } from 'node:path';
 import { ArgumentError, FormatError, Tensor, describe } from '@pathgrad/tensor';
 import { readIdxHeader } from './idx.js';
 
-/** Options of {@link mnist}. */
+/**
+ * Options of {@link mnist}.
+ *
+ * @example
+ * ```ts
+ * const options: MnistOptions = { split: 'test', limit: 100, dtype: 'float64' };
+ * mnist(options).images.shape; // [100, 1, 28, 28]
+ * ```
+ */
 export interface MnistOptions {
   /** `'train'` (60,000 images) or `'test'` (10,000). */
   split: 'train' | 'test';
@@ -20,7 +28,16 @@ export interface MnistOptions {
   dir?: string;
 }
 
-/** A split of MNIST as tensors. */
+/**
+ * A split of MNIST as tensors.
+ *
+ * @example
+ * ```ts
+ * const { images, labels }: MnistData = mnist({ split: 'train', limit: 64 });
+ * images.shape; // [64, 1, 28, 28], values in [0, 1]
+ * labels.dtype; // 'int32'
+ * ```
+ */
 export interface MnistData {
   /** `[N, 1, 28, 28]`, pixel/255 in [0, 1], no normalization. */
   images: Tensor;

@@ -48,7 +48,15 @@ import { checkedProduct, copyBytes } from './bytes.js';
 import { halfToFloat } from './safetensors.js';
 import { modelProtoType, type AttributeMsg, type Int64, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-proto.js';
 
-/** ONNX op types {@link loadOnnx} understands (default domain). */
+/**
+ * ONNX op types {@link loadOnnx} understands (default domain).
+ *
+ * @example
+ * ```ts
+ * ONNX_SUPPORTED_OPS.includes('Conv'); // true
+ * // loadOnnx names the first unsupported op of a graph in its FormatError
+ * ```
+ */
 export const ONNX_SUPPORTED_OPS = [
   'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'Conv', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax',
   'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Transpose', 'BatchNormalization', 'Dropout',
@@ -681,6 +689,13 @@ function checkFinite(t: Tensor, what: string): void {
  * `0.weight` and `0.bias`), the node runs through this module's `forward`, so
  * `withForwardHook(model.getSubmodule('0'), ...)` sees that layer's input and output as
  * it would in PyTorch.
+ *
+ * @example
+ * ```ts
+ * const model = loadOnnx(readFileSync('mlp.onnx'));
+ * const first = model.getSubmodule('0'); // an OnnxScope running the first Gemm
+ * withForwardHook(first, (_input, output) => void console.log(output.shape), () => model.forward(x));
+ * ```
  */
 export class OnnxScope extends Module {
   /** The node this scope runs, with the graph's other inputs bound. */
@@ -719,6 +734,14 @@ interface PlanStep {
  * initializers and Constant nodes are fixed. It evaluates with inference semantics
  * (Dropout is the identity, BatchNormalization uses the stored statistics) in train and
  * eval mode alike.
+ *
+ * @example
+ * ```ts
+ * const model: OnnxModel = loadOnnx(readFileSync('cnn.onnx'));
+ * model.inputName; // e.g. 'input'
+ * model.namedParameters().map(([name]) => name); // ['0.weight', '0.bias', ...], as in PyTorch
+ * model.forward(images).shape; // [N, 10]
+ * ```
  */
 export class OnnxModel extends Module {
   /** The graph's input name. */

@@ -11,7 +11,15 @@
 import { ArgumentError, FormatError, Tensor, describe, type DType, type TypedArray } from '@pathgrad/tensor';
 import { HOST_LITTLE_ENDIAN, checkedProduct, copyBytes } from './bytes.js';
 
-/** The header may not exceed 100 MB, as in the reference implementation. */
+/**
+ * The header may not exceed 100 MB, as in the reference implementation.
+ *
+ * @example
+ * ```ts
+ * // loadSafetensors rejects a file whose declared header length exceeds this, before allocating
+ * SAFETENSORS_MAX_HEADER; // 100_000_000 bytes
+ * ```
+ */
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
 
 /** Every safetensors dtype pathgrad reads, its byte size and the tensor dtype it becomes. */
@@ -33,7 +41,16 @@ const READ_DTYPES: Record<string, { size: number; to: DType }> = {
 
 const WRITE_DTYPES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
 
-/** What {@link loadSafetensors} returns. */
+/**
+ * What {@link loadSafetensors} returns.
+ *
+ * @example
+ * ```ts
+ * const { tensors, metadata }: Safetensors = loadSafetensors(readFileSync('model.safetensors'));
+ * model.loadStateDict(tensors);
+ * metadata.format; // e.g. 'pt' for files saved by PyTorch
+ * ```
+ */
 export interface Safetensors {
   /** The tensors by name, in file order. */
   tensors: Record<string, Tensor>;
