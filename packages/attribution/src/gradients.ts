@@ -24,7 +24,7 @@ export interface PointChunk {
  */
 export function scalarAndGradient(spec: ExplainedScalar, chunk: PointChunk): { values: Float64Array; grads: Tensor } {
   const { value, pullback } = vjp((p: Tensor) => explainedScalar(spec, p, chunk.rowExamples), chunk.points);
-  const values = Float64Array.from(value.toTypedArray());
+  const values = Float64Array.from(floatView(value));
   checkFiniteValues(values, chunk.rowExamples, spec.methodName);
   const [grads] = pullback(ones(value.shape, value.dtype));
   return { values, grads: grads! };
@@ -32,7 +32,7 @@ export function scalarAndGradient(spec: ExplainedScalar, chunk: PointChunk): { v
 
 /** The explained scalar per row of `points` (no gradient). */
 export function scalarValues(spec: ExplainedScalar, points: Tensor, rowExamples: Int32Array): Float64Array {
-  const values = noGrad(() => Float64Array.from(explainedScalar(spec, points, rowExamples).toTypedArray()));
+  const values = noGrad(() => Float64Array.from(floatView(explainedScalar(spec, points, rowExamples))));
   checkFiniteValues(values, rowExamples, spec.methodName);
   return values;
 }
@@ -63,9 +63,20 @@ export function chunkSize(internalBatchSize: number | undefined, total: number, 
 }
 
 /**
+ * The elements of a float tensor, row-major, without a copy when it is contiguous (the
+ * common case: gradients and outputs come out of kernels contiguous). The view aliases the
+ * tensor's buffer: read it, never write it or keep it past the tensor's use.
+ */
+export function floatView(t: Tensor): Float64Array | Float32Array {
+  const data = t.isContiguous ? t.data.subarray(t.offset, t.offset + t.size) : t.toTypedArray();
+  return data as Float64Array | Float32Array;
+}
+
+/**
  * Walks `total` evaluation points in chunks of at most `size`: `build(start, end)` makes
  * the chunk's points, `consume` receives their scalars and gradients. Memory is bounded
- * by the chunk, whatever the number of points.
+ * by the chunk, whatever the number of points. `grads` is a view of the gradient tensor
+ * (no copy): valid during the call only.
  */
 export function forEachGradientChunk(
   spec: ExplainedScalar,
@@ -78,7 +89,7 @@ export function forEachGradientChunk(
     const end = Math.min(total, start + size);
     const chunk = noGrad(() => build(start, end));
     const { values, grads } = scalarAndGradient(spec, chunk);
-    consume(start, end, values, grads.contiguous().toTypedArray() as Float64Array | Float32Array);
+    consume(start, end, values, floatView(grads));
   }
 }
 
