@@ -15,6 +15,13 @@ import { fromFlat, toFloat64 } from './gradients.js';
 /**
  * Builds one or more baselines for a batch of inputs, in the model's input space. Each
  * returned tensor must broadcast to the inputs' shape; several mean "average over them".
+ *
+ * @example
+ * ```ts
+ * // a custom builder: the image with its colours inverted
+ * const inverted: BaselineBuilder = { kind: 'inverted', build: (inputs) => [sub(1, inputs)] };
+ * integratedGradients(model, images, { target: labels, baseline: inverted });
+ * ```
  */
 export interface BaselineBuilder {
   /** A short name, recorded in results and reports. */
@@ -23,7 +30,16 @@ export interface BaselineBuilder {
   build(inputs: Tensor, rng: Rng): Tensor[];
 }
 
-/** A baseline: a number, a tensor broadcastable to the inputs, a builder, or a list of these. */
+/**
+ * A baseline: a number, a tensor broadcastable to the inputs, a builder, or a list of these.
+ *
+ * @example
+ * ```ts
+ * const black: Baseline = 0;
+ * const several: Baseline = [0, gaussianBlurBaseline(5), uniformNoiseBaseline({ samples: 4 })]; // attributions are averaged
+ * integratedGradients(model, images, { target: labels, baseline: several });
+ * ```
+ */
 export type Baseline = number | Tensor | BaselineBuilder | readonly (number | Tensor | BaselineBuilder)[];
 
 /**
@@ -157,6 +173,12 @@ function checkFeatureShape(data: Tensor, inputs: Tensor, fn: string): void {
 /**
  * Resolves a baseline option into a list of tensors with exactly the inputs' shape and
  * dtype (contiguous). `undefined` means zeros.
+ *
+ * @example
+ * ```ts
+ * const [b] = resolveBaselines(images, 0, 0, 'myMethod'); // one all-zeros tensor shaped like images
+ * resolveBaselines(images, [0, gaussianBlurBaseline(5)], 0, 'myMethod').length; // 2
+ * ```
  */
 export function resolveBaselines(inputs: Tensor, baseline: Baseline | undefined, seed: number, methodName: string): Tensor[] {
   const g = makeRng(seed);

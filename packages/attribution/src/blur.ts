@@ -1,9 +1,25 @@
 import { ArgumentError, ShapeError, Tensor, allocate, describe } from '@pathgrad/tensor';
 
-/** Boundary handling of the Gaussian blur: zero padding (scipy 'constant') or mirror ('reflect'). */
+/**
+ * Boundary handling of the Gaussian blur: zero padding (scipy 'constant') or mirror ('reflect').
+ *
+ * @example
+ * ```ts
+ * const mode: BlurMode = 'reflect'; // scipy.ndimage's default edge handling; 'constant' pads with zeros
+ * gaussianBlur2d(images, 2, { mode });
+ * ```
+ */
 export type BlurMode = 'constant' | 'reflect';
 
-/** The normalised 1-D Gaussian kernel scipy.ndimage.gaussian_filter uses (radius = round(truncate*sigma)). */
+/**
+ * The normalised 1-D Gaussian kernel scipy.ndimage.gaussian_filter uses (radius = round(truncate*sigma)).
+ *
+ * @example
+ * ```ts
+ * gaussianKernel1d(1).length; // 9 (radius = round(4 * sigma))
+ * gaussianKernel1d(1).reduce((a, b) => a + b); // 1
+ * ```
+ */
 export function gaussianKernel1d(sigma: number, truncate = 4): Float64Array {
   const radius = Math.floor(truncate * sigma + 0.5);
   const k = new Float64Array(2 * radius + 1);

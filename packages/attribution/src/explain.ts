@@ -5,7 +5,15 @@ import { callModel, checkInputs, checkModel, type Model } from './model.js';
 import { checkOptions, transformOption } from './options.js';
 import { resolveTarget, type OutputTransform, type Target } from './target.js';
 
-/** Options every gradient-based method shares. */
+/**
+ * Options every gradient-based method shares.
+ *
+ * @example
+ * ```ts
+ * const options: ExplainOptions = { target: 'predicted', outputTransform: 'softmax' };
+ * saliency(model, images, options);
+ * ```
+ */
 export interface ExplainOptions {
   /** Which output to explain (required for multi-output models). */
   target?: Target;

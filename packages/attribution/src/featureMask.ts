@@ -1,6 +1,14 @@
 import { ArgumentError, ShapeError, Tensor, describe, shapesEqual } from '@pathgrad/tensor';
 
-/** Feature groups of one example: the group id of every element, and the number of groups. */
+/**
+ * Feature groups of one example: the group id of every element, and the number of groups.
+ *
+ * @example
+ * ```ts
+ * const groups: FeatureGroups = resolveFeatureMask(patchMask(28, 28, 7), images, 'myMethod');
+ * groups.count; // 16 patches of 7x7 pixels
+ * ```
+ */
 export interface FeatureGroups {
   /** Group id (0..count-1) of every element of one example, row-major. */
   ids: Int32Array;
@@ -76,7 +84,15 @@ export function patchMask(height: number, width: number, patch: number, channels
   return new Tensor(data, [channels, height, width], 'int32');
 }
 
-/** Sums a flat per-element attribution of one example into its groups. */
+/**
+ * Sums a flat per-element attribution of one example into its groups.
+ *
+ * @example
+ * ```ts
+ * const groups = resolveFeatureMask(patchMask(28, 28, 7), images, 'myMethod');
+ * const perPatch = groupSums(attributions.toTypedArray(), 0, groups); // example 0's attribution per patch, length 16
+ * ```
+ */
 export function groupSums(values: ArrayLike<number>, offset: number, groups: FeatureGroups): Float64Array {
   const out = new Float64Array(groups.count);
   for (let i = 0; i < groups.ids.length; i++) out[groups.ids[i]!]! += values[offset + i]!;

@@ -3,6 +3,12 @@ import { ArgumentError, ShapeError, Tensor, describe } from '@pathgrad/tensor';
 /**
  * What pathgrad explains: any function of a batched input `[N, ...]` to `[N, C]` (or `[N]`)
  * built from pathgrad ops, or an object with such a `forward` (an nn Module is one).
+ *
+ * @example
+ * ```ts
+ * const asFunction: Model = (x) => softmax(matmul(reshape(x, [x.shape[0]!, -1]), weights), -1);
+ * const asModule: Model = loadPretrained('mnist-mlp'); // any object with forward(x)
+ * ```
  */
 export type Model = ((x: Tensor) => Tensor) | { forward(x: Tensor): Tensor };
 

@@ -5,6 +5,12 @@ import { ArgumentError, describe } from '@pathgrad/tensor';
  * Captum). `riemannTrapezoid` is the textbook trapezoid rule; `captumTrapezoid` reproduces
  * Captum's `riemann_trapezoid`, whose weights are 1/n (halved at the ends) on nodes spaced
  * 1/(n-1), so they sum to (n-1)/n: offered only to reproduce Captum's numbers exactly.
+ *
+ * @example
+ * ```ts
+ * const method: QuadratureMethod = 'captumTrapezoid'; // reproduces Captum's 'riemann_trapezoid' exactly
+ * integratedGradients(model, images, { target: labels, method, steps: 50 });
+ * ```
  */
 export type QuadratureMethod =
   | 'gaussLegendre'
@@ -14,7 +20,14 @@ export type QuadratureMethod =
   | 'riemannTrapezoid'
   | 'captumTrapezoid';
 
-/** Every quadrature rule, in a stable order. */
+/**
+ * Every quadrature rule, in a stable order.
+ *
+ * @example
+ * ```ts
+ * QUADRATURE_METHODS.includes('gaussLegendre'); // true
+ * ```
+ */
 export const QUADRATURE_METHODS: readonly QuadratureMethod[] = [
   'gaussLegendre',
   'riemannLeft',
@@ -24,7 +37,16 @@ export const QUADRATURE_METHODS: readonly QuadratureMethod[] = [
   'captumTrapezoid',
 ];
 
-/** Nodes and weights of a rule: `∫_0^1 g(a) da ≈ Σ_k weights[k] g(alphas[k])`. */
+/**
+ * Nodes and weights of a rule: `∫_0^1 g(a) da ≈ Σ_k weights[k] g(alphas[k])`.
+ *
+ * @example
+ * ```ts
+ * const { alphas, weights }: Quadrature = quadrature('riemannMiddle', 4);
+ * alphas; // [0.125, 0.375, 0.625, 0.875]
+ * weights; // [0.25, 0.25, 0.25, 0.25]
+ * ```
+ */
 export interface Quadrature {
   method: QuadratureMethod;
   alphas: Float64Array;
@@ -36,6 +58,13 @@ const glCache = new Map<number, { nodes: Float64Array; weights: Float64Array }>(
 /**
  * Gauss-Legendre nodes and weights on [-1, 1], ascending, by Newton's method on the
  * Legendre polynomial P_n (three-term recurrence), converged to machine precision.
+ *
+ * @example
+ * ```ts
+ * const { nodes, weights } = gaussLegendreNodes(2); // on [-1, 1]
+ * nodes; // [-0.5773..., 0.5773...]
+ * weights; // [1, 1]
+ * ```
  */
 export function gaussLegendreNodes(n: number): { nodes: Float64Array; weights: Float64Array } {
   const cached = glCache.get(n);

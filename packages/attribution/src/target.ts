@@ -5,10 +5,26 @@ import { ArgumentError, ShapeError, Tensor, argmax, describe, logSoftmax, mul, r
  * (`[7, 2, 1]`, an Int32Array or an int tensor), `'predicted'` (the model's argmax on the
  * input), or a function of the (transformed) output returning one scalar per example.
  * Scalar models (output `[N]`) take no target.
+ *
+ * @example
+ * ```ts
+ * const perExample: Target = labels; // [N] int32: one class per example
+ * const sameClass: Target = 3;
+ * const argmax: Target = 'predicted';
+ * const margin: Target = (out) => sub(slice(out, [null, 3]), slice(out, [null, 5])); // a custom scalar per example
+ * ```
  */
 export type Target = number | readonly number[] | Int32Array | Tensor | 'predicted' | ((output: Tensor) => Tensor);
 
-/** How the model output is transformed before the target is taken (METHODS §0.2). */
+/**
+ * How the model output is transformed before the target is taken (METHODS §0.2).
+ *
+ * @example
+ * ```ts
+ * const transform: OutputTransform = 'softmax'; // explain probabilities instead of logits
+ * integratedGradients(model, images, { target: labels, outputTransform: transform });
+ * ```
+ */
 export type OutputTransform = 'identity' | 'softmax' | 'logSoftmax';
 
 /** A target resolved against a batch: class indices per example, or a function. */

@@ -5,7 +5,15 @@ import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradien
 import { boolOption, intOption, numberOption } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 
-/** Options of {@link blurIG}. */
+/**
+ * Options of {@link blurIG}.
+ *
+ * @example
+ * ```ts
+ * const options: BlurIGOptions = { target: labels, maxSigma: 50, steps: 100, internalBatchSize: 128 };
+ * blurIG(model, images, options);
+ * ```
+ */
 export interface BlurIGOptions extends ExplainOptions {
   /** Largest blur σ in pixels, the path's start (default 50, PAIR's default for 224-pixel images; ~10 suits 28-pixel MNIST). */
   maxSigma?: number;
@@ -19,7 +27,14 @@ export interface BlurIGOptions extends ExplainOptions {
   internalBatchSize?: number;
 }
 
-/** Result of {@link blurIG}. */
+/**
+ * Result of {@link blurIG}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta, gradientEvaluations }: BlurIGResult = blurIG(model, images, { target: labels });
+ * ```
+ */
 export interface BlurIGResult {
   attributions: Tensor;
   /** `Σ attributions − (F(x) − F(blur(x, maxSigma)))` per example. */

@@ -4,7 +4,15 @@ import { prepare, type ExplainOptions } from '../explain.js';
 import { resolveFeatureMask, type FeatureGroups } from '../featureMask.js';
 import { chunkSize, fromFlat, scalarValues, toFloat64, type ExplainedScalar } from '../gradients.js';
 
-/** Options of {@link exactShapley}. */
+/**
+ * Options of {@link exactShapley}.
+ *
+ * @example
+ * ```ts
+ * const options: ExactShapleyOptions = { target: labels, reference: 0, featureMask: patchMask(28, 28, 7) };
+ * exactShapley(model, images, options); // 2^16 coalitions per image
+ * ```
+ */
 export interface ExactShapleyOptions extends ExplainOptions {
   /** Value of absent features (default 0): "baseline Shapley" v(S) = F(x_S ⊕ r_S̄). */
   reference?: Baseline;
@@ -14,7 +22,15 @@ export interface ExactShapleyOptions extends ExplainOptions {
   batchSize?: number;
 }
 
-/** Result of {@link exactShapley}. */
+/**
+ * Result of {@link exactShapley}.
+ *
+ * @example
+ * ```ts
+ * const { perFeature, total, evaluations }: ExactShapleyResult = exactShapley(model, images, { target: labels, featureMask: patchMask(28, 28, 7) });
+ * perFeature.shape; // [4, 16]: one Shapley value per patch
+ * ```
+ */
 export interface ExactShapleyResult {
   /** Each group's Shapley value spread evenly over its elements (inputs' shape). */
   attributions: Tensor;
@@ -26,7 +42,15 @@ export interface ExactShapleyResult {
   evaluations: number;
 }
 
-/** Maximum number of features `exactShapley` enumerates. */
+/**
+ * Maximum number of features `exactShapley` enumerates.
+ *
+ * @example
+ * ```ts
+ * // exactShapley evaluates 2^F coalitions, so it refuses more than this many features (groups)
+ * EXACT_SHAPLEY_MAX_FEATURES; // 20
+ * ```
+ */
 export const EXACT_SHAPLEY_MAX_FEATURES = 20;
 
 /**
@@ -73,7 +97,14 @@ export function exactShapley(model: unknown, inputs: Tensor, opts: ExactShapleyO
   return { attributions: fromFlat(attr, inputs.shape, inputs.dtype), perFeature: new Tensor(phi, [n, k], 'float64'), total, evaluations: subsets };
 }
 
-/** |S|!(n−|S|−1)!/n! for |S| = 0..n−1. */
+/**
+ * |S|!(n−|S|−1)!/n! for |S| = 0..n−1.
+ *
+ * @example
+ * ```ts
+ * shapleyWeights(3); // [1/3, 1/6, 1/3]: the weight of a coalition of size 0, 1, 2
+ * ```
+ */
 export function shapleyWeights(n: number): Float64Array {
   const w = new Float64Array(Math.max(n, 1));
   // w(s) = 1 / (n * C(n-1, s)), computed without factorial overflow

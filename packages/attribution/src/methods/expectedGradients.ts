@@ -4,7 +4,16 @@ import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradien
 import { boolOption, intOption, numberOption } from '../options.js';
 import { exampleScores, rowScores, rowSums } from '../path.js';
 
-/** Options of {@link expectedGradients}. */
+/**
+ * Options of {@link expectedGradients}.
+ *
+ * @example
+ * ```ts
+ * const background = mnist({ split: 'train', limit: 200 }).images;
+ * const options: ExpectedGradientsOptions = { data: background, samples: 64, target: labels, seed: 0 };
+ * expectedGradients(model, images, options);
+ * ```
+ */
 export interface ExpectedGradientsOptions extends ExplainOptions {
   /** Background data `[M, ...]` the references are drawn from (required). */
   data: Tensor;
@@ -20,7 +29,14 @@ export interface ExpectedGradientsOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link expectedGradients}. */
+/**
+ * Result of {@link expectedGradients}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta }: ExpectedGradientsResult = expectedGradients(model, images, { data: background, target: labels });
+ * ```
+ */
 export interface ExpectedGradientsResult {
   attributions: Tensor;
   /** `Σ attributions − (F(x) − mean_j F(x'_j))` per example (zero only in expectation). */

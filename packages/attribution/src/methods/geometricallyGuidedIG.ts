@@ -4,7 +4,15 @@ import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
 import { boolOption, intOption, numberOption } from '../options.js';
 
-/** Options of {@link geometricallyGuidedIG}. */
+/**
+ * Options of {@link geometricallyGuidedIG}.
+ *
+ * @example
+ * ```ts
+ * const options: GeometricallyGuidedIGOptions = { target: labels, scales: 20, iterations: 10, reduce: 'max' };
+ * geometricallyGuidedIG(model, images, options);
+ * ```
+ */
 export interface GeometricallyGuidedIGOptions extends ExplainOptions {
   /** Baseline b of the scaled inputs (default 0). */
   baseline?: Baseline;
@@ -24,7 +32,14 @@ export interface GeometricallyGuidedIGOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link geometricallyGuidedIG}. */
+/**
+ * Result of {@link geometricallyGuidedIG}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, gradientEvaluations }: GeometricallyGuidedIGResult = geometricallyGuidedIG(model, images, { target: labels });
+ * ```
+ */
 export interface GeometricallyGuidedIGResult {
   /** A gradient-type map with the inputs' shape (GGIG does not satisfy completeness: no delta). */
   attributions: Tensor;

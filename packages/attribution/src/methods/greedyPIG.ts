@@ -8,7 +8,15 @@ import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
 
-/** Options of {@link greedyPIG}. */
+/**
+ * Options of {@link greedyPIG}.
+ *
+ * @example
+ * ```ts
+ * const options: GreedyPIGOptions = { target: labels, featureMask: patchMask(28, 28, 4), rounds: 8, steps: 32 };
+ * greedyPIG(model, images, options);
+ * ```
+ */
 export interface GreedyPIGOptions extends Omit<IntegratedGradientsOptions, 'multiplyByInputs'> {
   /** Feature groups (int tensor with one example's shape); default: every element. */
   featureMask?: Tensor;
@@ -20,7 +28,15 @@ export interface GreedyPIGOptions extends Omit<IntegratedGradientsOptions, 'mult
   selection?: 'signed' | 'absolute';
 }
 
-/** Result of {@link greedyPIG}. */
+/**
+ * Result of {@link greedyPIG}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, ranking }: GreedyPIGResult = greedyPIG(model, images, { target: labels, rounds: 4 });
+ * ranking[0]; // example 0's features, most important first
+ * ```
+ */
 export interface GreedyPIGResult {
   /**
    * Ranking scores spread over each group's elements (inputs' shape): features selected in

@@ -5,7 +5,15 @@ import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradien
 import { intOption, numberOption } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 
-/** Options of {@link guidedIG}. */
+/**
+ * Options of {@link guidedIG}.
+ *
+ * @example
+ * ```ts
+ * const options: GuidedIGOptions = { target: labels, steps: 128, fraction: 0.25, maxDist: 0.02 };
+ * guidedIG(model, images, options);
+ * ```
+ */
 export interface GuidedIGOptions extends ExplainOptions {
   /** Baseline (default 0). */
   baseline?: Baseline;
@@ -21,7 +29,14 @@ export interface GuidedIGOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link guidedIG}. */
+/**
+ * Result of {@link guidedIG}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta }: GuidedIGResult = guidedIG(model, images, { target: labels });
+ * ```
+ */
 export interface GuidedIGResult {
   attributions: Tensor;
   /** `Σ attributions − (F(x) − F(x'))` per example (a path method: small, shrinking with steps). */

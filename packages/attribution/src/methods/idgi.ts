@@ -5,7 +5,15 @@ import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, scalarValues, toFloat64 } from '../gradients.js';
 import { intOption, numberOption } from '../options.js';
 
-/** Options of {@link idgi}. */
+/**
+ * Options of {@link idgi}.
+ *
+ * @example
+ * ```ts
+ * const options: IDGIOptions = { target: labels, path: 'straight', baseline: 0, steps: 64 };
+ * idgi(model, images, options);
+ * ```
+ */
 export interface IDGIOptions extends ExplainOptions {
   /** The Riemann path IDGI is applied to: the straight IG line (default) or Blur IG's blur path. */
   path?: 'straight' | 'blur';
@@ -21,7 +29,14 @@ export interface IDGIOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link idgi}. */
+/**
+ * Result of {@link idgi}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta }: IDGIResult = idgi(model, images, { target: labels });
+ * ```
+ */
 export interface IDGIResult {
   attributions: Tensor;
   /** `Σ attributions − (F(x) − F(x_0))`: zero up to float error, by construction. */
@@ -33,8 +48,8 @@ export interface IDGIResult {
  * IDGI, Important Direction Gradient Integration (Yang, Wang & Bilgic 2023), as the
  * authors' `idgi.py`: along path points x_0 (baseline) … x_N (input),
  * `IDGI = Σ_j (F(x_{j+1}) − F(x_j)) · g_j ⊙ g_j / ‖g_j‖²` with `g_j = ∇F(x_j)`. It sums to
- * F(x) − F(x_0) exactly, whatever N, except that steps where ‖g_j‖² < 1e-30 are skipped
- * [PROPOSED guard]: their output change (if any) is then lost and shows in `delta`.
+ * F(x) − F(x_0) exactly, whatever N, except that steps where ‖g_j‖² < 1e-30 are
+ * skipped [PROPOSED guard]: their output change (if any) is then lost and shows in `delta`.
  *
  * @example
  * ```ts

@@ -8,13 +8,29 @@ import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 import type { OutputTransform } from '../target.js';
 
-/** One batch of a dataset: inputs `[B, ...]` and targets (`[B]` int labels, or `[B]`/`[B, J]` real values). */
+/**
+ * One batch of a dataset: inputs `[B, ...]` and targets (`[B]` int labels, or `[B]`/`[B, J]` real values).
+ *
+ * @example
+ * ```ts
+ * const batch: DataBatch = { inputs: images, targets: labels };
+ * integratedGradientCorrelation(model, batch);
+ * ```
+ */
 export interface DataBatch {
   inputs: Tensor;
   targets: Tensor;
 }
 
-/** Options of {@link integratedGradientCorrelation}. */
+/**
+ * Options of {@link integratedGradientCorrelation}.
+ *
+ * @example
+ * ```ts
+ * const options: IGCOptions = { task: 'classification', components: [3, 8], steps: 32, baseline: 0 };
+ * integratedGradientCorrelation(model, { inputs: images, targets: labels }, options);
+ * ```
+ */
 export interface IGCOptions {
   /** `'classification'` (int labels, one map per class, y = one-hot) or `'regression'`; default from the targets' dtype. */
   task?: 'classification' | 'regression';
@@ -38,7 +54,15 @@ export interface IGCOptions {
   seed?: number;
 }
 
-/** Serializable state of an IGC accumulator (merge shards with {@link IGCAccumulator.merge}). */
+/**
+ * Serializable state of an IGC accumulator (merge shards with {@link IGCAccumulator.merge}).
+ *
+ * @example
+ * ```ts
+ * const state: IGCState = igcAccumulate(model, { inputs: images, targets: labels }).toState();
+ * const restored = IGCAccumulator.fromState(JSON.parse(JSON.stringify(state))); // resume later, or elsewhere
+ * ```
+ */
 export interface IGCState {
   featureShape: number[];
   components: number[];
@@ -52,7 +76,15 @@ export interface IGCState {
   coIGY: number[][];
 }
 
-/** Result of IGC. */
+/**
+ * Result of IGC.
+ *
+ * @example
+ * ```ts
+ * const { igc, correlation }: IGCResult = integratedGradientCorrelation(model, { inputs: images, targets: labels });
+ * igc.shape; // [10, 1, 28, 28]: one map per output component
+ * ```
+ */
 export interface IGCResult {
   /** IGC maps `[J, ...features]`, float64, one per component. */
   igc: Tensor;
@@ -70,6 +102,14 @@ export interface IGCResult {
  * Mergeable streaming statistics of IGC (Chan et al.'s parallel mean/co-moment updates):
  * per component the means and second moments of y and ŷ, and per feature the mean IG
  * and its co-moment with y. Shards can be merged in any grouping.
+ *
+ * @example
+ * ```ts
+ * // two shards of the data set, accumulated separately and merged
+ * const a = igcAccumulate(model, shardA);
+ * const b = igcAccumulate(model, shardB);
+ * const { igc } = a.merge(b).result();
+ * ```
  */
 export class IGCAccumulator {
   private count = 0;
@@ -233,7 +273,16 @@ export function integratedGradientCorrelation(model: unknown, data: DataBatch | 
   return igcAccumulate(model, data, opts).result();
 }
 
-/** Runs IGC over the data and returns the accumulator (for sharding: merge, then `result()`). */
+/**
+ * Runs IGC over the data and returns the accumulator (for sharding: merge, then `result()`).
+ *
+ * @example
+ * ```ts
+ * let acc: IGCAccumulator | undefined;
+ * for (const batch of batches) acc = igcAccumulate(model, batch, { steps: 32 }, acc);
+ * const { igc } = acc!.result();
+ * ```
+ */
 export function igcAccumulate(model: unknown, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}, into?: IGCAccumulator): IGCAccumulator {
   const name = 'integratedGradientCorrelation';
   checkModel(model, name);

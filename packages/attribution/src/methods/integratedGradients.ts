@@ -6,7 +6,17 @@ import { boolOption, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, rowSums, straightPathGradient } from '../path.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 
-/** Options of {@link integratedGradients}. */
+/**
+ * Options of {@link integratedGradients}.
+ *
+ * @example
+ * ```ts
+ * const options: IntegratedGradientsOptions = {
+ *   target: labels, baseline: 0, steps: 64, method: 'gaussLegendre', internalBatchSize: 256,
+ * };
+ * integratedGradients(model, images, options);
+ * ```
+ */
 export interface IntegratedGradientsOptions extends ExplainOptions {
   /** Baseline x' (default 0): a number, a tensor broadcastable to the inputs, a builder, or a list (IG averaged over them). */
   baseline?: Baseline;
@@ -22,7 +32,16 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link integratedGradients}. */
+/**
+ * Result of {@link integratedGradients}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta, inputScores, baselineScores }: IntegratedGradientsResult =
+ *   integratedGradients(model, images, { target: labels });
+ * // completeness: attributions sum to inputScores - baselineScores, up to delta
+ * ```
+ */
 export interface IntegratedGradientsResult {
   /** Attributions with the inputs' shape and dtype. */
   attributions: Tensor;

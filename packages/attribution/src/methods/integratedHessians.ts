@@ -6,7 +6,15 @@ import { chunkSize, explainedScalar, toFloat64 } from '../gradients.js';
 import { intOption, quadratureOptions } from '../options.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 
-/** Options of {@link integratedHessians}. */
+/**
+ * Options of {@link integratedHessians}.
+ *
+ * @example
+ * ```ts
+ * const options: IntegratedHessiansOptions = { target: 0, baseline: 0, steps: 32, method: 'riemannMiddle' };
+ * integratedHessians(tabularModel, rows, options);
+ * ```
+ */
 export interface IntegratedHessiansOptions extends ExplainOptions {
   /** Baseline (default 0). */
   baseline?: Baseline;
@@ -20,7 +28,15 @@ export interface IntegratedHessiansOptions extends ExplainOptions {
   seed?: number;
 }
 
-/** Result of {@link integratedHessians}. */
+/**
+ * Result of {@link integratedHessians}.
+ *
+ * @example
+ * ```ts
+ * const { interactions, rowSums }: IntegratedHessiansResult = integratedHessians(tabularModel, rows, { target: 0 });
+ * interactions.shape; // [N, F, F]; rowSums ≈ integrated gradients
+ * ```
+ */
 export interface IntegratedHessiansResult {
   /** Interactions Γ `[N, D, D]` (float64) between the D flattened features of each example; symmetric. */
   interactions: Tensor;
@@ -29,7 +45,15 @@ export interface IntegratedHessiansResult {
   gradientEvaluations: number;
 }
 
-/** Largest number of features (D) integratedHessians accepts: it costs D Hessian-vector products per point. */
+/**
+ * Largest number of features (D) integratedHessians accepts: it costs D Hessian-vector products per point.
+ *
+ * @example
+ * ```ts
+ * // the interaction matrix is F x F per example, so integratedHessians refuses more features than this
+ * INTEGRATED_HESSIANS_MAX_FEATURES; // 512
+ * ```
+ */
 export const INTEGRATED_HESSIANS_MAX_FEATURES = 512;
 
 /**

@@ -9,13 +9,28 @@ import { exampleScores, rowSums } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
 
-/** Options of {@link layerIntegratedGradients}. */
+/**
+ * Options of {@link layerIntegratedGradients}.
+ *
+ * @example
+ * ```ts
+ * const options: LayerIntegratedGradientsOptions = { target: labels, steps: 32, attributeToLayerInput: false };
+ * layerIntegratedGradients(model, '3', images, options); // attributions to the output of layer '3'
+ * ```
+ */
 export interface LayerIntegratedGradientsOptions extends IntegratedGradientsOptions {
   /** Attribute to the layer's input instead of its output (default false). */
   attributeToLayerInput?: boolean;
 }
 
-/** Result of {@link layerIntegratedGradients}. */
+/**
+ * Result of {@link layerIntegratedGradients}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, delta }: LayerIntegratedGradientsResult = layerIntegratedGradients(model, '3', images, { target: labels });
+ * ```
+ */
 export interface LayerIntegratedGradientsResult {
   /** Attributions with the layer activation's shape `[N, ...]`. */
   attributions: Tensor;

@@ -4,10 +4,26 @@ import { fromFlat, toFloat64 } from '../gradients.js';
 import { checkOptions, intOption, numberOption } from '../options.js';
 import { gaussianNoise } from '../path.js';
 
-/** Any attribution method: `(model, inputs, options) => { attributions, ... }`. */
+/**
+ * Any attribution method: `(model, inputs, options) => { attributions, ... }`.
+ *
+ * @example
+ * ```ts
+ * const method: AttributionMethod<SaliencyOptions> = saliency;
+ * noiseTunnel(method)(model, images, { target: labels });
+ * ```
+ */
 export type AttributionMethod<O> = (model: unknown, inputs: Tensor, options?: O) => { attributions: Tensor };
 
-/** Options of {@link noiseTunnel}. */
+/**
+ * Options of {@link noiseTunnel}.
+ *
+ * @example
+ * ```ts
+ * const options: NoiseTunnelOptions = { type: 'smoothgradSq', samples: 25, noiseLevel: 0.15, seed: 0 };
+ * noiseTunnel(saliency, options)(model, images, { target: labels });
+ * ```
+ */
 export interface NoiseTunnelOptions {
   /** `'smoothgrad'` (mean), `'smoothgradSq'` (mean of squares) or `'vargrad'` (variance). Default `'smoothgrad'`. */
   type?: 'smoothgrad' | 'smoothgradSq' | 'vargrad';
@@ -21,7 +37,14 @@ export interface NoiseTunnelOptions {
   seed?: number;
 }
 
-/** Result of a noise-tunnelled method. */
+/**
+ * Result of a noise-tunnelled method.
+ *
+ * @example
+ * ```ts
+ * const { attributions, stdevs }: NoiseTunnelResult = noiseTunnel(integratedGradients, { samples: 10 })(model, images, { target: labels });
+ * ```
+ */
 export interface NoiseTunnelResult {
   attributions: Tensor;
   /** The absolute noise std used per example. */

@@ -3,13 +3,28 @@ import { prepare, type ExplainOptions } from '../explain.js';
 import { fromFlat, scalarAndGradient, toFloat64 } from '../gradients.js';
 import { boolOption } from '../options.js';
 
-/** Options of {@link saliency}. */
+/**
+ * Options of {@link saliency}.
+ *
+ * @example
+ * ```ts
+ * const options: SaliencyOptions = { target: labels, abs: false }; // signed gradients
+ * saliency(model, images, options);
+ * ```
+ */
 export interface SaliencyOptions extends ExplainOptions {
   /** Return |gradient| (default true, as Captum's `Saliency`); false keeps the sign (PAIR's vanilla gradient). */
   abs?: boolean;
 }
 
-/** An attribution map with the inputs' shape and dtype. */
+/**
+ * An attribution map with the inputs' shape and dtype.
+ *
+ * @example
+ * ```ts
+ * const { attributions, gradientEvaluations }: AttributionResult = inputXGradient(model, images, { target: labels });
+ * ```
+ */
 export interface AttributionResult {
   attributions: Tensor;
   /** Gradient evaluations spent per example. */

@@ -8,7 +8,15 @@ import { exampleScores, rowSums, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
 
-/** Options of {@link shapleyIG}. */
+/**
+ * Options of {@link shapleyIG}.
+ *
+ * @example
+ * ```ts
+ * const options: ShapleyIGOptions = { target: labels, reference: 0, featureMask: patchMask(28, 28, 7), coalitions: 8, steps: 16 };
+ * shapleyIG(model, images, options);
+ * ```
+ */
 export interface ShapleyIGOptions extends Omit<IntegratedGradientsOptions, 'baseline' | 'multiplyByInputs'> {
   /** Value of absent features, as in baseline Shapley (default 0). */
   reference?: Baseline;
@@ -24,7 +32,14 @@ export interface ShapleyIGOptions extends Omit<IntegratedGradientsOptions, 'base
   sampling?: 'stratified' | 'random';
 }
 
-/** Result of {@link shapleyIG}. */
+/**
+ * Result of {@link shapleyIG}.
+ *
+ * @example
+ * ```ts
+ * const { attributions, perFeature }: ShapleyIGResult = shapleyIG(model, images, { target: labels, featureMask: patchMask(28, 28, 7) });
+ * ```
+ */
 export interface ShapleyIGResult {
   /** SIG attributions (mean IG over coalition baselines), inputs' shape. */
   attributions: Tensor;

@@ -9,7 +9,15 @@ import { toFloat64 } from '../gradients.js';
 import { checkInputs } from '../model.js';
 import { mean } from './common.js';
 
-/** Result of {@link completenessStats}. */
+/**
+ * Result of {@link completenessStats}.
+ *
+ * @example
+ * ```ts
+ * const stats: CompletenessStats = completenessStats(integratedGradients(model, images, { target: labels }));
+ * stats.maxRelative; // worst |delta| relative to |f(x) - f(baseline)|
+ * ```
+ */
 export interface CompletenessStats {
   /** `Σ A − (F(x) − F(x'))` per example. */
   delta: Float64Array;

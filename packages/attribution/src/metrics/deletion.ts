@@ -15,10 +15,24 @@ import { batchOption, checkAttributions, checkBatch, descendingOrder, evaluateRo
  * What replaces (deletion) or starts (insertion) the image: `'zeros'`, `'blur'` (Gaussian
  * blur of the input with `blurSigma`), `'mean'` (each example's per-channel mean value),
  * or a tensor broadcastable to the inputs (`[N, ...]`, `[1, ...]` or one example's shape).
+ *
+ * @example
+ * ```ts
+ * const substrate: Substrate = 'blur'; // deleted pixels become a blurred copy instead of black
+ * deletionCurve(model, images, attributions, { target: labels, substrate });
+ * ```
  */
 export type Substrate = 'zeros' | 'blur' | 'mean' | Tensor;
 
-/** Options of {@link deletionCurve} and {@link insertionCurve}. */
+/**
+ * Options of {@link deletionCurve} and {@link insertionCurve}.
+ *
+ * @example
+ * ```ts
+ * const options: CausalMetricOptions = { target: labels, step: 28, substrate: 'zeros', outputTransform: 'softmax' };
+ * deletionCurve(model, images, attributions, options).auc.toArray(); // lower is better
+ * ```
+ */
 export interface CausalMetricOptions {
   /** Class whose probability is tracked (default `'predicted'`: the top-1 class on the original inputs). */
   target?: Target;
@@ -43,7 +57,15 @@ export interface CausalMetricOptions {
   batchSize?: number;
 }
 
-/** Result of {@link deletionCurve} / {@link insertionCurve}. */
+/**
+ * Result of {@link deletionCurve} / {@link insertionCurve}.
+ *
+ * @example
+ * ```ts
+ * const { curves, auc, fractions }: CausalMetricResult = insertionCurve(model, images, attributions, { target: labels });
+ * curves.shape; // [N, steps + 1]: the score after each step
+ * ```
+ */
 export interface CausalMetricResult {
   /** Scores `[N, steps + 1]` (float64): the tracked probability after 0, step, 2·step, ... features. */
   curves: Tensor;

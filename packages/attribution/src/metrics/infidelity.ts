@@ -14,6 +14,20 @@ import { batchOption, checkAttributions, checkBatch, evaluateRows } from './comm
  * A perturbation distribution μ_I: for a batch of inputs returns the perturbation `I` and
  * the perturbed inputs `x̃` (both with the inputs' shape), drawing from `rng`. Infidelity
  * compares `Iᵀ Φ(x)` with `F(x) − F(x̃)`.
+ *
+ * @example
+ * ```ts
+ * // a custom perturbation: zero one random row of each image
+ * const zeroRow: Perturbation = {
+ *   kind: 'zeroRow',
+ *   perturb: (inputs, rng) => {
+ *     const row = Math.floor(rng.uniform() * 28);
+ *     const mask = oneHot(tensor([row], { dtype: 'int32' }), 28).reshape([1, 1, 28, 1]);
+ *     const perturbed = mul(inputs, sub(1, mask));
+ *     return { perturbations: sub(inputs, perturbed), perturbed };
+ *   },
+ * };
+ * ```
  */
 export interface Perturbation {
   /** A short name for tables. */
@@ -24,8 +38,8 @@ export interface Perturbation {
 
 /**
  * The authors' "Gaussian" perturbation for local (gradient-type) explanations:
- * `I = clip(x + std·ε, x − high, x − low)`, ε ~ N(0, 1), `x̃ = x − I` (so x̃ stays in
- * [low, high]: a noisy near-`low` baseline). Defaults std 0.2, data range [0, 1]
+ * `I = clip(x + std·ε, x − high, x − low)`, ε ~ N(0, 1), `x̃ = x − I` (so x̃ stays
+ * in [low, high]: a noisy near-`low` baseline). Defaults std 0.2, data range [0, 1]
  * (saliency_evaluation `infid_sen_utils.py`, MNIST setting).
  *
  * @example
@@ -98,7 +112,15 @@ export function squarePerturbation({ maxSide = 10, value = 0 }: { maxSide?: numb
   };
 }
 
-/** Options of {@link infidelity}. */
+/**
+ * Options of {@link infidelity}.
+ *
+ * @example
+ * ```ts
+ * const options: InfidelityOptions = { target: labels, perturbation: squarePerturbation({ maxSide: 7 }), samples: 20 };
+ * infidelity(model, images, attributions, options);
+ * ```
+ */
 export interface InfidelityOptions {
   /** Explained output (required for multi-class models, as for the methods). */
   target?: Target;
@@ -116,7 +138,14 @@ export interface InfidelityOptions {
   batchSize?: number;
 }
 
-/** Result of {@link infidelity}. */
+/**
+ * Result of {@link infidelity}.
+ *
+ * @example
+ * ```ts
+ * const { infidelity: perExample, beta }: InfidelityResult = infidelity(model, images, attributions, { target: labels, normalize: true });
+ * ```
+ */
 export interface InfidelityResult {
   /** Infidelity per example `[N]` (float64). Lower is better; 0 = perfect. */
   infidelity: Tensor;

@@ -13,10 +13,26 @@ import { checkBatch, trapz } from './common.js';
 import { checkedExplain, compareMaps, meanStd, resolveMetrics, sanityMaps, withParameters, type SimilarityMetric } from './sanity.js';
 import { pearson } from './similarity.js';
 
-/** Attributions of `inputs` for `targets` under `model` (the check passes the perturbed model). */
+/**
+ * Attributions of `inputs` for `targets` under `model` (the check passes the perturbed model).
+ *
+ * @example
+ * ```ts
+ * const explain: PerturbedExplainFunction = (m, inputs, targets) => integratedGradients(m, inputs, { target: targets }).attributions;
+ * modelPerturbationCheck(model, explain, images);
+ * ```
+ */
 export type PerturbedExplainFunction = (model: Module, inputs: Tensor, targets: Int32Array) => Tensor;
 
-/** Options of {@link modelPerturbationCheck}. */
+/**
+ * Options of {@link modelPerturbationCheck}.
+ *
+ * @example
+ * ```ts
+ * const options: ModelPerturbationOptions = { scales: [0.01, 0.05, 0.1], metrics: ['spearmanAbs', 'ssim'], seed: 0 };
+ * modelPerturbationCheck(model, explain, images, options);
+ * ```
+ */
 export interface ModelPerturbationOptions {
   /** Noise scales p in percent (default 1, 2, ..., 100 as the authors' `np.linspace(1, 100, 100)`). */
   scales?: readonly number[];
@@ -28,7 +44,15 @@ export interface ModelPerturbationOptions {
   seed?: number;
 }
 
-/** Per-scale values of one quantity. */
+/**
+ * Per-scale values of one quantity.
+ *
+ * @example
+ * ```ts
+ * const { rows } = modelPerturbationCheck(model, explain, images);
+ * for (const row of rows) console.log(row.scale, row.metric, row.mean.toFixed(3));
+ * ```
+ */
 export interface PerturbationRow {
   /** Noise scale p (percent). */
   scale: number;
@@ -39,7 +63,15 @@ export interface PerturbationRow {
   values: Float64Array;
 }
 
-/** Result of {@link modelPerturbationCheck}. */
+/**
+ * Result of {@link modelPerturbationCheck}.
+ *
+ * @example
+ * ```ts
+ * const result: ModelPerturbationResult = modelPerturbationCheck(model, explain, images);
+ * result.summary.ssim?.meanAuc; // how fast the maps decorrelate as the noise grows
+ * ```
+ */
 export interface ModelPerturbationResult {
   scales: number[];
   /** The unperturbed model's predicted class per example (explained at every scale). */

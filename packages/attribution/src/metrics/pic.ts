@@ -23,7 +23,15 @@ import { webpLosslessSize } from './webp.js';
  */
 export const PIC_DEFAULT_THRESHOLDS: readonly number[] = [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.21, 0.34, 0.5, 0.75];
 
-/** Options of {@link pic}. */
+/**
+ * Options of {@link pic}.
+ *
+ * @example
+ * ```ts
+ * const options: PicOptions = { target: labels, numDataPoints: 1001, curves: ['sic', 'aic'], seed: 0 };
+ * const result = await pic(model, images, attributions, options);
+ * ```
+ */
 export interface PicOptions {
   /** Class of interest (default `'predicted'`: top-1 on the uint8-quantised original). */
   target?: Target;
@@ -53,7 +61,15 @@ export interface PicOptions {
   information?: (pixels: Uint8Array, height: number, width: number, channels: number) => Promise<number> | number;
 }
 
-/** One image's curve, or why pic.py would skip it (`ComputePicMetricError`). */
+/**
+ * One image's curve, or why pic.py would skip it (`ComputePicMetricError`).
+ *
+ * @example
+ * ```ts
+ * const { sic } = await pic(model, images, attributions, { target: labels });
+ * for (const curve of sic ?? []) console.log(curve.example, curve.ok ? curve.auc : curve.reason);
+ * ```
+ */
 export type PicCurve =
   | {
       example: number;
@@ -68,7 +84,15 @@ export type PicCurve =
     }
   | { example: number; ok: false; reason: string };
 
-/** Result of {@link pic}. */
+/**
+ * Result of {@link pic}.
+ *
+ * @example
+ * ```ts
+ * const result: PicResult = await pic(model, images, attributions, { target: labels });
+ * const { auc } = aggregatePic(result.sic ?? []);
+ * ```
+ */
 export interface PicResult {
   /** Shared x grid: `linspace(0, 1, numDataPoints, endpoint=False)` then 1. */
   curveX: Float64Array;
@@ -417,7 +441,14 @@ function clip01(v: number): number {
   return Math.min(1, Math.max(0, v));
 }
 
-/** Result of {@link aggregatePic}. */
+/**
+ * Result of {@link aggregatePic}.
+ *
+ * @example
+ * ```ts
+ * const { auc, count, skipped }: AggregatePicResult = aggregatePic(result.sic ?? [], 'median');
+ * ```
+ */
 export interface AggregatePicResult {
   curveX: Float64Array;
   /** Point-wise median (or mean) of the kept images' curves. */

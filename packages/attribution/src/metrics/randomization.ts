@@ -10,10 +10,26 @@ import { checkOptions, intOption } from '../options.js';
 import { checkBatch } from './common.js';
 import { checkedExplain, compareMaps, meanStd, resolveMetrics, sanityMaps, withParameters, type SimilarityMetric } from './sanity.js';
 
-/** Attributions of `inputs` under `model` (the check passes the randomised model). */
+/**
+ * Attributions of `inputs` under `model` (the check passes the randomised model).
+ *
+ * @example
+ * ```ts
+ * const explain: ModelExplainFunction = (m, inputs) => saliency(m, inputs, { target: labels }).attributions;
+ * modelRandomizationCheck(model, explain, images);
+ * ```
+ */
 export type ModelExplainFunction = (model: Module, inputs: Tensor) => Tensor;
 
-/** A re-initialiser: a new value for parameter `name` (same shape and dtype), drawing from `rng`. */
+/**
+ * A re-initialiser: a new value for parameter `name` (same shape and dtype), drawing from `rng`.
+ *
+ * @example
+ * ```ts
+ * const init: ParameterInit = (_name, value, rng) => randn(value.shape, rng, { std: 0.01, dtype: value.dtype });
+ * modelRandomizationCheck(model, explain, images, { init });
+ * ```
+ */
 export type ParameterInit = (name: string, value: Tensor, rng: Rng) => Tensor;
 
 /**
@@ -42,7 +58,15 @@ export function truncatedNormalInit({ mean = 0, std = 0.1, a = -2, b = 2 }: { me
   };
 }
 
-/** Options of {@link modelRandomizationCheck}. */
+/**
+ * Options of {@link modelRandomizationCheck}.
+ *
+ * @example
+ * ```ts
+ * const options: ModelRandomizationOptions = { mode: 'cascading', metrics: ['spearmanAbs', 'ssim'], init: truncatedNormalInit() };
+ * modelRandomizationCheck(model, explain, images, options);
+ * ```
+ */
 export interface ModelRandomizationOptions {
   /**
    * Modules to randomise, top (logits) first, as `namedModules` names. Default: every
@@ -62,7 +86,15 @@ export interface ModelRandomizationOptions {
   seed?: number;
 }
 
-/** One point of a sanity-check plot: a stage, a metric, per-example values and their mean. */
+/**
+ * One point of a sanity-check plot: a stage, a metric, per-example values and their mean.
+ *
+ * @example
+ * ```ts
+ * const { rows } = modelRandomizationCheck(model, explain, images);
+ * for (const row of rows) console.log(row.stage, row.layer, row.metric, row.mean.toFixed(3));
+ * ```
+ */
 export interface RandomizationRow {
   /** 0 = the trained model (self-similarity), k = after randomising the k-th layer of the order. */
   stage: number;
@@ -77,7 +109,15 @@ export interface RandomizationRow {
   values: Float64Array;
 }
 
-/** Result of {@link modelRandomizationCheck}. */
+/**
+ * Result of {@link modelRandomizationCheck}.
+ *
+ * @example
+ * ```ts
+ * const result: ModelRandomizationResult = modelRandomizationCheck(model, explain, images, { mode: 'independent' });
+ * result.layerOrder; // e.g. ['6', '3', '0'], output layer first
+ * ```
+ */
 export interface ModelRandomizationResult {
   layerOrder: string[];
   mode: 'cascading' | 'independent';
@@ -178,10 +218,26 @@ export function modelRandomizationCheck(model: Module, explain: ModelExplainFunc
   return { layerOrder: order, mode, metrics, rows };
 }
 
-/** Explanation of `inputs` for the given class per example. */
+/**
+ * Explanation of `inputs` for the given class per example.
+ *
+ * @example
+ * ```ts
+ * const explain: TargetExplainFunction = (inputs, targets) => integratedGradients(model, inputs, { target: targets }).attributions;
+ * randomLogitCheck(explain, images, labels.toTypedArray(), { numClasses: 10 });
+ * ```
+ */
 export type TargetExplainFunction = (inputs: Tensor, targets: Int32Array) => Tensor;
 
-/** Options of {@link randomLogitCheck}. */
+/**
+ * Options of {@link randomLogitCheck}.
+ *
+ * @example
+ * ```ts
+ * const options: RandomLogitOptions = { numClasses: 10, similarity: 'ssim', seed: 0 };
+ * randomLogitCheck(explain, images, labels.toTypedArray(), options).mean; // low = the map depends on the class
+ * ```
+ */
 export interface RandomLogitOptions {
   /** Number of classes (required: the random class is drawn from the others). */
   numClasses: number;

@@ -13,20 +13,56 @@ import { infidelity, type InfidelityOptions } from './infidelity.js';
 import { pic, type PicOptions } from './pic.js';
 import { sensitivityMax, type SensitivityMaxOptions } from './sensitivity.js';
 
-/** What a method returns for the runner: attributions, and scores if it knows them (IG family). */
+/**
+ * What a method returns for the runner: attributions, and scores if it knows them (IG family).
+ *
+ * @example
+ * ```ts
+ * const output: MethodOutput = integratedGradients(model, images, { target: labels }); // inputScores enable 'completeness'
+ * ```
+ */
 export interface MethodOutput {
   attributions: Tensor;
   inputScores?: ArrayLike<number>;
   baselineScores?: ArrayLike<number>;
 }
 
-/** An attribution method as the runner calls it: one class per example in `opts.target`. */
+/**
+ * An attribution method as the runner calls it: one class per example in `opts.target`.
+ *
+ * @example
+ * ```ts
+ * const ig: MethodFunction = (m, inputs, { target }) => integratedGradients(m, inputs, { target, steps: 32 });
+ * await evaluateMethods({ model, inputs: images, targets: labels.toTypedArray(), methods: { ig }, metrics: ['deletion'] });
+ * ```
+ */
 export type MethodFunction = (model: Model, inputs: Tensor, opts: { target: Int32Array }) => MethodOutput;
 
-/** The built-in metrics. */
+/**
+ * The built-in metrics.
+ *
+ * @example
+ * ```ts
+ * const metrics: MetricName[] = ['deletion', 'insertion', 'sparseness', 'completeness'];
+ * ```
+ */
 export type MetricName = 'deletion' | 'insertion' | 'sic' | 'aic' | 'infidelity' | 'sensitivityMax' | 'sparseness' | 'complexity' | 'completeness';
 
-/** What a custom metric sees. */
+/**
+ * What a custom metric sees.
+ *
+ * @example
+ * ```ts
+ * // a repeatability metric: how far a second explanation of the same examples moves
+ * const repeatability: CustomMetric = {
+ *   name: 'repeatability',
+ *   compute: (ctx: MetricContext) => {
+ *     const again = ctx.explain(ctx.inputs, Int32Array.from(ctx.targets, (_, i) => i));
+ *     return max(abs(sub(again, ctx.output.attributions)), { axis: [1, 2, 3] }).toTypedArray();
+ *   },
+ * };
+ * ```
+ */
 export interface MetricContext {
   model: Model;
   inputs: Tensor;
@@ -37,13 +73,39 @@ export interface MetricContext {
   explain: (inputs: Tensor, examples: Int32Array) => Tensor;
 }
 
-/** A user metric: one value per example (null = not defined for that example). */
+/**
+ * A user metric: one value per example (null = not defined for that example).
+ *
+ * @example
+ * ```ts
+ * // a custom metric: the attribution mass inside the central 14x14 crop, per example
+ * const centreMass: CustomMetric = {
+ *   name: 'centreMass',
+ *   compute: ({ output }) => {
+ *     const a = abs(output.attributions);
+ *     const centre = sum(slice(a, [null, null, [7, 21], [7, 21]]), { axis: [1, 2, 3] });
+ *     return div(centre, sum(a, { axis: [1, 2, 3] })).toTypedArray();
+ *   },
+ * };
+ * ```
+ */
 export interface CustomMetric {
   name: string;
   compute(ctx: MetricContext): ArrayLike<number | null> | Promise<ArrayLike<number | null>>;
 }
 
-/** A metric to run: a built-in name, a built-in with options (and an optional row name), or a custom metric. */
+/**
+ * A metric to run: a built-in name, a built-in with options (and an optional row name), or a custom metric.
+ *
+ * @example
+ * ```ts
+ * const metrics: MetricSpec[] = [
+ *   'deletion',
+ *   { metric: 'insertion', name: 'insertion (blur)', options: { substrate: 'blur' } },
+ *   { metric: 'infidelity', options: { samples: 20 } },
+ * ];
+ * ```
+ */
 export type MetricSpec =
   | MetricName
   | { metric: 'deletion' | 'insertion'; name?: string; options?: Omit<CausalMetricOptions, 'target'> }
@@ -53,7 +115,21 @@ export type MetricSpec =
   | { metric: 'sparseness' | 'complexity' | 'completeness'; name?: string }
   | CustomMetric;
 
-/** Options of {@link evaluateMethods}. */
+/**
+ * Options of {@link evaluateMethods}.
+ *
+ * @example
+ * ```ts
+ * const options: EvaluateMethodsOptions = {
+ *   model,
+ *   inputs: images,
+ *   targets: labels.toTypedArray(),
+ *   methods: { saliency: (m, x, o) => saliency(m, x, o), ig: (m, x, o) => integratedGradients(m, x, o) },
+ *   metrics: ['deletion', 'insertion', 'sparseness'],
+ * };
+ * const { rows } = await evaluateMethods(options);
+ * ```
+ */
 export interface EvaluateMethodsOptions {
   model: Model;
   inputs: Tensor;
@@ -63,7 +139,15 @@ export interface EvaluateMethodsOptions {
   metrics: readonly MetricSpec[];
 }
 
-/** One cell of the tidy table. */
+/**
+ * One cell of the tidy table.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await evaluateMethods(options);
+ * const igDeletion = rows.filter((r: EvaluationRow) => r.method === 'ig' && r.metric === 'deletion' && r.value !== null);
+ * ```
+ */
 export interface EvaluationRow {
   example: number;
   method: string;
@@ -73,7 +157,15 @@ export interface EvaluationRow {
   note?: string;
 }
 
-/** Result of {@link evaluateMethods}. */
+/**
+ * Result of {@link evaluateMethods}.
+ *
+ * @example
+ * ```ts
+ * const { rows, timings }: EvaluationResult = await evaluateMethods(options);
+ * timings.map((t) => `${t.method}: ${t.attributionSeconds.toFixed(2)} s`);
+ * ```
+ */
 export interface EvaluationResult {
   rows: EvaluationRow[];
   /** Wall-clock seconds per method: computing attributions, and each metric. */

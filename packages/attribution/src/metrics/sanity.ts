@@ -8,10 +8,26 @@ import { ArgumentError, ShapeError, Tensor, describe, shapesEqual } from '@pathg
 import { toFloat64 } from '../gradients.js';
 import { normalizeAbs, normalizeSigned, spearman, ssim } from './similarity.js';
 
-/** Similarity measures of the sanity checks (METHODS §7.5). */
+/**
+ * Similarity measures of the sanity checks (METHODS §7.5).
+ *
+ * @example
+ * ```ts
+ * const metrics: SimilarityMetric[] = ['spearmanAbs', 'spearmanSigned', 'ssim'];
+ * modelRandomizationCheck(model, explain, images, { metrics });
+ * ```
+ */
 export type SimilarityMetric = 'spearmanAbs' | 'spearmanSigned' | 'ssim';
 
-/** Per-example maps of the sanity checks, normalised. */
+/**
+ * Per-example maps of the sanity checks, normalised.
+ *
+ * @example
+ * ```ts
+ * const maps: SanityMaps = sanityMaps(attributions); // [N, 1, 28, 28] -> 28x28 maps, normalised
+ * spearman(maps.abs[0]!, maps.abs[1]!); // rank correlation of two examples' maps
+ * ```
+ */
 export interface SanityMaps {
   abs: Float64Array[];
   signed: Float64Array[];

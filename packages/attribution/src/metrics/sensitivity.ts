@@ -11,10 +11,25 @@ import { batchOption, checkBatch } from './common.js';
  * An explanation function for the metrics: attributions for a batch of (possibly
  * perturbed) inputs, where `examples[i]` says which original example row i comes from
  * (so the function can pick that example's target). Must return the inputs' shape.
+ *
+ * @example
+ * ```ts
+ * const explain: ExplainFunction = (inputs, examples) =>
+ *   saliency(model, inputs, { target: Int32Array.from(examples, (e) => labels.get(e)) }).attributions;
+ * sensitivityMax(explain, images);
+ * ```
  */
 export type ExplainFunction = (inputs: Tensor, examples: Int32Array) => Tensor;
 
-/** Options of {@link sensitivityMax}. */
+/**
+ * Options of {@link sensitivityMax}.
+ *
+ * @example
+ * ```ts
+ * const options: SensitivityMaxOptions = { radius: 0.02, samples: 10, seed: 0 };
+ * sensitivityMax(explain, images, options);
+ * ```
+ */
 export interface SensitivityMaxOptions {
   /** Radius r of the L∞ ball: noise U(−r, r) per element (default 0.02, Captum). */
   radius?: number;
@@ -26,7 +41,15 @@ export interface SensitivityMaxOptions {
   batchSize?: number;
 }
 
-/** Result of {@link sensitivityMax}. */
+/**
+ * Result of {@link sensitivityMax}.
+ *
+ * @example
+ * ```ts
+ * const { sensitivity }: SensitivityMaxResult = sensitivityMax(explain, images);
+ * sensitivity.toArray(); // per example; lower = a more stable explanation
+ * ```
+ */
 export interface SensitivityMaxResult {
   /** Max relative sensitivity per example `[N]` (float64). Lower is more stable. */
   sensitivity: Tensor;

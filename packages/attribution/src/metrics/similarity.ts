@@ -103,7 +103,15 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/** Options of {@link ssim}. */
+/**
+ * Options of {@link ssim}.
+ *
+ * @example
+ * ```ts
+ * const options: SsimOptions = { height: 28, width: 28, window: 7, dataRange: 1 };
+ * ssim(mapA, mapB, options); // 1 for identical maps
+ * ```
+ */
 export interface SsimOptions {
   /** Height and width of the 2-D maps (their product must be the length). */
   height: number;

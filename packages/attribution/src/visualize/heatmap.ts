@@ -5,10 +5,26 @@
 import { ArgumentError, ShapeError, Tensor, describe } from '@pathgrad/tensor';
 import { normalizeAttribution, reduceChannels, type NormalizeOptions } from './normalize.js';
 
-/** Colour maps: `'diverging'` blue-white-red for signed maps; `'magma'` and `'gray'` show magnitude. */
+/**
+ * Colour maps: `'diverging'` blue-white-red for signed maps; `'magma'` and `'gray'` show magnitude.
+ *
+ * @example
+ * ```ts
+ * const colormap: Colormap = 'magma';
+ * heatmapRGBA(map, { colormap, normalize: { sign: 'absolute' } });
+ * ```
+ */
 export type Colormap = 'diverging' | 'magma' | 'gray';
 
-/** Options of {@link heatmapRGBA}. */
+/**
+ * Options of {@link heatmapRGBA}.
+ *
+ * @example
+ * ```ts
+ * const options: HeatmapOptions = { colormap: 'diverging', overlay: slice(images, [0]), alpha: 0.6, normalize: { sign: 'all', percentile: 99 } };
+ * const rgba = heatmapRGBA(reduceChannels(slice(attributions, [0])), options); // 28 * 28 * 4 bytes
+ * ```
+ */
 export interface HeatmapOptions {
   /** Colour map (default `'diverging'`: negative blue, zero white, positive red). */
   colormap?: Colormap;

@@ -6,13 +6,39 @@
  */
 import { ArgumentError, ShapeError, Tensor, describe } from '@pathgrad/tensor';
 
-/** Which part of a signed map is shown. */
+/**
+ * Which part of a signed map is shown.
+ *
+ * @example
+ * ```ts
+ * const sign: AttributionSign = 'positive';
+ * normalizeAttribution(map, { sign }); // values in [0, 1]
+ * ```
+ */
 export type AttributionSign = 'all' | 'positive' | 'negative' | 'absolute';
 
-/** How the scale is chosen. */
+/**
+ * How the scale is chosen.
+ *
+ * @example
+ * ```ts
+ * const mode: NormalizeMode = 'maxabs';
+ * normalizeAttribution(map, { mode }); // divides by max |a|
+ * ```
+ */
 export type NormalizeMode = 'percentile' | 'maxabs' | 'none';
 
-/** Options of {@link normalizeAttribution} and {@link attributionScale}. */
+/**
+ * Options of {@link normalizeAttribution} and {@link attributionScale}.
+ *
+ * @example
+ * ```ts
+ * // one scale for several maps makes their heatmaps comparable
+ * const scale = Math.max(attributionScale(mapA), attributionScale(mapB));
+ * const options: NormalizeOptions = { sign: 'all', scale };
+ * [normalizeAttribution(mapA, options), normalizeAttribution(mapB, options)];
+ * ```
+ */
 export interface NormalizeOptions {
   /**
    * `'all'` (default) keeps the sign (values in [-1, 1]); `'positive'` keeps the positive
