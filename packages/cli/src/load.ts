@@ -9,15 +9,46 @@ import { Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
 import { imageToMnist, readUserFile } from './files.js';
 
-/** Built-in architectures a .safetensors file can be loaded into. */
+/**
+ * Built-in architectures a .safetensors file can be loaded into.
+ *
+ * @example
+ * ```ts
+ * ARCHS; // ['mnist-mlp', 'mnist-cnn']: what `--arch` accepts with a .safetensors model
+ * ```
+ */
 export const ARCHS = ['mnist-mlp', 'mnist-cnn'] as const;
-/** One of {@link ARCHS}. */
+/**
+ * One of {@link ARCHS}.
+ *
+ * @example
+ * ```ts
+ * const arch: Arch = 'mnist-cnn';
+ * loadModel('weights.safetensors', arch);
+ * ```
+ */
 export type Arch = (typeof ARCHS)[number];
 
-/** Float dtypes the commands compute in. */
+/**
+ * Float dtypes the commands compute in.
+ *
+ * @example
+ * ```ts
+ * const dtype: FloatDType = 'float64'; // to compare with Captum's float64 numbers
+ * loadModel('model.onnx', undefined, dtype);
+ * ```
+ */
 export type FloatDType = 'float32' | 'float64';
 
-/** A loaded model and how it was named. */
+/**
+ * A loaded model and how it was named.
+ *
+ * @example
+ * ```ts
+ * const { model, description }: LoadedModel = loadModel('model.onnx', undefined);
+ * model.forward(inputs);
+ * ```
+ */
 export interface LoadedModel {
   model: Module;
   /** What the user passed, for reports. */
@@ -86,7 +117,15 @@ export function loadModel(spec: string, arch: string | undefined, dtype: FloatDT
   return { model, description };
 }
 
-/** Inputs and, where known, their labels. */
+/**
+ * Inputs and, where known, their labels.
+ *
+ * @example
+ * ```ts
+ * const { inputs, labels, names }: LoadedInputs = loadInputs('mnist:test:0-7', 'float32');
+ * inputs.shape; // [8, 1, 28, 28]
+ * ```
+ */
 export interface LoadedInputs {
   inputs: Tensor;
   labels?: Int32Array;

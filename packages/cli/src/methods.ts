@@ -32,10 +32,25 @@ import type { Module } from '@pathgrad/nn';
 import { Tensor, cast, expand, readNpy, reshape } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
 
-/** Kinds of method options. */
+/**
+ * Kinds of method options.
+ *
+ * @example
+ * ```ts
+ * const choice: OptionKind = ['gaussLegendre', 'riemannTrapezoid']; // one of these strings
+ * const count: OptionKind = 'int';
+ * ```
+ */
 export type OptionKind = 'int' | 'number' | 'bool' | 'string' | readonly string[];
 
-/** One option of a method. */
+/**
+ * One option of a method.
+ *
+ * @example
+ * ```ts
+ * const steps: MethodOption = { name: 'steps', kind: 'int', default: 50, help: 'interpolation steps' };
+ * ```
+ */
 export interface MethodOption {
   name: string;
   kind: OptionKind;
@@ -43,7 +58,21 @@ export interface MethodOption {
   help: string;
 }
 
-/** What a method run gets. */
+/**
+ * What a method run gets.
+ *
+ * @example
+ * ```ts
+ * const { images, labels } = mnist({ split: 'test', limit: 4 });
+ * const ctx: MethodContext = {
+ *   model: loadPretrained('mnist-cnn'),
+ *   inputs: images,
+ *   target: labels.toTypedArray() as Int32Array,
+ *   background: () => { const b = mnist({ split: 'train', limit: 100 }); return { images: b.images, labels: b.labels.toTypedArray() as Int32Array }; },
+ *   seed: 0,
+ * };
+ * ```
+ */
 export interface MethodContext {
   model: Module;
   /** `[N, ...]` inputs. */
@@ -55,7 +84,15 @@ export interface MethodContext {
   seed: number;
 }
 
-/** What a method run returns. */
+/**
+ * What a method run returns.
+ *
+ * @example
+ * ```ts
+ * const out: MethodOutput = methodByName('ig').run(ctx, resolveOptions(methodByName('ig'), {}));
+ * out.delta?.[0]; // completeness error of example 0
+ * ```
+ */
 export interface MethodOutput {
   /** Attributions with the inputs' shape (layer IG: the layer's shape). */
   attributions: Tensor;
@@ -65,10 +102,26 @@ export interface MethodOutput {
   evaluations: number;
 }
 
-/** Parsed option values. */
+/**
+ * Parsed option values.
+ *
+ * @example
+ * ```ts
+ * const values: OptionValues = resolveOptions(methodByName('ig'), { steps: 64, quadrature: 'gaussLegendre' });
+ * ```
+ */
 export type OptionValues = Record<string, string | number | boolean | undefined>;
 
-/** A method as the command line sees it. */
+/**
+ * A method as the command line sees it.
+ *
+ * @example
+ * ```ts
+ * const ig: MethodSpec = methodByName('ig');
+ * const options = resolveOptions(ig, { steps: 32 });
+ * const { attributions, delta } = ig.run(ctx, options);
+ * ```
+ */
 export interface MethodSpec {
   /** Command-line name, e.g. `ig`. */
   name: string;
@@ -169,7 +222,14 @@ function integratedHessiansOnSuperpixels(ctx: MethodContext, opts: OptionValues)
   return { attributions: cast(new Tensor(out, [n, c, h, w], 'float64'), ctx.inputs.dtype), evaluations: r.gradientEvaluations };
 }
 
-/** Every method, in the order reports list them. */
+/**
+ * Every method, in the order reports list them.
+ *
+ * @example
+ * ```ts
+ * METHODS.map((m) => m.name); // ['saliency', 'ig', ...], the names `pathgrad attribute --method` takes
+ * ```
+ */
 export const METHODS: readonly MethodSpec[] = [
   {
     name: 'saliency',
