@@ -10,7 +10,7 @@
  * tfjs results are read back with `dataSync`). tfjs runs conv in its native NHWC layout,
  * pathgrad in NCHW (PyTorch's).
  */
-import { writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -30,8 +30,8 @@ import {
   setBackend,
   type BackendName,
 } from '@pathgrad/tensor';
-import { Bench } from 'tinybench';
 import type { BenchOptions } from './run.js';
+import { measure as sharedMeasure, relDiff, writeDocSection, type Timing } from './lib/measure.js';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -184,34 +184,8 @@ async function prepareTfjs(c: Case, backend: 'cpu' | 'wasm', ins: Tensor[]): Pro
   };
 }
 
-function relDiff(got: Float32Array, want: Float32Array): number {
-  if (got.length !== want.length) return Infinity;
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return scale > 0 ? maxDiff / scale : maxDiff;
-}
-
-async function measure(name: string, fn: () => void, quick: boolean): Promise<{ medianMs: number; madMs: number; minMs: number; samples: number }> {
-  // one untimed call sizes the run: slow implementations get few iterations, fast ones many
-  const t0 = performance.now();
-  fn();
-  const once = performance.now() - t0;
-  const bench = new Bench({
-    time: quick ? 150 : 1000,
-    iterations: once > 1000 ? 3 : quick ? 5 : 10,
-    warmupIterations: once > 200 ? 1 : 5,
-    warmupTime: quick ? 20 : 100,
-    throws: true,
-  });
-  bench.add(name, fn);
-  await bench.run();
-  const r = bench.tasks[0]!.result;
-  if (r.state !== 'completed') throw new Error(`${name}: benchmark ended in state ${r.state}`);
-  return { medianMs: r.latency.p50, madMs: r.latency.mad, minMs: r.latency.min, samples: r.latency.samples?.length ?? r.latency.df + 1 };
+function measure(name: string, fn: () => void, quick: boolean): Promise<Timing> {
+  return sharedMeasure(name, fn, quick, { timeMs: 1000, quickTimeMs: 150 });
 }
 
 /** Alternates two calls (swapping which goes first) and returns the median of tB / tA. */
@@ -282,17 +256,8 @@ function verdicts(rows: Row[], list: Case[]): string {
 }
 
 function writeDocs(section: string): string {
-  const file = join(root, 'docs', 'benchmarks.md');
-  const start = '<!-- tensor:start -->';
-  const end = '<!-- tensor:end -->';
-  const block = `${start}\n${section.trim()}\n${end}`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nProduced by `pnpm bench <suite>` (benchmarks/perf). Each section is written by its suite.\n';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i >= 0 && j > i) text = text.slice(0, i) + block + text.slice(j + end.length);
-  else text = `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, text);
-  return file;
+  writeDocSection('tensor', section);
+  return join(root, 'docs', 'benchmarks.md');
 }
 
 /** Runs the tensor kernel benchmark. */

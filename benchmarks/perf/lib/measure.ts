@@ -4,6 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { backendInfo, type BackendName } from '@pathgrad/tensor';
 
 /** Repository root. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -17,12 +18,13 @@ export interface Timing {
 }
 
 /** Times `fn` with tinybench after warm-up; iteration counts adapt to the function's cost. */
-export async function measure(name: string, fn: () => void, quick: boolean): Promise<Timing> {
+export async function measure(name: string, fn: () => void, quick: boolean, budget: { timeMs?: number; quickTimeMs?: number } = {}): Promise<Timing> {
+  // one untimed call sizes the run: slow implementations get few iterations, fast ones many
   const t0 = performance.now();
   fn();
   const once = performance.now() - t0;
   const bench = new Bench({
-    time: quick ? 200 : 2000,
+    time: quick ? (budget.quickTimeMs ?? 200) : (budget.timeMs ?? 2000),
     iterations: once > 1000 ? 3 : quick ? 3 : 10,
     warmupIterations: once > 200 ? 1 : 3,
     warmupTime: quick ? 20 : 200,
@@ -37,16 +39,60 @@ export async function measure(name: string, fn: () => void, quick: boolean): Pro
 
 /** What the machine looked like during a run (recorded with every result file). */
 export function machineInfo(): Record<string, unknown> {
-  return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), date: new Date().toISOString() };
+  const backends = Object.fromEntries((['cpu', 'wasm', 'gpujs'] as BackendName[]).map((b) => [b, backendInfo(b)]));
+  return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), date: new Date().toISOString(), backends };
 }
 
-/** Writes a JSON result file under docs/results/. */
+/** Every suite's results of this process, written as one JSON file per run by run.ts. */
+export const runRecord: { started: string; machine: Record<string, unknown>; suites: Record<string, unknown> } = {
+  started: new Date().toISOString(),
+  machine: {},
+  suites: {},
+};
+
+/** Writes a JSON result file under docs/results/ (and keeps the data for the run's JSON file). */
 export function writeResult(name: string, data: unknown): string {
+  runRecord.suites[name] = data;
   const dir = join(repoRoot, 'docs', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${name}-${new Date().toISOString().slice(0, 10)}.json`);
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
   return file;
+}
+
+/** Least-squares fit `y = a + b x`: slope, intercept and R² (the scaling charts state the slope). */
+export function fitLine(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number; r2: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return { slope, intercept: my - slope * mx, r2: sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 1 };
+}
+
+/** max |got − want| / max |want|: checks that implementations computed the same thing. */
+export function relDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return Infinity;
+  let maxDiff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return scale > 0 ? maxDiff / scale : maxDiff;
+}
+
+/** `pathgrad-<backend> (<mode>)`: every table names the mode a backend ran in (gpu.js: webgpu, headlessgl, webasm or cpu). */
+export function implLabel(backend: BackendName): string {
+  const info = backendInfo(backend);
+  return `pathgrad-${backend}${info.mode ? ` (${info.mode})` : ''}`;
 }
 
 /** Replaces (or appends) the section between `<!-- key:start -->` and `<!-- key:end -->` in docs/benchmarks.md. */
