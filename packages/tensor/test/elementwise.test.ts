@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  relu,
   ArgumentError,
   DTypeError,
   OPS,
@@ -418,5 +419,13 @@ describe('method forms forward to the ops', () => {
     expectClose(f64([0]).sigmoid().add(f64([0]).tanh()).add(f64([0]).gelu()), [0.5]);
     expectClose(f64([0]).softplus({ beta: 1 }), [Math.LN2]);
     expectClose(f64([0.5]).erf(), [0.5204998778130465], 3e-16);
+  });
+});
+
+describe('relu and NaN', () => {
+  it('keeps NaN (as torch.relu) instead of hiding it as 0', () => {
+    const out = Array.from(relu(tensor([NaN, -1, 2])).toTypedArray());
+    expect(Number.isNaN(out[0]!)).toBe(true);
+    expect(out.slice(1)).toEqual([0, 2]);
   });
 });

@@ -7,6 +7,11 @@ import { greater } from './greater.js';
 import { mul } from './mul.js';
 import { reluGpujs } from '../gpujs/elementwise.js';
 
+/** max(x, 0) for one value; NaN stays NaN (as torch.relu), so a NaN is never hidden. */
+function reluScalar(x: number): number {
+  return x > 0 || x !== x ? x : 0;
+}
+
 /**
  * max(x, 0). Subgradient at 0 is 0, as in PyTorch (threshold_backward), JAX, tfjs and
  * micrograd; the mask is taken from the output so the rule reads `g * (relu(x) > 0)`.
@@ -14,9 +19,9 @@ import { reluGpujs } from '../gpujs/elementwise.js';
 export const reluOp = defineOp<Record<string, never>>({
   name: 'relu',
   infer: unaryInfer('relu'),
-  kernels: { cpu: unaryKernel((x) => (x > 0 ? x : 0)), gpujs: reluGpujs },
+  kernels: { cpu: unaryKernel(reluScalar), gpujs: reluGpujs },
   vjp: (g, { output }) => [mul(g, greater(output, 0))],
-  spec: unarySpec((x) => (x > 0 ? x : 0), { avoid: [0] }),
+  spec: unarySpec(reluScalar, { avoid: [0] }),
 });
 
 /**
