@@ -52,7 +52,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       const x = randn([batch, 1, 28, 28], rng(11), { std: 0.5 });
       const mask = oneHot(batch);
       let reference: Float32Array | undefined;
-      for (const backend of BACKENDS) {
+      // --quick: only the fastest backend of each library
+      for (const backend of quick ? (['wasm'] as BackendName[]) : BACKENDS) {
         const impl = implLabel(backend);
         const info = backendInfo(backend);
         if (!info.available) {
@@ -74,7 +75,7 @@ export async function run(opts: BenchOptions): Promise<void> {
           const res = Float32Array.from(last!.toTypedArray());
           if (backend === 'cpu') reference = res;
           rows.push({ model: name, batch, impl, timing, ...(reference ? { relDiffVsCpu: relDiff(res, reference) } : {}) });
-          if (batch === 64 && backend !== 'gpujs') {
+          if (batch === 64 && backend !== 'gpujs' && !quick) {
             // the engine's share: forward alone (nothing recorded) vs forward+backward, and a profile
             const fwd = await measure(`${name} ${impl} forward`, () => void model.forward(x), quick);
             const b = breakdown(await profileFn(fn, quick ? 3 : 15));
@@ -85,7 +86,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         }
         setBackend('cpu');
       }
-      for (const backend of ['cpu', 'wasm'] as const) {
+      for (const backend of quick ? (['wasm'] as const) : (['cpu', 'wasm'] as const)) {
         const impl = `tfjs-${backend}`;
         if (backend === 'cpu' && name === 'cnn' && batch === 256) {
           rows.push({ model: name, batch, impl, skipped: 'not timed at batch 256 (seconds per call)' });

@@ -10,52 +10,25 @@
  * the `ig` section of docs/benchmarks.md (unless --quick).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { integratedGradients, quadrature } from '@pathgrad/attribution';
 import { loadPretrained, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { Tensor, backendInfo, cast, setBackend, type BackendName } from '@pathgrad/tensor';
-import { machineInfo, measure, ms, repoRoot, writeDocSection, writeResult, type Timing } from './lib/measure.js';
+import { implLabel, machineInfo, measure, ms, repoRoot, writeDocSection, writeResult, type Timing } from './lib/measure.js';
+import { loadTfjs, tfjsModel } from './lib/models.js';
+import { breakdown, readProfile, CATEGORIES, type Breakdown } from './lib/profile.js';
 import type { BenchOptions } from './run.js';
 
 const require = createRequire(import.meta.url);
-// tfjs's ESM build cannot register its gradients under Node's ESM loader; its CJS bundle can
-const tf = require('@tensorflow/tfjs') as typeof TF;
-const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths: (p: string) => void };
+const tf = loadTfjs();
 const STEPS = 64;
 type ModelName = 'mlp' | 'cnn';
 const BACKENDS: BackendName[] = ['cpu', 'wasm', 'gpujs'];
-
-function tfjsForward(name: ModelName, sd: Record<string, Tensor>): { f: (x: TF.Tensor) => TF.Tensor; keep: TF.Tensor[] } {
-  const T = (k: string) => tf.tensor(Float32Array.from(sd[k]!.toTypedArray()), sd[k]!.shape as number[]);
-  const lin = (k: string) => tf.transpose(T(`${k}.weight`)) as TF.Tensor2D;
-  if (name === 'mlp') {
-    const [w0, w2, w4] = ['0', '2', '4'].map(lin);
-    const [b0, b2, b4] = ['0', '2', '4'].map((k) => T(`${k}.bias`));
-    const f = (x: TF.Tensor) => {
-      const h0 = tf.reshape(x, [x.shape[0]!, 784]) as TF.Tensor2D;
-      const h1 = tf.relu(tf.add(tf.matMul(h0, w0!), b0!)) as TF.Tensor2D;
-      const h2 = tf.relu(tf.add(tf.matMul(h1, w2!), b2!)) as TF.Tensor2D;
-      return tf.add(tf.matMul(h2, w4!), b4!);
-    };
-    return { f, keep: [w0!, w2!, w4!, b0!, b2!, b4!] };
-  }
-  const conv = (k: string) => tf.transpose(T(`${k}.weight`), [2, 3, 1, 0]) as TF.Tensor4D;
-  const [c0, c3] = [conv('0'), conv('3')];
-  const [cb0, cb3, b7, b9] = ['0', '3', '7', '9'].map((k) => T(`${k}.bias`));
-  const [w7, w9] = [lin('7'), lin('9')];
-  const f = (x: TF.Tensor) => {
-    const n = x.shape[0]!;
-    const nhwc = tf.transpose(x, [0, 2, 3, 1]) as TF.Tensor4D;
-    let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(nhwc, c0, 1, 'valid'), cb0!)) as TF.Tensor4D, 2, 2, 'valid');
-    h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c3, 1, 'valid'), cb3!)) as TF.Tensor4D, 2, 2, 'valid');
-    const flat = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [n, 512]) as TF.Tensor2D;
-    return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(flat, w7), b7!)) as TF.Tensor2D, w9), b9!);
-  };
-  return { f, keep: [c0, c3, cb0!, cb3!, b7!, b9!, w7, w9] };
-}
 
 /** IG in tfjs: all (steps × examples) points in one batch, one tf.grad, weighted sum, × (x − 0). */
 function tfjsIG(f: (x: TF.Tensor) => TF.Tensor, x: TF.Tensor, labels: Int32Array): Float32Array {
@@ -115,10 +88,24 @@ function peakMemory(steps: number): { steps: number; maxRssMB: number; heapUsedM
   return { steps, maxRssMB: r.maxRss / 1024, heapUsedMB: r.heap / 2 ** 20 };
 }
 
+/** `node --cpu-prof` of 64-step IG on one image on the CNN (profile-ig.ts), broken down by category. */
+function profileIG(reps: number, backend: string): Breakdown & { msPerCall: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'pathgrad-prof-'));
+  const tsx = require.resolve('tsx', { paths: [repoRoot] });
+  const out = execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', tsx, join(repoRoot, 'benchmarks', 'perf', 'profile-ig.ts'), '--reps', String(reps), '--backend', backend], {
+    cwd: join(repoRoot, 'benchmarks'),
+    encoding: 'utf8',
+  });
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+  // only the IG calls: drop module loading (tsx's transform, the MNIST and weights decoding)
+  const b = breakdown(readProfile(join(dir, file)), (url) => !url.includes('/tsx/') && !url.includes('esbuild'));
+  rmSync(dir, { recursive: true, force: true });
+  const { msPerCall } = JSON.parse(out.trim().split('\n').pop()!) as { msPerCall: number };
+  return { ...b, msPerCall };
+}
+
 /** Runs the suite. */
 export async function run(opts: BenchOptions): Promise<void> {
-  const wasmDir = join(require.resolve('@tensorflow/tfjs-backend-wasm'), '..', '..', 'wasm-out') + '/';
-  setWasmPaths(wasmDir);
   const rows: Row[] = [];
   const counts = opts.quick ? [1] : [1, 100];
   for (const name of ['mlp', 'cnn'] as ModelName[]) {
@@ -131,8 +118,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       setBackend('cpu');
       const m64 = (loadPretrained(name === 'mlp' ? 'mnist-mlp' : 'mnist-cnn') as Module).to('float64');
       const ref = integratedGradients(m64, cast(images, 'float64'), { target: targets, steps: STEPS, internalBatchSize: 4096 }).attributions.toTypedArray();
-      for (const backend of BACKENDS) {
-        const impl = `pathgrad-${backend}`;
+      for (const backend of opts.quick ? (['wasm'] as BackendName[]) : BACKENDS) {
+        const impl = implLabel(backend);
         const info = backendInfo(backend);
         if (!info.available) {
           rows.push({ model: name, images: n, impl, skipped: info.note ?? 'unavailable' });
@@ -151,7 +138,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         rows.push({ model: name, images: n, impl, timing, worstRelL2: worstRelL2(out!.toTypedArray(), ref, n) });
         setBackend('cpu');
       }
-      for (const backend of ['cpu', 'wasm'] as const) {
+      for (const backend of opts.quick ? (['wasm'] as const) : (['cpu', 'wasm'] as const)) {
         const impl = `tfjs-${backend}`;
         if (backend === 'cpu' && name === 'cnn' && n > 1) {
           rows.push({ model: name, images: n, impl, skipped: 'about 2.5 s per image: not run for 100 images' });
@@ -159,7 +146,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         }
         await tf.setBackend(backend);
         await tf.ready();
-        const { f, keep } = tfjsForward(name, sd);
+        const { f, keep } = tfjsModel(name, sd);
         const x = tf.tensor(Float32Array.from(images.toTypedArray()), images.shape as number[]);
         let out: Float32Array | undefined;
         const timing = await measure(`${impl} ${name} x${n}`, () => {
@@ -171,6 +158,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     }
   }
   const memory = opts.quick ? [] : [64, 256, 1024, 4096].map(peakMemory);
+  const profileBackend = backendInfo('wasm').available ? 'wasm' : 'cpu';
+  const profile = opts.quick ? undefined : profileIG(20, profileBackend);
   for (const r of rows) {
     console.log(
       `${r.model} x${r.images} ${r.impl.padEnd(14)} ${r.timing ? `${ms(r.timing.medianMs)} ms (±${ms(r.timing.madMs)})  worst rel L2 vs float64 ${r.worstRelL2!.toExponential(2)}` : `skipped: ${r.skipped}`}`,
@@ -178,7 +167,13 @@ export async function run(opts: BenchOptions): Promise<void> {
   }
   for (const m of memory) console.log(`steps ${m.steps}: maxRSS ${m.maxRssMB.toFixed(0)} MB, heap ${m.heapUsedMB.toFixed(0)} MB`);
   if (opts.quick) return;
-  const file = writeResult('ig', { machine: machineInfo(), steps: STEPS, rows, memory });
+  const file = writeResult('ig', { machine: machineInfo(), steps: STEPS, rows, memory, profile });
+  const pct = (c: (typeof CATEGORIES)[number]) => `${((100 * profile!.byCategory[c]) / Math.max(profile!.totalMs, 1e-9)).toFixed(1)}%`;
+  const profTable = `| ${CATEGORIES.join(' | ')} |\n| ${CATEGORIES.map(() => '--:').join(' | ')} |\n| ${CATEGORIES.map(pct).join(' | ')} |`;
+  const topTable = profile!.top
+    .slice(0, 12)
+    .map((t) => `| ${t.fn} | ${t.where} | ${t.category} | ${((100 * t.ms) / profile!.totalMs).toFixed(1)}% |`)
+    .join('\n');
   const fastestTf = (model: ModelName, n: number) =>
     Math.min(...rows.filter((r) => r.model === model && r.images === n && r.impl.startsWith('tfjs') && r.timing).map((r) => r.timing!.medianMs));
   const table = rows
@@ -209,6 +204,24 @@ PyTorch (2 threads, same machine type, not this run): about 1.2-3.4 ms (MLP) and
 | steps | maxRSS (MB) | heap after (MB) |
 | --- | --- | --- |
 ${mem}
+
+### Where the time goes: CPU profile of IG on the CNN
+
+\`node --cpu-prof\` of 20 calls of 64-step IG on one test image (benchmarks/perf/profile-ig.ts, ${profileBackend} backend,
+${ms(profile!.msPerCall)} ms per call under the profiler), self time by category (lib/profile.ts): **kernels** =
+typed-array loops of packages/tensor/src/kernels and WebAssembly; **copies** = strided copies into and out of wasm
+memory, \`toTypedArray\`, \`contiguous\`; **allocation** = buffer and tensor construction; **gc** = garbage
+collection; **tape** = packages/autograd; **attribution** = packages/attribution (point construction, gradient
+accumulation); **opLayer** = the rest of packages/tensor and nn (dispatch, shape rules, checks); **other** = the
+rest (tinybench, Node internals).
+
+${profTable}
+
+Heaviest functions (self time):
+
+| function | file | category | share |
+| --- | --- | --- | --: |
+${topTable}
 
 Raw results: \`${file.slice(repoRoot.length + 1)}\`.`,
   );
