@@ -111,4 +111,5 @@ export const expGpujs = unaryGpujs('exp', 'Math.exp(v)');
 /** `log(x)` on gpu.js (float32). */
 export const logGpujs = unaryGpujs('log', 'Math.log(v)');
 /** `max(x, 0)` on gpu.js (float32); NaN maps to 0 as on cpu. */
-export const reluGpujs = unaryGpujs('relu', '(v > 0.0 ? v : 0.0)');
+// NaN stays NaN and -0 becomes +0, as on cpu (both comparisons are false only for NaN)
+export const reluGpujs = unaryGpujs('relu', '(v > 0.0 ? v : (v <= 0.0 ? 0.0 : v))');

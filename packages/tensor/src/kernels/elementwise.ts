@@ -27,8 +27,9 @@ export function mapUnary(x: Tensor, fn: (x: number) => number, out: OutputInfo):
     const o = x.offset;
     for (let i = 0; i < n; i++) res[i] = fn(src[o + i]!);
   } else {
-    iterate(out.shape, [x.strides as number[]], [x.offset], (i, p) => {
-      res[i] = fn(src[p[0]!]!);
+    iterateRuns(out.shape, [x.strides], [x.offset], (f, p, len, st) => {
+      const s0 = st[0]!;
+      for (let i = 0, q = p[0]!; i < len; i++, q += s0) res[f + i] = fn(src[q]!);
     });
   }
   return new Tensor(res, out.shape, out.dtype);
@@ -58,8 +59,20 @@ export function mapBinary(a: Tensor, b: Tensor, fn: (a: number, b: number) => nu
     const va = da[a.offset]!;
     for (let i = 0; i < n; i++) res[i] = fn(va, db[ob + i]!);
   } else {
-    iterate(out.shape, [broadcastStrides(a, out.shape), broadcastStrides(b, out.shape)], [a.offset, b.offset], (i, p) => {
-      res[i] = fn(da[p[0]!]!, db[p[1]!]!);
+    iterateRuns(out.shape, [broadcastStrides(a, out.shape), broadcastStrides(b, out.shape)], [a.offset, b.offset], (f, p, len, st) => {
+      const sa = st[0]!;
+      const sb = st[1]!;
+      let qa = p[0]!;
+      let qb = p[1]!;
+      if (sb === 0) {
+        const vb = db[qb]!;
+        for (let i = 0; i < len; i++, qa += sa) res[f + i] = fn(da[qa]!, vb);
+      } else if (sa === 0) {
+        const va = da[qa]!;
+        for (let i = 0; i < len; i++, qb += sb) res[f + i] = fn(va, db[qb]!);
+      } else {
+        for (let i = 0; i < len; i++, qa += sa, qb += sb) res[f + i] = fn(da[qa]!, db[qb]!);
+      }
     });
   }
   return new Tensor(res, out.shape, out.dtype);
@@ -78,20 +91,90 @@ export function mapTernary(
   const da = a.data;
   const db = b.data;
   const dc = c.data;
-  iterate(
+  iterateRuns(
     out.shape,
     [broadcastStrides(a, out.shape), broadcastStrides(b, out.shape), broadcastStrides(c, out.shape)],
     [a.offset, b.offset, c.offset],
-    (i, p) => {
-      res[i] = fn(da[p[0]!]!, db[p[1]!]!, dc[p[2]!]!);
+    (f, p, len, st) => {
+      let qa = p[0]!;
+      let qb = p[1]!;
+      let qc = p[2]!;
+      const [sa, sb, sc] = st as [number, number, number];
+      for (let i = 0; i < len; i++, qa += sa, qb += sb, qc += sc) res[f + i] = fn(da[qa]!, db[qb]!, dc[qc]!);
     },
   );
   return new Tensor(res, out.shape, out.dtype);
 }
 
 /**
+ * Merges adjacent dimensions that every operand walks contiguously (stride[d-1] equals
+ * stride[d] * shape[d]), and drops size-1 dimensions, so the innermost run is as long as
+ * possible: `[N, C, H, W] + bias[C, 1, 1]` becomes `[N, C, H*W]` with the bias constant
+ * along the run.
+ */
+export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((st, k) => outStrides[k]![last] === st[d]! * size)) {
+      outShape[last] = outShape[last]! * size;
+      strides.forEach((st, k) => {
+        outStrides[k]![last] = st[d]!;
+      });
+    } else {
+      outShape.push(size);
+      strides.forEach((st, k) => outStrides[k]!.push(st[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Walks `shape` in row-major order as runs along the (collapsed) innermost dimension:
+ * `run(flatStart, positions, length, innerStrides)` is called once per run, with each
+ * operand's data position at the run's start. Kernels loop over the run themselves, so
+ * the per-element cost is a plain indexed load instead of a callback.
+ */
+export function iterateRuns(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  run: (flat: number, positions: readonly number[], length: number, innerStrides: readonly number[]) => void,
+): void {
+  const n = sizeOf(shape);
+  if (n === 0) return;
+  const c = collapseDims(shape, strides);
+  const k = strides.length;
+  const pos = [...offsets];
+  const rank = c.shape.length;
+  if (rank === 0) {
+    run(0, pos, 1, new Array<number>(k).fill(0));
+    return;
+  }
+  const len = c.shape[rank - 1]!;
+  const inner = c.strides.map((st) => st[rank - 1]!);
+  const idx = new Array<number>(rank).fill(0);
+  for (let flat = 0; flat < n; flat += len) {
+    run(flat, pos, len, inner);
+    let d = rank - 2;
+    while (d >= 0) {
+      idx[d]!++;
+      for (let j = 0; j < k; j++) pos[j]! += c.strides[j]![d]!;
+      if (idx[d]! < c.shape[d]!) break;
+      for (let j = 0; j < k; j++) pos[j]! -= c.strides[j]![d]! * c.shape[d]!;
+      idx[d] = 0;
+      d--;
+    }
+  }
+}
+
+/**
  * Walks `shape` in row-major order, tracking one data position per operand from its
- * strides and offset; calls `fn(flatIndex, positions)`.
+ * strides and offset; calls `fn(flatIndex, positions)` for every element. Prefer
+ * {@link iterateRuns} in kernels: this per-element form is for simple, cold code.
  */
 export function iterate(
   shape: Shape,
@@ -99,28 +182,15 @@ export function iterate(
   offsets: readonly number[],
   fn: (flat: number, positions: number[]) => void,
 ): void {
-  const n = sizeOf(shape);
-  if (n === 0) return;
-  const rank = shape.length;
   const k = strides.length;
-  const pos = [...offsets];
-  if (rank === 0) {
-    fn(0, pos);
-    return;
-  }
-  const idx = new Array<number>(rank).fill(0);
-  for (let flat = 0; flat < n; flat++) {
-    fn(flat, pos);
-    let d = rank - 1;
-    while (d >= 0) {
-      idx[d]!++;
-      for (let j = 0; j < k; j++) pos[j]! += strides[j]![d]!;
-      if (idx[d]! < shape[d]!) break;
-      for (let j = 0; j < k; j++) pos[j]! -= strides[j]![d]! * shape[d]!;
-      idx[d] = 0;
-      d--;
+  const p = new Array<number>(k);
+  iterateRuns(shape, strides, offsets, (flat, pos, len, inner) => {
+    for (let j = 0; j < k; j++) p[j] = pos[j]!;
+    for (let i = 0; i < len; i++) {
+      fn(flat + i, p);
+      for (let j = 0; j < k; j++) p[j]! += inner[j]!;
     }
-  }
+  });
 }
 
 /** A zero-filled tensor (used by kernels whose output starts at 0). */

@@ -1,7 +1,7 @@
 import { allocate, type DType } from '../dtype.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { iterate } from './elementwise.js';
+import { iterateRuns } from './elementwise.js';
 
 /** Output shape of a reduction over `axes` (sorted, non-negative). */
 export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
@@ -34,9 +34,19 @@ export function reduceKernel(
   const acc = new Float64Array(nOut).fill(init);
   const outStrides = contiguousStrides(outShapeKeep).map((s, i) => (axes.includes(i) ? 0 : s));
   const src = x.data;
-  iterate(x.shape, [x.strides, outStrides], [x.offset, 0], (_f, p) => {
-    const o = p[1]!;
-    acc[o] = step(acc[o]!, src[p[0]!]!);
+  iterateRuns(x.shape, [x.strides, outStrides], [x.offset, 0], (_f, p, len, st) => {
+    const sx = st[0]!;
+    const so = st[1]!;
+    let qx = p[0]!;
+    let qo = p[1]!;
+    if (so === 0) {
+      // the whole run folds into one slot (e.g. summing over H*W for a bias gradient)
+      let a = acc[qo]!;
+      for (let i = 0; i < len; i++, qx += sx) a = step(a, src[qx]!);
+      acc[qo] = a;
+    } else {
+      for (let i = 0; i < len; i++, qx += sx, qo += so) acc[qo] = step(acc[qo]!, src[qx]!);
+    }
   });
   const res = allocate(outDType, nOut);
   for (let i = 0; i < nOut; i++) res[i] = finish(acc[i]!, count);
