@@ -125,6 +125,10 @@ export async function run(opts: BenchOptions): Promise<void> {
           rows.push({ model: name, images: n, impl, skipped: info.note ?? 'unavailable' });
           continue;
         }
+        if (backend === 'gpujs' && name === 'cnn' && n > 1 && !['webgpu', 'headlessgl', 'webgl', 'webgl2', 'gpu'].includes(info.mode ?? '')) {
+          rows.push({ model: name, images: n, impl, skipped: `gpu.js in mode '${info.mode ?? '?'}' (no GPU): about 90 s per call for 6,400 CNN points, not run` });
+          continue;
+        }
         if (backend === 'cpu' && name === 'cnn' && n > 1 && !opts.quick) {
           rows.push({ model: name, images: n, impl, skipped: 'reference JS loops: too slow for 6,400 CNN points in this run' });
           continue;

@@ -77,48 +77,44 @@ export async function run(opts: BenchOptions): Promise<void> {
     console.log(`${axis.padEnd(6)} ${impl.padEnd(22)} ${String(x).padStart(4)}: ${ms(t)} ms`);
   };
 
-  // pathgrad
+  // pathgrad and tfjs-wasm measured back to back at each size, so both see the same machine load
+  const tfOk = await useTfjs('wasm');
+  const { f, keep } = tfjsModel('cnn', sd);
   setBackend(backend);
   const one = take(1);
+  const tOne = toTfjs(one);
   for (const steps of stepsList) {
-    const t = await measure(`steps ${steps}`, () => void integratedGradients(model, one, { target: allLabels.slice(0, 1), steps, internalBatchSize: CHUNK }), opts.quick);
-    add('steps', pg, steps, t.medianMs);
+    setBackend(backend);
+    add('steps', pg, steps, (await measure(`steps ${steps}`, () => void integratedGradients(model, one, { target: allLabels.slice(0, 1), steps, internalBatchSize: CHUNK }), opts.quick)).medianMs);
+    if (tfOk) add('steps', 'tfjs-wasm', steps, (await measure(`tf steps ${steps}`, () => tfjsIG(tf, f, tOne, allLabels.slice(0, 1), steps, CHUNK), opts.quick)).medianMs);
   }
   for (const b of batchList) {
+    setBackend(backend);
     const x = take(b);
     const mask = oneHot(allLabels.slice(0, b));
     const g = grad((xx: Tensor) => sum(mul(model.forward(xx), mask)));
     add('batch', pg, b, (await measure(`batch ${b}`, () => void g(x), opts.quick)).medianMs);
+    if (tfOk) {
+      const tx = toTfjs(x);
+      const tmask = toTfjs(mask);
+      const tg = tf.grad((xx: TF.Tensor) => tf.sum(tf.mul(f(xx), tmask)));
+      add('batch', 'tfjs-wasm', b, (await measure(`tf batch ${b}`, () => void tf.tidy(() => tg(tx).dataSync()), opts.quick)).medianMs);
+      tx.dispose();
+      tmask.dispose();
+    }
   }
   for (const n of imageList) {
+    setBackend(backend);
     const x = take(n);
-    const t = await measure(`images ${n}`, () => void integratedGradients(model, x, { target: allLabels.slice(0, n), steps: 64, internalBatchSize: 256 }), opts.quick);
-    add('images', pg, n, t.medianMs);
+    add('images', pg, n, (await measure(`images ${n}`, () => void integratedGradients(model, x, { target: allLabels.slice(0, n), steps: 64, internalBatchSize: 256 }), opts.quick)).medianMs);
+    if (tfOk) {
+      const tx = toTfjs(x);
+      add('images', 'tfjs-wasm', n, (await measure(`tf images ${n}`, () => tfjsIG(tf, f, tx, allLabels.slice(0, n), 64, 256), opts.quick)).medianMs);
+      tx.dispose();
+    }
   }
   setBackend('cpu');
-
-  // tfjs-wasm, the same workloads
-  if (await useTfjs('wasm')) {
-    const { f, keep } = tfjsModel('cnn', sd);
-    const tOne = toTfjs(one);
-    for (const steps of stepsList) {
-      add('steps', 'tfjs-wasm', steps, (await measure(`tf steps ${steps}`, () => tfjsIG(tf, f, tOne, allLabels.slice(0, 1), steps, CHUNK), opts.quick)).medianMs);
-    }
-    for (const b of batchList) {
-      const x = toTfjs(take(b));
-      const mask = toTfjs(oneHot(allLabels.slice(0, b)));
-      const g = tf.grad((xx: TF.Tensor) => tf.sum(tf.mul(f(xx), mask)));
-      add('batch', 'tfjs-wasm', b, (await measure(`tf batch ${b}`, () => void tf.tidy(() => g(x).dataSync()), opts.quick)).medianMs);
-      x.dispose();
-      mask.dispose();
-    }
-    for (const n of imageList) {
-      const x = toTfjs(take(n));
-      add('images', 'tfjs-wasm', n, (await measure(`tf images ${n}`, () => tfjsIG(tf, f, x, allLabels.slice(0, n), 64, 256), opts.quick)).medianMs);
-      x.dispose();
-    }
-    [...keep, tOne].forEach((t) => t.dispose());
-  }
+  [...keep, tOne].forEach((t) => t.dispose());
   for (const s of series) Object.assign(s, fitLine(s.points.map((p) => p.x), s.points.map((p) => p.ms)));
   for (const s of series) console.log(`${s.axis} ${s.impl}: slope ${s.slope!.toFixed(3)} ms per unit, intercept ${s.intercept!.toFixed(1)} ms, R² ${s.r2!.toFixed(4)}`);
   if (opts.quick) return;

@@ -26,7 +26,8 @@ export async function measure(name: string, fn: () => void, quick: boolean, budg
   const bench = new Bench({
     time: quick ? (budget.quickTimeMs ?? 200) : (budget.timeMs ?? 2000),
     iterations: once > 1000 ? 3 : quick ? 3 : 10,
-    warmupIterations: once > 200 ? 1 : 3,
+    // the sizing call above already warmed a slow function up
+    warmupIterations: once > 1000 ? 0 : once > 200 ? 1 : 3,
     warmupTime: quick ? 20 : 200,
     throws: true,
   });
