@@ -163,7 +163,7 @@ interface IgcRow {
 
 /** IGC (64 trapezoid steps, all 10 classes, zero baseline) on the CNN over `n` test images. */
 async function igcThroughput(quick: boolean): Promise<IgcRow[]> {
-  const n = quick ? 4 : 100;
+  const n = quick ? 4 : 50;
   const rows: IgcRow[] = [];
   setBackend('wasm');
   const model = pathgradModel('cnn');
