@@ -3,7 +3,7 @@ import { resolveBaselines } from '../baselines.js';
 import { prepare } from '../explain.js';
 import { groupSums, resolveFeatureMask } from '../featureMask.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { intOption, quadratureOptions, transformOption } from '../options.js';
+import { intOption, quadratureOptions } from '../options.js';
 import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -75,7 +75,6 @@ export function greedyPIG(model: unknown, inputs: Tensor, opts: GreedyPIGOptions
   const name = 'greedyPIG';
   const isScalarModel = opts.target === undefined;
   const spec = prepare(model, inputs, { ...opts, outputTransform: opts.outputTransform ?? (isScalarModel ? 'identity' : 'logSoftmax') }, name);
-  transformOption(spec.outputTransform, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);
   const k = groups.count;
   const rounds = intOption(opts.rounds, 10, 'rounds', name);
@@ -135,7 +134,9 @@ export function greedyPIG(model: unknown, inputs: Tensor, opts: GreedyPIGOptions
     if (!anyLeft) break;
   }
   // last segment: reveal whatever was never selected; rank it below every selected feature
-  const rest = ig(current, inputs);
+  // (when every feature was selected, current is the input and the segment is empty)
+  const anyUnselected = selected.some((rounds) => rounds.includes(-1));
+  const rest = anyUnselected ? ig(current, inputs) : new Float64Array(x.length);
   for (let e = 0; e < n; e++) {
     const gs = groupSums(rest, e * per, groups);
     const unsel = [...Array(k).keys()].filter((i) => selected[e]![i] === -1);
