@@ -9,7 +9,7 @@ import { quadrature, type QuadratureMethod } from '../quadrature.js';
 import type { OutputTransform } from '../target.js';
 
 /**
- * One batch of a dataset: inputs `[B, ...]` and targets (`[B]` int labels, or `[B]`/`[B, J]` real values).
+ * One batch of a dataset: inputs `[B, ...]` and targets (`[B]` int labels, or `[B]`/`[B, J]` real values, column j the target of output j).
  *
  * @example
  * ```ts
@@ -305,6 +305,9 @@ export function igcAccumulate(model: unknown, data: DataBatch | Iterable<DataBat
     if (task !== 'classification' && task !== 'regression') throw new ArgumentError(`${name}: task must be 'classification' or 'regression', got ${describe(opts.task)}`);
     const output = noGrad(() => callModel(model as Model, inputs, name));
     const C = output.rank === 2 ? output.shape[1]! : 1;
+    if (task === 'regression' && targets.rank === 2 && targets.shape[1] !== C) {
+      throw new ShapeError(`${name}: [B, J] regression targets need one column per model output (J = ${C}), got ${describe(targets)}`);
+    }
     const components = opts.components ? [...opts.components] : Array.from({ length: C }, (_, j) => j);
     for (const j of components) {
       if (!Number.isInteger(j) || j < 0 || j >= C) throw new ArgumentError(`${name}: component ${describe(j)} is out of range [0, ${C - 1}]`);
@@ -329,7 +332,8 @@ export function igcAccumulate(model: unknown, data: DataBatch | Iterable<DataBat
       yhats.push(exampleScores(spec, inputs));
       ys.push(
         Float64Array.from({ length: B }, (_, i) =>
-          task === 'classification' ? (t[i] === j ? 1 : 0) : targets.rank === 2 ? t[i * targets.shape[1]! + components.indexOf(j)]! : t[i]!,
+          // [B, J] targets: column j belongs to output j (by component id, not by position in `components`)
+          task === 'classification' ? (t[i] === j ? 1 : 0) : targets.rank === 2 ? t[i * C + j]! : t[i]!,
         ),
       );
     }
