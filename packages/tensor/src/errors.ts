@@ -70,20 +70,25 @@ export class FormatError extends PathgradError {
  * ```ts
  * describe([1, 2, NaN]); // '[1, 2, NaN]'
  * describe(zeros([2, 3])); // names the tensor's dtype and shape
+ * describe([[[[[1]]]]]); // '[[[[[...]]]]]' (nesting is shown 4 levels deep)
  * ```
  */
-export function describe(value: unknown): string {
+export function describe(value: unknown, depth = 0): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) {
-    const inner = value.slice(0, 8).map(describe).join(', ');
+    // bounded depth: a hostile file's 10,000 nested arrays must not overflow the stack here
+    if (depth >= 4) return value.length === 0 ? '[]' : '[...]';
+    const inner = value.slice(0, 8).map((v) => describe(v, depth + 1)).join(', ');
     return `[${inner}${value.length > 8 ? ', ...' : ''}]`;
   }
   if (typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value) {
-    const t = value as { shape: readonly number[]; dtype: string };
-    return `Tensor(shape=[${t.shape.join(', ')}], dtype=${t.dtype})`;
+    const t = value as { shape: unknown; dtype: unknown };
+    if (Array.isArray(t.shape) && t.shape.length <= 64 && t.shape.every((d) => typeof d === 'number') && typeof t.dtype === 'string') {
+      return `Tensor(shape=[${t.shape.join(', ')}], dtype=${t.dtype})`;
+    }
   }
   return typeof value;
 }

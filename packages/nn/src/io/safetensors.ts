@@ -75,6 +75,42 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The first key that appears twice in one object of `text`, which must be valid JSON (it
+ * has been parsed already). A single iterative pass, so nesting depth costs no stack.
+ */
+function findDuplicateKey(text: string): { key: string; depth: number } | undefined {
+  const stack: (Set<string> | null)[] = []; // a Set of keys per open object, null per open array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      if (expectKey) {
+        const keys = stack[stack.length - 1]!;
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return { key, depth: stack.length };
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return undefined;
+}
+
 function isSize(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -90,7 +126,8 @@ function isSize(v: unknown): v is number {
  *
  * @throws FormatError for anything that is not a well-formed safetensors file: fewer than
  *   8 bytes, a header length past the end of the file or over 100 MB, a header that is not
- *   UTF-8 JSON of an object, an unknown dtype, a shape that is not a list of non-negative
+ *   UTF-8 JSON of an object (a byte-order mark before `{` and duplicate keys, which the
+ *   format forbids, included), an unknown dtype, a shape that is not a list of non-negative
  *   integers, offsets that leave the data section, overlap, leave gaps or do not match
  *   dtype size x element count.
  * @example
@@ -116,9 +153,13 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
   if (8 + n > bytes.length) {
     throw new FormatError(`loadSafetensors: header length ${n} runs past the end of the ${bytes.length}-byte file`);
   }
+  if (n >= 3 && bytes[8] === 0xef && bytes[9] === 0xbb && bytes[10] === 0xbf) {
+    throw new FormatError("loadSafetensors: header starts with a UTF-8 byte-order mark; the format requires '{' as its first byte");
+  }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    // ignoreBOM keeps a BOM in the text rather than silently dropping it (refused above anyway)
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
     throw new FormatError('loadSafetensors: header is not valid UTF-8');
   }
@@ -133,6 +174,12 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
   }
   if (!isPlainObject(header)) {
     throw new FormatError(`loadSafetensors: header must be a JSON object, got ${Array.isArray(header) ? 'an array' : describe(header)}`);
+  }
+  // JSON.parse keeps the last of two equal keys silently; the format forbids duplicates
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    const where = duplicate.depth === 1 ? 'the header' : `an object nested ${duplicate.depth} levels deep in the header`;
+    throw new FormatError(`loadSafetensors: key ${JSON.stringify(duplicate.key)} appears twice in ${where}; duplicate keys are not allowed`);
   }
 
   const dataStart = 8 + n;
