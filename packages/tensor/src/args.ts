@@ -85,3 +85,114 @@ export function checkFinite(value: unknown, argName: string, opName: string): nu
   }
   return value;
 }
+
+/**
+ * The allowed keys of an options type, listed as an object literal so the compiler checks
+ * the list: a key of `T` missing from `keys`, or a key that `T` does not have, is a type
+ * error. A new option added to the interface therefore cannot be forgotten by
+ * {@link checkOptionKeys}.
+ *
+ * @example
+ * ```ts
+ * interface PadOptions { width?: number; value?: number }
+ * const PAD_KEYS = optionKeys<PadOptions>({ width: true, value: true }); // ['width', 'value']
+ * // optionKeys<PadOptions>({ width: true }) does not compile: 'value' is missing
+ * ```
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly (keyof T & string)[] {
+  return Object.freeze(Object.keys(keys)) as readonly (keyof T & string)[];
+}
+
+/**
+ * Edit distance between two strings counting insertions, deletions, substitutions and
+ * transpositions of adjacent characters (optimal string alignment distance).
+ *
+ * @example
+ * ```ts
+ * editDistance('internalBatchsize', 'internalBatchSize'); // 1
+ * editDistance('stpes', 'steps'); // 1 (one transposition)
+ * ```
+ */
+export function editDistance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  // Three rolling rows: the transposition step looks two rows back.
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  let cur = new Array<number>(n + 1).fill(0);
+  for (let i = 1; i <= m; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur[j] = d;
+    }
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[n]!;
+}
+
+/**
+ * The allowed key closest to `key`, or undefined when none is plausibly meant: a
+ * case-insensitive match wins; otherwise the nearest by {@link editDistance} (ignoring
+ * case), if it is within a third of the key's length (at least 1, at most 3 edits).
+ *
+ * @example
+ * ```ts
+ * nearestKey('internalBatchsize', ['steps', 'internalBatchSize']); // 'internalBatchSize'
+ * nearestKey('pretrained', ['seed']); // undefined
+ * ```
+ */
+export function nearestKey(key: string, allowed: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const exact = allowed.find((k) => k.toLowerCase() === lower);
+  if (exact !== undefined) return exact;
+  const limit = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const k of allowed) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * Validates an options argument: `undefined`, or a plain object (not an array, not null,
+ * not a class instance such as a Tensor) whose own keys are all in `allowed`. An unknown
+ * key is refused with an {@link ArgumentError} naming it and the nearest valid key, so a
+ * typo such as `internalBatchsize` cannot silently drop an option. `where` names the
+ * function in the message.
+ *
+ * @example
+ * ```ts
+ * checkOptionKeys({ steps: 8 }, ['steps', 'method'], 'integrate'); // passes
+ * checkOptionKeys({ stpes: 8 }, ['steps', 'method'], 'integrate');
+ * // throws ArgumentError: integrate: unknown option 'stpes' (did you mean 'steps'?)
+ * checkOptionKeys([8], ['steps'], 'integrate'); // throws: options must be an object, got an array
+ * ```
+ */
+export function checkOptionKeys<T extends object>(opts: T | undefined, allowed: readonly string[], where: string): T | undefined {
+  if (opts === undefined) return opts;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || !isPlainObject(opts)) {
+    const got = Array.isArray(opts) ? `an array ${describe(opts)}` : describe(opts);
+    throw new ArgumentError(`${where}: options must be an object like { ${allowed.slice(0, 3).join(', ')}${allowed.length > 3 ? ', ...' : ''} }, got ${got}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (allowed.includes(key)) continue;
+    const near = nearestKey(key, allowed);
+    const hint = near !== undefined ? `did you mean '${near}'?` : allowed.length ? `valid options: ${allowed.join(', ')}` : 'it takes no options';
+    throw new ArgumentError(`${where}: unknown option '${key}' (${hint})`);
+  }
+  return opts;
+}
+
+function isPlainObject(value: object): boolean {
+  // Object.prototype of any realm (a vm context, a worker) has a null prototype itself.
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}

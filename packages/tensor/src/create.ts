@@ -1,4 +1,4 @@
-import { checkFinite, checkInt } from './args.js';
+import { checkFinite, checkInt, checkOptionKeys, optionKeys } from './args.js';
 import { allocate, dtypeOf, isDType, type DType, type TypedArray } from './dtype.js';
 import { ArgumentError, ShapeError, describe } from './errors.js';
 import type { Rng } from './random.js';
@@ -20,6 +20,8 @@ export interface CreateOptions {
   /** Shape; required to give a flat array or typed array a shape other than 1-D. */
   shape?: readonly number[];
 }
+
+const CREATE_KEYS = optionKeys<CreateOptions>({ dtype: true, shape: true });
 
 function checkDType(dtype: unknown, opName: string): DType {
   if (dtype === undefined) return 'float32';
@@ -68,9 +70,7 @@ function flatten(values: NestedArray, out: TypedArray, pos: { i: number }): void
  * ```
  */
 export function tensor(values: NestedArray | TypedArray | readonly number[], opts: CreateOptions = {}): Tensor {
-  if (typeof opts !== 'object' || opts === null) {
-    throw new ArgumentError(`tensor: options must be an object like { dtype, shape }, got ${describe(opts)}`);
-  }
+  checkOptionKeys(opts, CREATE_KEYS, 'tensor');
   if (ArrayBuffer.isView(values)) {
     const src = values as TypedArray;
     const dtype = opts.dtype === undefined ? dtypeOf(src) : checkDType(opts.dtype, 'tensor');
@@ -225,6 +225,9 @@ export function eye(n: number, m: number = n, dtype: DType = 'float32'): Tensor 
   return new Tensor(data, [n, m], dtype);
 }
 
+const RAND_KEYS = optionKeys<NonNullable<Parameters<typeof rand>[2]>>({ low: true, high: true, dtype: true });
+const RANDN_KEYS = optionKeys<NonNullable<Parameters<typeof randn>[2]>>({ mean: true, std: true, dtype: true });
+
 function checkRng(g: unknown, opName: string): Rng {
   if (typeof g !== 'object' || g === null || typeof (g as Rng).uniform !== 'function') {
     throw new ArgumentError(`${opName}: generator must be an Rng from rng(seed), got ${describe(g)}`);
@@ -239,7 +242,8 @@ function checkRng(g: unknown, opName: string): Rng {
  * rand([2, 2], rng(0)).shape; // [2, 2]
  * ```
  */
-export function rand(shape: readonly number[], generator: Rng, { low = 0, high = 1, dtype = 'float32' as DType } = {}): Tensor {
+export function rand(shape: readonly number[], generator: Rng, opts: { low?: number; high?: number; dtype?: DType } = {}): Tensor {
+  const { low = 0, high = 1, dtype = 'float32' } = checkOptionKeys(opts, RAND_KEYS, 'rand') ?? {};
   const s = checkShape(shape, 'rand shape');
   const g = checkRng(generator, 'rand');
   checkFinite(low, 'low', 'rand');
@@ -256,7 +260,8 @@ export function rand(shape: readonly number[], generator: Rng, { low = 0, high =
  * randn([3], rng(1), { std: 0.1 }).shape; // [3]
  * ```
  */
-export function randn(shape: readonly number[], generator: Rng, { mean = 0, std = 1, dtype = 'float32' as DType } = {}): Tensor {
+export function randn(shape: readonly number[], generator: Rng, opts: { mean?: number; std?: number; dtype?: DType } = {}): Tensor {
+  const { mean = 0, std = 1, dtype = 'float32' } = checkOptionKeys(opts, RANDN_KEYS, 'randn') ?? {};
   const s = checkShape(shape, 'randn shape');
   const g = checkRng(generator, 'randn');
   checkFinite(mean, 'mean', 'randn');

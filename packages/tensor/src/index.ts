@@ -41,7 +41,7 @@ export {
   type OutputInfo,
 } from './op.js';
 export { setBackend, getBackend, backendInfo, withBackend, registerBackend, type BackendName, type BackendInfo, type BackendProvider } from './backend.js';
-export { type TensorLike, scalarTensor } from './args.js';
+export { type TensorLike, scalarTensor, checkOptionKeys, optionKeys, nearestKey, editDistance } from './args.js';
 export * from './ops/index.js';
 
 // interop and gpujs

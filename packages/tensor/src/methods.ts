@@ -17,7 +17,7 @@ declare module './tensor.js' {
     /** {@link ops.log} */ log(): Tensor;
     /** {@link ops.relu} */ relu(): Tensor;
     /** {@link ops.greater} */ greater(b: TensorLike): Tensor;
-    /** {@link ops.sum} */ sum(opts?: ops.ReduceOptions): Tensor;
+    /** {@link ops.sum} */ sum(opts?: ops.ReduceArg): Tensor;
     /** {@link ops.reshape} */ reshape(shape: readonly number[]): Tensor;
     /** {@link ops.expand} */ expand(shape: readonly number[]): Tensor;
     // @methods-decl: elementwise
@@ -40,13 +40,13 @@ declare module './tensor.js' {
     /** {@link ops.clip} */ clip(min: number, max: number): Tensor;
     /** {@link ops.cast} */ cast(dtype: import('./dtype.js').DType): Tensor;
     // @methods-decl: reductions
-    /** {@link ops.mean} */ mean(opts?: ops.ReduceOptions): Tensor;
-    /** {@link ops.max} */ max(opts?: ops.ReduceOptions): Tensor;
-    /** {@link ops.min} */ min(opts?: ops.ReduceOptions): Tensor;
-    /** {@link ops.argmax} */ argmax(opts?: ops.ArgReduceOptions): Tensor;
-    /** {@link ops.argmin} */ argmin(opts?: ops.ArgReduceOptions): Tensor;
-    /** {@link ops.logsumexp} */ logsumexp(opts?: ops.ReduceOptions): Tensor;
-    /** {@link ops.variance} */ variance(opts?: ops.VarianceOptions): Tensor;
+    /** {@link ops.mean} */ mean(opts?: ops.ReduceArg): Tensor;
+    /** {@link ops.max} */ max(opts?: ops.ReduceArg): Tensor;
+    /** {@link ops.min} */ min(opts?: ops.ReduceArg): Tensor;
+    /** {@link ops.argmax} */ argmax(opts?: ops.ArgReduceOptions | number): Tensor;
+    /** {@link ops.argmin} */ argmin(opts?: ops.ArgReduceOptions | number): Tensor;
+    /** {@link ops.logsumexp} */ logsumexp(opts?: ops.ReduceArg): Tensor;
+    /** {@link ops.variance} */ variance(opts?: ops.VarianceOptions | ops.ReduceArg): Tensor;
     /** {@link ops.softmax} */ softmax(axis?: number): Tensor;
     /** {@link ops.logSoftmax} */ logSoftmax(axis?: number): Tensor;
     // @methods-decl: movement

@@ -361,7 +361,8 @@ describe('argmax and argmin', () => {
     expectThrowsNaming(() => argmax(f64([[1]]), { axis: [0] as unknown as number }), ArgumentError, 'argmax', 'axis');
     expectThrowsNaming(() => argmin(f64([1, 2]), { axis: 2 }), ArgumentError, 'argmin axis', '2');
     expectThrowsNaming(() => argmax(f64([])), ArgumentError, 'argmax', 'empty');
-    expectThrowsNaming(() => argmax(f64([1]), 0 as unknown as { axis: number }), ArgumentError, 'options');
+    // a bare number is the axis (as NumPy's argmax(x, 0)); anything else that is not an options object is refused
+    expectThrowsNaming(() => argmax(f64([1]), '0' as unknown as { axis: number }), ArgumentError, 'options');
   });
 });
 

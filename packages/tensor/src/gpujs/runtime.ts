@@ -13,6 +13,8 @@
  */
 import { GPU, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
 import { registerBackend, type BackendInfo } from '../backend.js';
+import { checkOptionKeys, optionKeys } from '../args.js';
+import { ArgumentError } from '../errors.js';
 
 /**
  * A gpu.js mode the gpujs backend can run in.
@@ -189,6 +191,8 @@ export function gpujsInfo(): BackendInfo {
  * ```
  */
 export function configureGpujs(options: { mode?: GpujsMode }): void {
+  if (options === undefined) throw new ArgumentError('configureGpujs: options must be an object like { mode }, got undefined');
+  checkOptionKeys(options, optionKeys<{ mode?: GpujsMode }>({ mode: true }), 'configureGpujs');
   clearGpujsCache();
   runtime?.gpu.destroy().catch(() => undefined);
   runtime = undefined;

@@ -8,6 +8,7 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import type { DType, TypedArray } from '../dtype.js';
+import { checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, DTypeError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -40,6 +41,7 @@ export type TensorNdarray = NdArray<Float32Array | Float64Array | Int32Array>;
  */
 export function toNdarray(t: Tensor, options: { copy?: boolean } = {}): TensorNdarray {
   if (!(t instanceof Tensor)) throw new ArgumentError(`toNdarray: t must be a Tensor, got ${describe(t)}`);
+  checkOptionKeys(options, optionKeys<{ copy?: boolean }>({ copy: true }), 'toNdarray');
   if (options.copy) return ndarray(t.toTypedArray(), [...t.shape]);
   return ndarray(t.data, [...t.shape], [...t.strides], t.offset);
 }
@@ -111,6 +113,7 @@ export interface AnyNdarray {
  * ```
  */
 export function fromNdarray(nd: AnyNdarray, options: { dtype?: DType } = {}): Tensor {
+  checkOptionKeys(options, optionKeys<{ dtype?: DType }>({ dtype: true }), 'fromNdarray');
   const shape = checkLayout(nd);
   const stride = nd.stride;
   const offset = nd.offset;

@@ -10,6 +10,7 @@
  * anything is allocated, so hostile input costs at most the size of the input.
  */
 import type { DType, TypedArray } from '../dtype.js';
+import { checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, FormatError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -264,6 +265,7 @@ export interface WriteNpyOptions {
  */
 export function writeNpy(t: Tensor, options: WriteNpyOptions = {}): Uint8Array {
   if (!(t instanceof Tensor)) throw new ArgumentError(`writeNpy: t must be a Tensor, got ${describe(t)}`);
+  checkOptionKeys(options, optionKeys<WriteNpyOptions>({ fortranOrder: true }), 'writeNpy');
   const fortranOrder = options.fortranOrder ?? false;
   if (typeof fortranOrder !== 'boolean') throw new ArgumentError(`writeNpy: options.fortranOrder must be a boolean, got ${describe(fortranOrder)}`);
   const descr = t.dtype === 'float32' ? '<f4' : t.dtype === 'float64' ? '<f8' : '<i4';

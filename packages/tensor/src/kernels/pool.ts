@@ -5,6 +5,7 @@
  * `oh * sh - ph + ki * dh` for `ki < kh` (likewise columns).
  */
 import type * as FastCheck from 'fast-check';
+import { checkOptionKeys } from '../args.js';
 import { allocate, isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, describe } from '../errors.js';
 import type { OutputInfo } from '../op.js';
@@ -95,7 +96,9 @@ export function resolvePoolOptions(
   options: unknown,
   opName: string,
   withDilation: boolean,
+  allowedKeys: readonly string[],
 ): { kernelSize: Pair; stride: Pair; padding: Pair; dilation: Pair; ceilMode: boolean } {
+  checkOptionKeys(options as object | undefined, allowedKeys, opName);
   if (typeof options !== 'object' || options === null || !('kernelSize' in options)) {
     throw new ArgumentError(`${opName}: options must be an object with kernelSize, like { kernelSize: 2 }, got ${describe(options)}`);
   }
@@ -104,9 +107,6 @@ export function resolvePoolOptions(
   const stride = o.stride === undefined || o.stride === null ? kernelSize : resolvePair(o.stride, 'stride', opName, 1);
   const padding = resolvePair(o.padding ?? 0, 'padding', opName, 0);
   const dilation = withDilation ? resolvePair(o.dilation ?? 1, 'dilation', opName, 1) : ([1, 1] as const);
-  if (!withDilation && o.dilation !== undefined) {
-    throw new ArgumentError(`${opName}: has no dilation option (as PyTorch), got dilation ${describe(o.dilation)}`);
-  }
   const ceilMode = o.ceilMode ?? false;
   if (typeof ceilMode !== 'boolean') throw new ArgumentError(`${opName}: ceilMode must be a boolean, got ${describe(ceilMode)}`);
   return { kernelSize, stride, padding, dilation, ceilMode };

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { defineOp, dispatch, type Kernel, type OpSample, type OutputInfo } from '../op.js';
 import { contiguousStrides, normalizeAxis, sizeOf } from '../shape.js';
@@ -114,16 +114,22 @@ export function referenceArg(x: Tensor, attrs: ArgReduceAttrs, pick: (...v: numb
 }
 
 /** Resolves argmax/argmin options. */
-export function argAttrs(x: Tensor, opts: ArgReduceOptions | undefined, opName: string): ArgReduceAttrs {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw new ArgumentError(`${opName}: options must be an object like { axis, keepDims }, got ${describe(opts)}`);
+export function argAttrs(x: Tensor, opts: ArgReduceOptions | number | undefined, opName: string): ArgReduceAttrs {
+  // One axis only: a list has no single index to return, so it is refused, not flattened.
+  if (Array.isArray(opts)) {
+    throw new ArgumentError(`${opName}: takes a single axis (an integer, or { axis }), got an array ${describe(opts)}`);
   }
-  const axis = opts?.axis;
+  const o = typeof opts === 'number' ? { axis: opts } : checkOptionKeys(opts, ARG_REDUCE_KEYS, opName);
+  const axis: unknown = o?.axis;
   if (axis !== undefined && typeof axis !== 'number') {
     throw new ArgumentError(`${opName}: axis must be a single integer (or omitted for the flattened tensor), got ${describe(axis)}`);
   }
-  return { axis: axis === undefined ? null : normalizeAxis(axis, x.rank, `${opName} axis`), keepDims: opts?.keepDims ?? false };
+  const keepDims: unknown = o?.keepDims ?? false;
+  if (typeof keepDims !== 'boolean') throw new ArgumentError(`${opName}: keepDims must be true or false, got ${describe(keepDims)}`);
+  return { axis: axis === undefined ? null : normalizeAxis(axis, x.rank, `${opName} axis`), keepDims };
 }
+
+const ARG_REDUCE_KEYS = optionKeys<ArgReduceOptions>({ axis: true, keepDims: true });
 
 /** Index of the maximum along an axis; NaN counts as the maximum (as NumPy and PyTorch). */
 export const argmaxOp = defineOp<ArgReduceAttrs>({
@@ -144,7 +150,7 @@ export const argmaxOp = defineOp<ArgReduceAttrs>({
  * argmax(tensor([[1, 3, 3], [2, 0, 1]]), { axis: 1 }).toArray(); // [1, 0]
  * ```
  */
-export function argmax(x: Tensor, opts?: ArgReduceOptions): Tensor {
+export function argmax(x: Tensor, opts?: ArgReduceOptions | number): Tensor {
   assertTensor(x, 'x', 'argmax');
   return dispatch(argmaxOp, [x], argAttrs(x, opts, 'argmax'));
 }

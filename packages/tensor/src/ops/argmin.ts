@@ -22,7 +22,7 @@ export const argminOp = defineOp<ArgReduceAttrs>({
  * argmin(tensor([[1, 0, 0], [2, 5, 1]]), { axis: 1 }).toArray(); // [1, 2]
  * ```
  */
-export function argmin(x: Tensor, opts?: ArgReduceOptions): Tensor {
+export function argmin(x: Tensor, opts?: ArgReduceOptions | number): Tensor {
   assertTensor(x, 'x', 'argmin');
   return dispatch(argminOp, [x], argAttrs(x, opts, 'argmin'));
 }

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, optionKeys } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import {
   arbPool2dCase,
@@ -87,9 +87,11 @@ export interface AvgPool2dOptions extends PoolOptionsBase {
   countIncludePad?: boolean;
 }
 
+const AVG_POOL_KEYS = optionKeys<AvgPool2dOptions>({ kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true });
+
 /** Resolves avgPool2d's options against `x`. */
 export function resolveAvgPool2dOptions(x: Tensor, options: AvgPool2dOptions, opName = 'avgPool2d'): AvgPool2dAttrs {
-  const { kernelSize, stride, padding, ceilMode } = resolvePoolOptions(options, opName, false);
+  const { kernelSize, stride, padding, ceilMode } = resolvePoolOptions(options, opName, false, AVG_POOL_KEYS);
   const countIncludePad = options.countIncludePad ?? true;
   if (typeof countIncludePad !== 'boolean') {
     throw new ArgumentError(`${opName}: countIncludePad must be a boolean, got ${describe(countIncludePad)}`);

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, optionKeys } from '../args.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';
 import { avgPool2dBackwardCpu, pool2dShape, resolvePoolOptions, type AvgPool2dBackwardAttrs } from '../kernels/pool.js';
 import { defineOp, dispatch } from '../op.js';
@@ -48,6 +48,10 @@ export const avgPool2dBackwardOp = defineOp<AvgPool2dBackwardAttrs>({
   },
 });
 
+const AVG_POOL_BACKWARD_KEYS = optionKeys<AvgPool2dBackwardAttrs>({
+  kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true, inputShape: true,
+});
+
 /**
  * Gradient of {@link avgPool2d} wrt its input for output gradient `g`. `attrs` are
  * avgPool2d's resolved attributes plus `inputShape` `[N, C, H, W]`.
@@ -63,7 +67,7 @@ export function avgPool2dBackward(g: Tensor, attrs: AvgPool2dBackwardAttrs): Ten
     throw new ArgumentError(`avgPool2dBackward: attrs.inputShape must be [N, C, H, W], got ${describe(attrs?.inputShape)}`);
   }
   checkShape(attrs.inputShape, 'avgPool2dBackward attrs.inputShape');
-  const r = resolvePoolOptions(attrs, 'avgPool2dBackward', false);
+  const r = resolvePoolOptions(attrs, 'avgPool2dBackward', false, AVG_POOL_BACKWARD_KEYS);
   if (typeof attrs.countIncludePad !== 'boolean') {
     throw new ArgumentError(`avgPool2dBackward: attrs.countIncludePad must be a boolean, got ${describe(attrs.countIncludePad)}`);
   }

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';
 import {
   arbConv2dCase,
@@ -108,6 +108,8 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+const CONV2D_KEYS = optionKeys<Conv2dOptions>({ stride: true, padding: true, dilation: true, groups: true });
+
 /**
  * Resolves conv2d's options to attributes, plus how many leading rows/columns to drop for asymmetric 'same' padding.
  *
@@ -122,9 +124,7 @@ export function resolveConv2dOptions(
   kernel: Pair,
   opName = 'conv2d',
 ): { attrs: Conv2dAttrs; trim: Pair } {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new ArgumentError(`${opName}: options must be an object like { stride, padding, dilation, groups }, got ${describe(options)}`);
-  }
+  checkOptionKeys(options, CONV2D_KEYS, opName);
   const stride = resolvePair(options?.stride ?? 1, 'stride', opName, 1);
   const dilation = resolvePair(options?.dilation ?? 1, 'dilation', opName, 1);
   const groups = options?.groups ?? 1;

@@ -169,7 +169,7 @@ export { neg } from './neg.js';
 export { relu } from './relu.js';
 export { reshape, resolveShape } from './reshape.js';
 export { sub } from './sub.js';
-export { sum, sumToShape, type ReduceOptions } from './sum.js';
+export { sum, sumToShape, type ReduceOptions, type ReduceArg } from './sum.js';
 // @registry-exports: elementwise
 export { pow } from './pow.js';
 export { sqrt } from './sqrt.js';

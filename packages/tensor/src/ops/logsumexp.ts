@@ -11,7 +11,7 @@ import { expandReduced, reducedCount, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
 import { reshape } from './reshape.js';
 import { sub } from './sub.js';
-import { reduceAttrs, reduceSample, referenceReduce, type ReduceAttrs, type ReduceOptions } from './sum.js';
+import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs } from './sum.js';
 
 /**
  * log(sum(exp(x))) over axes, shifted by the slot maximum m: m + log(sum(exp(x - m))).
@@ -60,7 +60,7 @@ export const logsumexpOp = defineOp<ReduceAttrs>({
  * logsumexp(tensor([1000, 1000])).item(); // 1000.6931471805599
  * ```
  */
-export function logsumexp(x: Tensor, opts?: ReduceOptions): Tensor {
+export function logsumexp(x: Tensor, opts?: ReduceArg): Tensor {
   assertTensor(x, 'x', 'logsumexp');
   assertFloat(x, 'x', 'logsumexp');
   return dispatch(logsumexpOp, [x], reduceAttrs(x, opts, 'logsumexp'));

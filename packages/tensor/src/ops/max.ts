@@ -9,7 +9,7 @@ import { equal } from './equal.js';
 import { jitter } from './maximum.js';
 import { expandReduced, reducedCount, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
-import { reduceAttrs, reduceSample, referenceReduce, sum, type ReduceAttrs, type ReduceOptions } from './sum.js';
+import { reduceAttrs, reduceSample, referenceReduce, sum, type ReduceArg, type ReduceAttrs } from './sum.js';
 
 /** Samples for max/min: any reduction except over an empty axis with outputs to fill. */
 export function extremumSample(fc: typeof FastCheck): FastCheck.Arbitrary<OpSample<ReduceAttrs>> {
@@ -64,7 +64,7 @@ export const maxOp = defineOp<ReduceAttrs>({
  * max(tensor([[1, 5], [3, 2]]), { axis: 1 }).toArray(); // [5, 3]
  * ```
  */
-export function max(x: Tensor, opts?: ReduceOptions): Tensor {
+export function max(x: Tensor, opts?: ReduceArg): Tensor {
   assertTensor(x, 'x', 'max');
   return dispatch(maxOp, [x], reduceAttrs(x, opts, 'max'));
 }

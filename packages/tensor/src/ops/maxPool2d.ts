@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, optionKeys } from '../args.js';
 import {
   arbPool2dCase,
   maxPool2dValuesAndIndices,
@@ -145,8 +145,10 @@ export interface MaxPool2dOptions extends PoolOptionsBase {
   dilation?: number | readonly [number, number];
 }
 
+const MAX_POOL_KEYS = optionKeys<MaxPool2dOptions>({ kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true });
+
 function resolveMax(x: Tensor, options: MaxPool2dOptions, opName: string): MaxPool2dAttrs {
-  const { kernelSize, stride, padding, dilation, ceilMode } = resolvePoolOptions(options, opName, true);
+  const { kernelSize, stride, padding, dilation, ceilMode } = resolvePoolOptions(options, opName, true, MAX_POOL_KEYS);
   const attrs = { kernelSize, stride, padding, dilation, ceilMode };
   pool2dShape(x.shape, x.dtype, attrs, opName);
   return attrs;

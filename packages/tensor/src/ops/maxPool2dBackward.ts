@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
+import { assertTensor, checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, DTypeError, ShapeError, describe } from '../errors.js';
 import { isFloat } from '../dtype.js';
 import { maxPool2dGatherValues, maxPool2dScatter } from '../kernels/pool.js';
@@ -21,6 +21,8 @@ import { forEachIndex, fromIndex } from '../testing/reference.js';
 export interface MaxPool2dBackwardAttrs {
   inputShape: readonly [number, number, number, number];
 }
+
+const MAX_POOL_BACKWARD_KEYS = optionKeys<MaxPool2dBackwardAttrs>({ inputShape: true });
 
 /** Checks `g` (float, 4-D) against `indices` (int32, same shape) and the input plane count. */
 function checkPair(g: Tensor, indices: Tensor, input: Shape, opName: string, gName: string): void {
@@ -140,6 +142,7 @@ export function maxPool2dBackward(g: Tensor, indices: Tensor, attrs: MaxPool2dBa
   if (typeof attrs !== 'object' || attrs === null || !Array.isArray(attrs.inputShape) || attrs.inputShape.length !== 4) {
     throw new ArgumentError(`maxPool2dBackward: attrs.inputShape must be [N, C, H, W], got ${describe(attrs?.inputShape)}`);
   }
+  checkOptionKeys(attrs, MAX_POOL_BACKWARD_KEYS, 'maxPool2dBackward');
   checkShape(attrs.inputShape, 'maxPool2dBackward attrs.inputShape');
   return dispatch(maxPool2dBackwardOp, [g, indices], { inputShape: attrs.inputShape });
 }

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { div } from './div.js';
 import { expand } from './expand.js';
 import { reshape } from './reshape.js';
-import { reduceAttrs, reduceSample, referenceReduce, type ReduceAttrs, type ReduceOptions } from './sum.js';
+import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs } from './sum.js';
 
 /** Number of input elements folded into each output slot of a reduction. */
 export function reducedCount(shape: readonly number[], axes: readonly number[]): number {
@@ -65,7 +65,7 @@ export const meanOp = defineOp<ReduceAttrs>({
  * mean(tensor([[1, 2], [3, 4]]), { axis: 1 }).toArray(); // [1.5, 3.5]
  * ```
  */
-export function mean(x: Tensor, opts?: ReduceOptions): Tensor {
+export function mean(x: Tensor, opts?: ReduceArg): Tensor {
   assertTensor(x, 'x', 'mean');
   assertFloat(x, 'x', 'mean');
   return dispatch(meanOp, [x], reduceAttrs(x, opts, 'mean'));

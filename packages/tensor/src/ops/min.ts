@@ -7,7 +7,7 @@ import { equal } from './equal.js';
 import { extremumSample, nearTieInReduction } from './max.js';
 import { expandReduced, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
-import { reduceAttrs, referenceReduce, sum, type ReduceAttrs, type ReduceOptions } from './sum.js';
+import { reduceAttrs, referenceReduce, sum, type ReduceArg, type ReduceAttrs } from './sum.js';
 
 /** Smaller of an accumulator and a value, letting NaN win (so NaN propagates). */
 function minStep(acc: number, v: number): number {
@@ -42,7 +42,7 @@ export const minOp = defineOp<ReduceAttrs>({
  * min(tensor([[1, 5], [3, 2]]), { axis: 1 }).toArray(); // [1, 2]
  * ```
  */
-export function min(x: Tensor, opts?: ReduceOptions): Tensor {
+export function min(x: Tensor, opts?: ReduceArg): Tensor {
   assertTensor(x, 'x', 'min');
   return dispatch(minOp, [x], reduceAttrs(x, opts, 'min'));
 }

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor, checkFinite } from '../args.js';
+import { assertTensor, checkFinite, checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { mapUnary } from '../kernels/elementwise.js';
 import { defineOp, dispatch, type OpSample } from '../op.js';
@@ -31,6 +31,8 @@ export interface SoftplusOptions {
   /** Where beta * x exceeds this, the result is x itself (default 20), as PyTorch. */
   threshold?: number;
 }
+
+const SOFTPLUS_KEYS = optionKeys<SoftplusOptions>({ beta: true, threshold: true });
 
 /**
  * log(1 + e^(beta x)) / beta, written as (max(bx, 0) + log1p(e^-|bx|)) / beta so e^ never
@@ -79,9 +81,7 @@ export const softplusOp = defineOp<SoftplusAttrs>({
  */
 export function softplus(x: Tensor, opts: SoftplusOptions = {}): Tensor {
   assertTensor(x, 'x', 'softplus');
-  if (typeof opts !== 'object' || opts === null) {
-    throw new ArgumentError(`softplus: options must be an object like { beta, threshold }, got ${describe(opts)}`);
-  }
+  checkOptionKeys(opts, SOFTPLUS_KEYS, 'softplus');
   const beta = checkFinite(opts.beta ?? 1, 'beta', 'softplus');
   if (beta <= 0) throw new ArgumentError(`softplus: beta must be > 0, got ${beta}`);
   const threshold = checkFinite(opts.threshold ?? 20, 'threshold', 'softplus');

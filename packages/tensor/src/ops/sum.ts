@@ -1,6 +1,6 @@
 import type * as FastCheck from 'fast-check';
-import { assertTensor } from '../args.js';
-import { ArgumentError } from '../errors.js';
+import { assertTensor, checkOptionKeys, optionKeys } from '../args.js';
+import { ArgumentError, describe } from '../errors.js';
 import { reduceKernel, reducedShape } from '../kernels/reduce.js';
 import { defineOp, dispatch } from '../op.js';
 import { normalizeAxes, reductionAxes, shapesEqual, type Shape } from '../shape.js';
@@ -32,12 +32,33 @@ export interface ReduceOptions {
   keepDims?: boolean;
 }
 
-/** Resolves reduction options against a tensor. */
-export function reduceAttrs(x: Tensor, opts: ReduceOptions | undefined, opName: string): ReduceAttrs {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw new ArgumentError(`${opName}: options must be an object like { axis, keepDims }, got ${typeof opts}`);
+/**
+ * The second argument of a reduction: an options object, or the axes alone as NumPy and
+ * PyTorch take them positionally (`sum(x, 1)`, `sum(x, [0, 2])` reduce exactly those axes).
+ *
+ * @example
+ * ```ts
+ * const byAxes: ReduceArg = [0, 2];
+ * sum(ones([2, 3, 4]), byAxes).toArray(); // [8, 8, 8]
+ * ```
+ */
+export type ReduceArg = ReduceOptions | number | readonly number[];
+
+const REDUCE_KEYS = optionKeys<ReduceOptions>({ axis: true, keepDims: true });
+
+/** Resolves a reduction's second argument (options, one axis, or a list of axes) against a tensor. */
+export function reduceAttrs(x: Tensor, opts: ReduceArg | undefined, opName: string, keys: readonly string[] = REDUCE_KEYS): ReduceAttrs {
+  if (typeof opts === 'number' || Array.isArray(opts)) {
+    return { axes: normalizeAxes(opts as number | readonly number[], x.rank, `${opName} axis`), keepDims: false };
   }
-  return { axes: normalizeAxes(opts?.axis, x.rank, `${opName} axis`), keepDims: opts?.keepDims ?? false };
+  const o = checkOptionKeys(opts as ReduceOptions | undefined, keys, opName);
+  const axis: unknown = o?.axis;
+  if (axis !== undefined && typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new ArgumentError(`${opName}: axis must be an integer or an array of integers, got ${describe(axis)}`);
+  }
+  const keepDims: unknown = o?.keepDims ?? false;
+  if (typeof keepDims !== 'boolean') throw new ArgumentError(`${opName}: keepDims must be true or false, got ${describe(keepDims)}`);
+  return { axes: normalizeAxes(o?.axis, x.rank, `${opName} axis`), keepDims };
 }
 
 /** Random samples for reduction specs: a tensor and a subset of its axes. */
@@ -83,9 +104,10 @@ export const sumOp = defineOp<ReduceAttrs>({
  * @example
  * ```ts
  * sum(tensor([[1, 2], [3, 4]]), { axis: 0 }).toArray(); // [4, 6]
+ * sum(ones([2, 3, 4]), [0, 2]).toArray(); // [8, 8, 8] (the axes alone, as in NumPy)
  * ```
  */
-export function sum(x: Tensor, opts?: ReduceOptions): Tensor {
+export function sum(x: Tensor, opts?: ReduceArg): Tensor {
   assertTensor(x, 'x', 'sum');
   return dispatch(sumOp, [x], reduceAttrs(x, opts, 'sum'));
 }

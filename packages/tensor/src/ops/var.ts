@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import { assertFloat, assertTensor, checkFinite } from '../args.js';
+import { assertFloat, assertTensor, checkFinite, optionKeys } from '../args.js';
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { iterate } from '../kernels/elementwise.js';
@@ -10,7 +10,7 @@ import { Tensor } from '../tensor.js';
 import { expandReduced, mean, reducedCount } from './mean.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
-import { reduceAttrs, reduceSample, referenceReduce, type ReduceAttrs, type ReduceOptions } from './sum.js';
+import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs, type ReduceOptions } from './sum.js';
 
 /** Attributes of variance: a reduction plus the degrees-of-freedom correction. */
 export interface VarAttrs extends ReduceAttrs {
@@ -31,6 +31,8 @@ export interface VarianceOptions extends ReduceOptions {
    */
   correction?: number;
 }
+
+const VARIANCE_KEYS = optionKeys<VarianceOptions>({ axis: true, keepDims: true, correction: true });
 
 /** Variance over axes: sum((x - mean)^2) / (count - correction), two-pass in float64. */
 export const varOp = defineOp<VarAttrs>({
@@ -96,10 +98,12 @@ export const varOp = defineOp<VarAttrs>({
  * variance(tensor([1, 2, 3, 4]), { correction: 1 }).item(); // 1.6666666
  * ```
  */
-export function variance(x: Tensor, opts?: VarianceOptions): Tensor {
+export function variance(x: Tensor, opts?: VarianceOptions | ReduceArg): Tensor {
   assertTensor(x, 'x', 'variance');
   assertFloat(x, 'x', 'variance');
-  const correction = checkFinite(opts?.correction ?? 0, 'correction', 'variance');
+  const attrs = reduceAttrs(x, opts, 'variance', VARIANCE_KEYS);
+  const given = typeof opts === 'object' && !Array.isArray(opts) ? (opts as VarianceOptions).correction : undefined;
+  const correction = checkFinite(given ?? 0, 'correction', 'variance');
   if (correction < 0) throw new ArgumentError(`variance: correction must be >= 0, got ${correction}`);
-  return dispatch(varOp, [x], { ...reduceAttrs(x, opts, 'variance'), correction });
+  return dispatch(varOp, [x], { ...attrs, correction });
 }
