@@ -6,12 +6,13 @@ import type { Tensor } from '../tensor.js';
 import { mul } from './mul.js';
 import { neg } from './neg.js';
 import { divGpujs } from '../gpujs/elementwise.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /** Elementwise true division with broadcasting; int32 operands give float32 (as torch.div). */
 export const divOp = defineOp<Record<string, never>>({
   name: 'div',
   infer: binaryInfer('div', { float: true }),
-  kernels: { cpu: binaryKernel((a, b) => a / b), gpujs: divGpujs },
+  kernels: { cpu: binaryKernel((a, b) => a / b), wasm: binaryWasm('div3'), gpujs: divGpujs },
   vjp: (g, { inputs: [a, b], output, needs }) => [
     needs[0] ? div(g, b!) : null,
     // d(a/b)/db = -a/b^2 = -(a/b)/b

@@ -10,6 +10,7 @@ import { add } from './add.js';
 import { equal } from './equal.js';
 import { greater } from './greater.js';
 import { mul } from './mul.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /**
  * Adds a small index-dependent offset to every value. fast-check's doubles favour round
@@ -47,7 +48,7 @@ export function nearTie(sample: OpSample<Record<string, never>>, gap = 1e-3): bo
 export const maximumOp = defineOp<Record<string, never>>({
   name: 'maximum',
   infer: binaryInfer('maximum'),
-  kernels: { cpu: binaryKernel(Math.max) },
+  kernels: { cpu: binaryKernel(Math.max), wasm: binaryWasm('maximum3') },
   vjp: (g, { inputs: [a, b], needs }) => {
     const half = (x: Tensor, y: Tensor) => add(greater(x, y), mul(equal(x, y), 0.5));
     return [needs[0] ? mul(g, half(a!, b!)) : null, needs[1] ? mul(g, half(b!, a!)) : null];

@@ -9,6 +9,7 @@ import { equal } from './equal.js';
 import { less } from './less.js';
 import { nearTie, untiedPairSample } from './maximum.js';
 import { mul } from './mul.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /**
  * Elementwise minimum with broadcasting; NaN propagates (as torch.minimum). At ties the
@@ -17,7 +18,7 @@ import { mul } from './mul.js';
 export const minimumOp = defineOp<Record<string, never>>({
   name: 'minimum',
   infer: binaryInfer('minimum'),
-  kernels: { cpu: binaryKernel(Math.min) },
+  kernels: { cpu: binaryKernel(Math.min), wasm: binaryWasm('minimum3') },
   vjp: (g, { inputs: [a, b], needs }) => {
     const half = (x: Tensor, y: Tensor) => add(less(x, y), mul(equal(x, y), 0.5));
     return [needs[0] ? mul(g, half(a!, b!)) : null, needs[1] ? mul(g, half(b!, a!)) : null];

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { greater } from './greater.js';
 import { mul } from './mul.js';
 import { reluGpujs } from '../gpujs/elementwise.js';
+import { unaryWasm } from '../wasm/elementwise.js';
 
 /** max(x, 0) for one value; NaN stays NaN (as torch.relu), so a NaN is never hidden. */
 function reluScalar(x: number): number {
@@ -19,7 +20,7 @@ function reluScalar(x: number): number {
 export const reluOp = defineOp<Record<string, never>>({
   name: 'relu',
   infer: unaryInfer('relu'),
-  kernels: { cpu: unaryKernel(reluScalar), gpujs: reluGpujs },
+  kernels: { cpu: unaryKernel(reluScalar), wasm: unaryWasm('relu'), gpujs: reluGpujs },
   vjp: (g, { output }) => [mul(g, greater(output, 0))],
   spec: unarySpec(reluScalar, { avoid: [0] }),
 });

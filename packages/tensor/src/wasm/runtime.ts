@@ -56,7 +56,25 @@ export interface KernelExports {
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
     x: number, dy: number, dwt: number, scratch: number,
   ): void;
+  add3: Binary3;
+  sub3: Binary3;
+  mul3: Binary3;
+  div3: Binary3;
+  maximum3: Binary3;
+  minimum3: Binary3;
+  greater3: Binary3;
+  reluMask3: Binary3;
+  relu(n: number, x: number, out: number): void;
+  neg(n: number, x: number, out: number): void;
 }
+
+/** A binary elementwise kernel over a 3-D strided walk: shape, then each operand's pointer and element strides, then the output. */
+export type Binary3 = (
+  d0: number, d1: number, d2: number,
+  a: number, sa0: number, sa1: number, sa2: number,
+  b: number, sb0: number, sb1: number, sb2: number,
+  out: number,
+) => void;
 
 /**
  * A minimal module whose body uses a SIMD instruction (`i32.const 0; i8x16.splat;
