@@ -1,33 +1,25 @@
 /**
- * File helpers: atomic writes (temp file + rename, so a failed run leaves nothing partial),
+ * File helpers: atomic writes (by output.ts's rules: temp file + rename, nothing replaced without --force),
  * PNG encode/decode with pngjs, JPEG decode with jpeg-js, and the image-to-MNIST conversion.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Tensor } from '@pathgrad/tensor';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UsageError } from './errors.js';
+import { writeOutputFile } from './output.js';
 
 /**
- * Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
- * readers never see a half-written file and a failure leaves no partial output.
+ * Writes an output file by the CLI's rules (see output.ts): through a temporary sibling and
+ * a rename, so readers never see a half-written file and a failure leaves nothing partial;
+ * an existing file is refused unless `--force`; failures name `path` in one line.
  * @example
  * ```ts
  * writeFileAtomic('out.npy', writeNpy(t));
  * ```
  */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+export function writeFileAtomic(path: string, bytes: Uint8Array | string, option = '--out'): void {
+  writeOutputFile(path, bytes, option);
 }
 
 /**

@@ -14,6 +14,7 @@ import { benchCommand, listPapers, reproduceCommand } from './commands/scripts.j
 import { trainCommand, type TrainArgs } from './commands/train.js';
 import { registerIgcCommand } from './commands/igc.js';
 import { describeMethods } from './methods.js';
+import { setForceOutput } from './output.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -121,6 +122,10 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
 
   registerIgcCommand(program, log);
 
+  for (const c of program.commands) {
+    // read in main() (setForceOutput); declared here so --help shows it and parsing accepts it
+    if (c.options.some((o) => o.long === '--out')) c.option('--force', 'replace an existing --out file (refused otherwise; report folders follow their own rule)');
+  }
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
   return program;
 }
@@ -134,6 +139,7 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
  */
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  setForceOutput(argv.includes('--force'));
   let code = 0;
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);

@@ -4,8 +4,7 @@
  * against steps per quadrature rule, deletion/insertion, model randomisation), summarised
  * on the terminal and written as one self-contained HTML report folder.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import {
   QUADRATURE_METHODS,
@@ -21,6 +20,7 @@ import { mnist } from '@pathgrad/nn/node';
 import { Tensor, backendInfo, setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { encodePng, upscaleRGBA } from '../files.js';
+import { checkReportFolder, writeReportFolder } from '../output.js';
 import { loadModel, takeRows } from '../load.js';
 import { METHODS, methodByName, resolveOptions, type MethodSpec, type OptionValues } from '../methods.js';
 import { lineChartSvg, type Point } from '../report/charts.js';
@@ -161,6 +161,8 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
   } catch {
     setBackend('cpu');
   }
+  // refuse a destination that is not ours before any work (never empties a user's folder)
+  checkReportFolder(args.out);
   const backend = backendInfo();
   const outDir = resolve(args.out);
   const { model, description } = loadModel(args.model, args.arch, 'float32');
@@ -308,7 +310,7 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
     data.totalSeconds = (performance.now() - t0) / 1000;
     files['index.html'] = renderReport(data, (p) => p in files);
     files['summary.json'] = JSON.stringify({ ...data, charts: Object.keys(charts) }, null, 2);
-    writeFolderAtomic(outDir, files);
+    await writeReportFolder(args.out, files);
     progress.done('report written');
   } finally {
     progress.stop();
@@ -329,22 +331,4 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
   const report = join(outDir, 'index.html');
   log(`report: ${report} (open it in a browser); total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return report;
-}
-
-/** Writes all files into a fresh temporary folder beside `dir`, then swaps it in. */
-function writeFolderAtomic(dir: string, files: Record<string, Uint8Array | string>): void {
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.tmp`);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
-    for (const [rel, bytes] of Object.entries(files)) {
-      const p = join(tmp, rel);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, bytes);
-    }
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
 }

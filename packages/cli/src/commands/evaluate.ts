@@ -7,6 +7,7 @@ import { evaluateMethods, type MetricSpec } from '@pathgrad/attribution';
 import type { Tensor } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
+import { checkOutputFile } from '../output.js';
 import { loadInputs, loadModel } from '../load.js';
 import { methodByName, resolveOptions, type MethodContext } from '../methods.js';
 import { mnistBackground, probeModel, resolveTargetArg } from './attribute.js';
@@ -45,6 +46,10 @@ export async function evaluateCommand(args: EvaluateArgs, log: (line: string) =>
   });
   const seed = Number(args.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${args.seed}'`);
+  const stem = args.out.replace(/\.(csv|json)$/i, '');
+  // before any work: both outputs must be writable (and not someone's existing files)
+  checkOutputFile(`${stem}.csv`);
+  checkOutputFile(`${stem}.json`);
   const { model } = loadModel(args.model, args.arch, 'float32');
   const { inputs, labels } = loadInputs(args.input, 'float32');
   const logits = probeModel(model, inputs);
@@ -63,7 +68,6 @@ export async function evaluateCommand(args: EvaluateArgs, log: (line: string) =>
   log(`evaluating ${methods.map((m) => m.name).join(', ')} with ${metricNames.join(', ')} on ${inputs.shape[0]} input(s)`);
   const result = await evaluateMethods({ model, inputs, targets, methods: fns, metrics });
   const csv = ['example,method,metric,value,note', ...result.rows.map((r) => [r.example, r.method, r.metric, r.value ?? '', JSON.stringify(r.note ?? '')].join(','))].join('\n');
-  const stem = args.out.replace(/\.(csv|json)$/i, '');
   writeFileAtomic(`${stem}.csv`, `${csv}\n`);
   writeFileAtomic(`${stem}.json`, JSON.stringify({ targets: Array.from(result.targets), rows: result.rows, timings: result.timings }, null, 2));
   // means per method and metric

@@ -7,6 +7,7 @@ import { mnist } from '@pathgrad/nn/node';
 import { setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
+import { checkOutputFile } from '../output.js';
 import { ARCHS } from '../load.js';
 
 /** Parsed options of `train`. */
@@ -30,6 +31,7 @@ function positiveInt(value: string, option: string): number {
 export function trainCommand(args: TrainArgs, log: (line: string) => void): void {
   if (!(ARCHS as readonly string[]).includes(args.arch)) throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}, got '${args.arch}'`);
   if (!args.out.toLowerCase().endsWith('.safetensors')) throw new UsageError(`--out must be a .safetensors file, got '${args.out}'`);
+  checkOutputFile(args.out); // before training, not after
   const epochs = positiveInt(args.epochs, '--epochs');
   const batchSize = positiveInt(args.batchSize, '--batch-size');
   const seed = Number(args.seed);
