@@ -2,8 +2,9 @@
  * What the commands load: models (shipped zoo names, .onnx, .safetensors + --arch) and inputs
  * (.npy, PNG/JPEG, `mnist:<split>:<range>`), with bad input turned into one-line fixes.
  */
+import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import { loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, type Module } from '@pathgrad/nn';
+import { loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrainedBytes, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
@@ -76,6 +77,9 @@ function newArch(arch: string | undefined, file: string): Module {
   throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}, got '${arch}'`);
 }
 
+/** The shipped zoo models by the names `--model` accepts. */
+const ZOO: Record<string, 'mnist-mlp' | 'mnist-cnn'> = { mlp: 'mnist-mlp', cnn: 'mnist-cnn', 'mnist-mlp': 'mnist-mlp', 'mnist-cnn': 'mnist-cnn' };
+
 /**
  * Loads `--model`: `mlp`/`cnn`/`mnist-mlp`/`mnist-cnn` (the shipped pretrained zoo
  * models), an `.onnx` file, or a `.safetensors` file with `--arch`. The model is in eval
@@ -88,8 +92,7 @@ function newArch(arch: string | undefined, file: string): Module {
 export function loadModel(spec: string, arch: string | undefined, dtype: FloatDType = 'float32'): LoadedModel {
   let model: Module;
   let description = spec;
-  const zoo: Record<string, 'mnist-mlp' | 'mnist-cnn'> = { mlp: 'mnist-mlp', cnn: 'mnist-cnn', 'mnist-mlp': 'mnist-mlp', 'mnist-cnn': 'mnist-cnn' };
-  const zooName = zoo[spec];
+  const zooName = ZOO[spec];
   if (zooName !== undefined) {
     try {
       model = loadPretrained(zooName);
@@ -118,6 +121,21 @@ export function loadModel(spec: string, arch: string | undefined, dtype: FloatDT
 }
 
 /**
+ * The sha256 (hex) of the bytes behind `--model`: the file, or the shipped weights of a zoo
+ * model. Parts computed on different machines are matched by this, not by the path, so two
+ * different weight files saved under one name are never merged.
+ * @example
+ * ```ts
+ * modelSha256('cnn'); // sha256 of the shipped mnist-cnn.safetensors
+ * ```
+ */
+export function modelSha256(spec: string): string {
+  const zoo = ZOO[spec];
+  const bytes = zoo !== undefined ? pretrainedBytes(zoo) : readUserFile(spec, '--model');
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
  * Inputs and, where known, their labels.
  *
  * @example
@@ -135,13 +153,15 @@ export interface LoadedInputs {
 
 /**
  * Parses `mnist:<split>:<range>` where range is `i`, `a-b` (inclusive) or a comma list of
- * those, e.g. `mnist:test:0-15`, `mnist:test:3,7,10-12`.
+ * those, e.g. `mnist:test:0-15`, `mnist:test:3,7,10-12`. At most `maxImages` images (commands
+ * that hold every input's work in memory at once keep the default; `attribute`, which works
+ * block by block, allows a whole split).
  * @example
  * ```ts
  * parseMnistSpec('mnist:test:0-3'); // { split: 'test', indices: [0, 1, 2, 3] }
  * ```
  */
-export function parseMnistSpec(spec: string): { split: 'train' | 'test'; indices: number[] } {
+export function parseMnistSpec(spec: string, maxImages = 4096): { split: 'train' | 'test'; indices: number[] } {
   const m = /^mnist:(train|test):([0-9,\- ]+)$/.exec(spec);
   if (m === null) throw new UsageError(`--input '${spec}': MNIST inputs are written mnist:test:0-15 or mnist:train:3,7,10-12`);
   const split = m[1] as 'train' | 'test';
@@ -154,7 +174,7 @@ export function parseMnistSpec(spec: string): { split: 'train' | 'test'; indices
     const b = r[2] === undefined ? a : Number(r[2]);
     if (b < a) throw new UsageError(`--input '${spec}': range ${a}-${b} is empty (write the smaller index first)`);
     if (b >= size) throw new UsageError(`--input '${spec}': index ${b} is out of range, the ${split} split has ${size} images (0-${size - 1})`);
-    if (b - a + 1 + indices.length > 4096) throw new UsageError(`--input '${spec}': at most 4096 images at a time`);
+    if (b - a + 1 + indices.length > maxImages) throw new UsageError(`--input '${spec}': at most ${maxImages} images at a time`);
     for (let i = a; i <= b; i++) indices.push(i);
   }
   return { split, indices };
@@ -177,9 +197,9 @@ export function takeRows(t: Tensor, indices: readonly number[]): Tensor {
  * const { inputs, labels } = loadInputs('mnist:test:0-15', 'float64');
  * ```
  */
-export function loadInputs(spec: string, dtype: FloatDType): LoadedInputs {
+export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096): LoadedInputs {
   if (spec.startsWith('mnist:')) {
-    const { split, indices } = parseMnistSpec(spec);
+    const { split, indices } = parseMnistSpec(spec, maxImages);
     const data = mnist({ split, limit: Math.max(...indices) + 1, dtype });
     const labels = Int32Array.from(takeRows(data.labels, indices).toTypedArray());
     return { inputs: takeRows(data.images, indices), labels, names: indices.map((i) => `mnist ${split} #${i}`) };

@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { QUADRATURE_METHODS } from '@pathgrad/attribution';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput, oneLine } from './errors.js';
-import { attributeCommand, type AttributeArgs } from './commands/attribute.js';
+import { DEFAULT_BLOCK_SIZE, attributeCommand, attributeMergeCommand, type AttributeArgs } from './commands/attribute.js';
+import { slurmCommand, type SlurmArgs } from './commands/slurm.js';
 import { demoCommand, type DemoArgs } from './commands/demo.js';
 import { evaluateCommand, type EvaluateArgs } from './commands/evaluate.js';
 import { benchCommand, listPapers, reproduceCommand } from './commands/scripts.js';
@@ -60,12 +61,12 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
       await demoCommand(opts, log);
     });
 
-  program
+  const attribute = program
     .command('attribute')
     .description('attribute a model\'s outputs to its inputs with one method')
-    .requiredOption('--model <model>', 'mlp, cnn, FILE.onnx, or FILE.safetensors with --arch')
+    .option('--model <model>', 'mlp, cnn, FILE.onnx, or FILE.safetensors with --arch (required)')
     .option('--arch <arch>', 'architecture of a .safetensors model: mnist-mlp or mnist-cnn')
-    .requiredOption('--input <input>', 'FILE.npy, PNG/JPEG files, or mnist:test:0-15 (see below)')
+    .option('--input <input>', 'FILE.npy, PNG/JPEG files, or mnist:test:0-15 (see below; required)')
     .option('--method <name>', 'attribution method (list below)', 'ig')
     .option('--target <target>', 'class to explain: an index, auto (= predicted: the model\'s argmax) or label (MNIST inputs)', 'auto')
     .option('--steps <n>', 'path steps (methods with a steps option)')
@@ -75,9 +76,38 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
     .option('--dtype <dtype>', 'float32 or float64', 'float32')
     .option('-o, --option <key=value>', 'any method option, repeatable (e.g. -o samples=16 -o noiseLevel=0.2)', collect, [])
     .option('--seed <n>', 'seed of random baselines and noise', '0')
-    .option('--out <file>', 'output: .npy (attributions), .json (attributions, delta, target, settings, timing) or .png (heatmaps)')
+    .option('--out <file>', 'output: .npy (attributions), .json (attributions, delta, target, settings, timing) or .png (heatmaps); with --shard, the parts folder')
+    .option('--shard <i/n|auto>', 'compute only shard i of n (contiguous blocks) and write a part into the --out folder; auto or auto/N takes i (and n) from a Slurm array or Kubernetes Indexed Job')
+    .option('--block-size <n>', `examples per block: inputs are explained block by block, block k's random draws seeded with seed + k (default ${DEFAULT_BLOCK_SIZE})`)
     .addHelpText('after', `\n${INPUT_HELP}\n\nMethods and their options (-o key=value):\n${describeMethods()}`)
     .action((opts: AttributeArgs) => attributeCommand(opts, log));
+  attribute
+    .command('merge')
+    .description('merge the parts of `pathgrad attribute --shard` (a folder, or part-*.json files) into one .npy/.json, byte-identical to a one-pass run')
+    .argument('<parts...>', 'parts folder or part manifests')
+    // --out is attribute's own option (commander gives options after the subcommand to the parent)
+    .usage('<parts...> --out attributions.npy')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
+    .action((parts: string[]) => attributeMergeCommand(parts, (attribute.opts() as AttributeArgs).out, log));
+
+  program
+    .command('slurm')
+    .description('write (and with --submit, submit) a Slurm job array running `attribute` or `igc` as shards, plus a merge job that runs after it')
+    .usage('[options] -- attribute|igc [its options, without --shard/--out]')
+    .argument('<command...>', 'the pathgrad command to spread over the array, after --')
+    .option('--tasks <n>', 'array tasks (shards)', '4')
+    .option('--out <folder>', 'job folder: scripts, logs/, parts/ and the merged result', 'pathgrad-slurm')
+    .option('--cpus <n>', 'CPUs per task (#SBATCH --cpus-per-task)', '2')
+    .option('--mem <size>', 'memory per task (#SBATCH --mem), e.g. 4G')
+    .option('--time <limit>', 'time limit per task (#SBATCH --time)', '01:00:00')
+    .option('--merge-time <limit>', 'time limit of the merge job', '00:15:00')
+    .option('--partition <name>', '#SBATCH --partition')
+    .option('--account <name>', '#SBATCH --account')
+    .option('--job-name <name>', 'job name (default pathgrad-<command>)')
+    .option('--pathgrad <command>', 'how the compute nodes start pathgrad (default: exactly as this process was started, absolute paths)')
+    .option('--submit', 'submit both jobs with sbatch and print "ARRAY_ID MERGE_ID" on stdout')
+    .action((command: string[], opts: SlurmArgs) => slurmCommand(command, opts, log, (line) => process.stdout.write(`${line}\n`)));
 
   program
     .command('train')

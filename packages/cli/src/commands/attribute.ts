@@ -6,17 +6,19 @@ import { heatmapRGBA } from '@pathgrad/attribution';
 import { noGrad } from '@pathgrad/autograd';
 import type { Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { Tensor, argmax, writeNpy } from '@pathgrad/tensor';
+import { Tensor, argmax, concat, getBackend, writeNpy } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { encodePng, upscaleRGBA, writeFileAtomic } from '../files.js';
-import { loadInputs, loadModel, parseDType, type FloatDType } from '../load.js';
+import { loadInputs, loadModel, modelSha256, parseDType, takeRows, type FloatDType } from '../load.js';
+import { resolveShard } from '../shard.js';
+import { mergeAttributeParts, writeAttributePart, type AttributeRunSettings } from './attributeParts.js';
 import { methodByName, resolveOptions, type MethodContext, type MethodOutput, type MethodSpec } from '../methods.js';
 
 /** Parsed options of `attribute` (as commander gives them). */
 export interface AttributeArgs {
-  model: string;
+  model?: string;
   arch?: string;
-  input: string;
+  input?: string;
   method: string;
   target: string;
   steps?: string;
@@ -27,6 +29,10 @@ export interface AttributeArgs {
   option: string[];
   out?: string;
   seed: string;
+  /** `i/n`, `auto` or `auto/N`: compute one shard of the inputs and write a part into the --out folder. */
+  shard?: string;
+  /** Examples per block (block k's random draws use seed + k). */
+  blockSize?: string;
 }
 
 /**
@@ -113,11 +119,19 @@ export function runMethod(spec: MethodSpec, ctx: MethodContext, overrides: Recor
   return { output, seconds: (performance.now() - t0) / 1000, settings };
 }
 
+/** Examples per block when `--block-size` is not given. */
+export const DEFAULT_BLOCK_SIZE = 64;
+
 /** `pathgrad attribute`. */
 export function attributeCommand(args: AttributeArgs, log: (line: string) => void): void {
+  // not commander requiredOptions: those would be demanded of `attribute merge` too
+  if (args.model === undefined) throw new UsageError("required option '--model <model>' not specified (mlp, cnn, FILE.onnx, or FILE.safetensors with --arch)");
+  if (args.input === undefined) throw new UsageError("required option '--input <input>' not specified (FILE.npy, PNG/JPEG files, or mnist:test:0-15)");
   const out = args.out;
   const ext = out === undefined ? '' : extname(out).toLowerCase();
-  if (out !== undefined && !['.npy', '.json', '.png'].includes(ext)) {
+  if (args.shard !== undefined) {
+    if (out === undefined) throw new UsageError('--shard needs --out FOLDER: each shard writes its part into that folder (merge them with pathgrad attribute merge FOLDER --out result.npy)');
+  } else if (out !== undefined && !['.npy', '.json', '.png'].includes(ext)) {
     throw new UsageError(`--out must end in .npy, .json or .png, got '${out}'`);
   }
   const dtype = parseDType(args.dtype);
@@ -130,45 +144,146 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
     ['batchSize', args.batchSize],
   ];
   for (const [k, v] of common) if (v !== undefined) overrides[k] = v;
-  resolveOptions(spec, overrides); // validate before any heavy loading
+  const settings = resolveOptions(spec, overrides); // validate before any heavy loading
   const seed = Number(args.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${args.seed}'`);
+  const blockSize = args.blockSize === undefined ? DEFAULT_BLOCK_SIZE : Number(args.blockSize);
+  if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new UsageError(`--block-size must be a positive integer, got '${args.blockSize}'`);
   const { model, description } = loadModel(args.model, args.arch, dtype);
-  const { inputs, labels, names } = loadInputs(args.input, dtype);
-  const logits = probeModel(model, inputs);
-  const target = resolveTargetArg(args.target, logits, labels);
-  const ctx: MethodContext = { model, inputs, target, background: mnistBackground(200, dtype), seed };
-  log(`${spec.title} on ${inputs.shape[0]} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}`);
-  const { output, seconds, settings } = runMethod(spec, ctx, overrides);
-  const delta = output.delta;
+  // block by block, so a whole MNIST split fits in memory
+  const { inputs, labels, names } = loadInputs(args.input, dtype, 60000);
+  const examples = inputs.shape[0]!;
+  if (examples === 0) throw new UsageError(`--input ${args.input} holds no examples (shape [${inputs.shape.join(', ')}])`);
+  const blocks = Math.ceil(examples / blockSize);
+  const shard = args.shard === undefined ? undefined : resolveShard(args.shard, blocks, '--block-size');
+  const [b0, b1] = shard?.range ?? [0, blocks];
+  const rows: [number, number] = [b0 * blockSize, Math.min(b1 * blockSize, examples)];
+  const where = shard === undefined ? '' : `, shard ${shard.index}/${shard.count} (${shard.source}): examples ${rows[0]}-${rows[1] - 1} of ${examples}`;
+  log(`${spec.title} on ${examples} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}${where}`);
+
+  const background = mnistBackground(200, dtype);
+  const maps: Tensor[] = [];
+  const targets: number[] = [];
+  const deltas: number[] = [];
+  let hasDelta = true;
+  let evaluations = 0;
+  let seconds = 0;
+  for (let k = b0; k < b1; k++) {
+    const idx = Array.from({ length: Math.min((k + 1) * blockSize, examples) - k * blockSize }, (_, i) => k * blockSize + i);
+    const x = blocks === 1 ? inputs : takeRows(inputs, idx);
+    const target = resolveTargetArg(args.target, probeModel(model, x), labels === undefined ? undefined : Int32Array.from(idx, (i) => labels[i]!));
+    // block k's random draws use seed + k: an example's numbers do not depend on the shard
+    const run = runMethod(spec, { model, inputs: x, target, background, seed: seed + k }, overrides);
+    maps.push(run.output.attributions);
+    targets.push(...target);
+    if (run.output.delta === undefined) hasDelta = false;
+    else deltas.push(...run.output.delta);
+    evaluations = run.output.evaluations;
+    seconds += run.seconds;
+    if (b1 - b0 > 1) log(`block ${k - b0 + 1}/${b1 - b0} done (${seconds.toFixed(1)} s, about ${((seconds / (k - b0 + 1)) * (b1 - k - 1)).toFixed(0)} s left)`);
+  }
+  const attributions = maps.length === 1 ? maps[0]! : concat(maps, 0);
+  const delta = hasDelta ? Float64Array.from(deltas) : undefined;
   log(`done in ${seconds.toFixed(2)} s${delta ? `, mean |delta| ${(delta.reduce((a, d) => a + Math.abs(d), 0) / delta.length).toExponential(3)}` : ''}`);
   if (out === undefined) {
     log('no --out given: nothing written (use --out FILE.npy, .json or .png)');
     return;
   }
-  if (ext === '.npy') {
-    writeFileAtomic(out, writeNpy(output.attributions));
-  } else if (ext === '.json') {
-    const a = output.attributions;
-    const json = {
+  if (shard !== undefined) {
+    const run: AttributeRunSettings = {
       method: spec.name,
-      settings,
-      model: description,
-      input: args.input,
-      inputs: names,
+      options: settings,
       dtype,
-      target: Array.from(target),
-      shape: a.shape,
-      attributions: Array.from(a.toTypedArray()),
-      delta: delta ? Array.from(delta) : null,
-      seconds,
-      gradientEvaluations: output.evaluations,
+      target: args.target,
+      input: args.input,
+      seed,
+      blockSize,
+      backend: getBackend(),
+      model: { sha256: modelSha256(args.model), arch: args.arch ?? null },
+      examples,
+    };
+    const file = writeAttributePart(out, {
+      settings: run,
+      modelPath: args.model,
+      shard: { index: shard.index, count: shard.count, blocks: [b0, b1], rows },
+      names: names.slice(rows[0], rows[1]),
+      targets,
+      delta: delta === undefined ? null : [...delta],
+      evaluations,
+    }, attributions);
+    log(`wrote ${file}; when every shard is done: pathgrad attribute merge ${out} --out attributions.npy`);
+    return;
+  }
+  writeAttributions(out, { method: spec.name, settings, model: description, input: args.input, names, dtype, target: targets, delta: delta ? [...delta] : null, seconds, evaluations }, attributions, inputs);
+  log(`wrote ${out}`);
+}
+
+/** What `attribute` writes besides the attributions (the .json output). */
+export interface AttributionRecord {
+  method: string;
+  settings: Record<string, unknown>;
+  model: string;
+  input: string;
+  names: string[];
+  dtype: string;
+  target: number[];
+  delta: number[] | null;
+  seconds: number | null;
+  evaluations: number;
+}
+
+/**
+ * Writes attributions as `.npy`, `.json` (with `record`) or `.png` (heatmaps over `inputs`),
+ * chosen by `out`'s extension; the file is written beside and renamed into place.
+ * @example
+ * ```ts
+ * writeAttributions('maps.npy', record, attributions, inputs);
+ * ```
+ */
+export function writeAttributions(out: string, record: AttributionRecord, attributions: Tensor, inputs: Tensor | undefined): void {
+  const ext = extname(out).toLowerCase();
+  if (ext === '.npy') {
+    writeFileAtomic(out, writeNpy(attributions));
+  } else if (ext === '.json') {
+    const json = {
+      method: record.method,
+      settings: record.settings,
+      model: record.model,
+      input: record.input,
+      inputs: record.names,
+      dtype: record.dtype,
+      target: record.target,
+      shape: attributions.shape,
+      attributions: Array.from(attributions.toTypedArray()),
+      delta: record.delta,
+      seconds: record.seconds,
+      gradientEvaluations: record.evaluations,
     };
     writeFileAtomic(out, JSON.stringify(json));
+  } else if (ext === '.png') {
+    if (inputs === undefined) throw new UsageError(`--out ${out}: a .png output draws the maps over the inputs; write .npy or .json from merged parts`);
+    writeFileAtomic(out, heatmapPngGrid(attributions, inputs));
   } else {
-    writeFileAtomic(out, heatmapPngGrid(output.attributions, inputs));
+    throw new UsageError(`--out must end in .npy, .json or .png, got '${out}'`);
   }
-  log(`wrote ${out}`);
+}
+
+/**
+ * `pathgrad attribute merge PARTS... --out FILE`: checks the parts against each other and
+ * writes the attributions in input order (byte-identical to a one-pass `.npy`).
+ * @example
+ * ```ts
+ * attributeMergeCommand(['parts/'], 'attributions.npy', console.error);
+ * ```
+ */
+export function attributeMergeCommand(inputs: string[], out: string | undefined, log: (line: string) => void): void {
+  if (out === undefined) throw new UsageError('attribute merge: --out is required (e.g. pathgrad attribute merge parts/ --out attributions.npy)');
+  const ext = extname(out).toLowerCase();
+  if (ext !== '.npy' && ext !== '.json') throw new UsageError(`attribute merge: --out must end in .npy or .json, got '${out}'`);
+  const m = mergeAttributeParts(inputs);
+  const s = m.settings;
+  writeAttributions(out, { method: s.method, settings: s.options, model: `sha256:${s.model.sha256}`, input: s.input, names: m.names, dtype: s.dtype, target: m.targets, delta: m.delta, seconds: null, evaluations: m.evaluations }, m.attributions, undefined);
+  log(`attribute merge: ${m.parts} part(s), ${s.examples} examples; wrote ${out}`);
 }
 
 /**
