@@ -40,7 +40,18 @@ export {
   type OpRecorder,
   type OutputInfo,
 } from './op.js';
-export { setBackend, getBackend, backendInfo, withBackend, registerBackend, type BackendName, type BackendInfo, type BackendProvider } from './backend.js';
+export {
+  setBackend,
+  getBackend,
+  backendInfo,
+  withBackend,
+  registerBackend,
+  type BackendName,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendProvider,
+  type BackendSelection,
+} from './backend.js';
 export { type TensorLike, scalarTensor, checkOptionKeys, optionKeys, nearestKey, editDistance } from './args.js';
 export * from './ops/index.js';
 

@@ -15,6 +15,7 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
 import { maxPool2dBackward } from './maxPool2dBackward.js';
 import { reshape } from './reshape.js';
+import { maxPool2dWasm } from '../wasm/pool.js';
 
 export type { MaxPool2dAttrs } from '../kernels/pool.js';
 
@@ -99,6 +100,11 @@ export const maxPool2dOp = defineOp<MaxPool2dAttrs>({
       indicesOf.set(values, indices);
       return values;
     },
+    wasm: ([x], attrs, out) => {
+      const r = maxPool2dWasm(x!, attrs, out);
+      if (r) indicesOf.set(r.values, r.indices);
+      return r?.values;
+    },
   },
   vjp: (g, { inputs: [x], output, attrs }) => {
     const indices = indicesOf.get(output) ?? dispatch(maxPool2dIndicesOp, [x!], attrs);
@@ -122,6 +128,7 @@ export const maxPool2dIndicesOp = defineOp<MaxPool2dAttrs>({
   infer: ([x], attrs) => ({ shape: pool2dShape(x!.shape, x!.dtype, attrs, 'maxPool2dIndices'), dtype: 'int32' }),
   kernels: {
     cpu: ([x], attrs, out) => maxPool2dValuesAndIndices(x!, attrs, { shape: out.shape, dtype: x!.dtype }).indices,
+    wasm: ([x], attrs, out) => maxPool2dWasm(x!, attrs, { shape: out.shape, dtype: x!.dtype })?.indices,
   },
   differentiable: false,
   why: 'integer positions: piecewise constant in the input',

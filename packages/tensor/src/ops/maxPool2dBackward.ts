@@ -9,6 +9,7 @@ import { checkShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
+import { maxPool2dScatterWasm } from '../wasm/pool.js';
 
 /**
  * Attributes of maxPool2dBackward: the pooled input's shape `[N, C, H, W]`.
@@ -72,7 +73,10 @@ export const maxPool2dBackwardOp = defineOp<MaxPool2dBackwardAttrs>({
     }
     return { shape: inputShape, dtype: g!.dtype };
   },
-  kernels: { cpu: ([g, indices], { inputShape }, out) => maxPool2dScatter(g!, indices!, inputShape, out.dtype) },
+  kernels: {
+    cpu: ([g, indices], { inputShape }, out) => maxPool2dScatter(g!, indices!, inputShape, out.dtype),
+    wasm: ([g, indices], { inputShape }, out) => maxPool2dScatterWasm(g!, indices!, inputShape, out.dtype),
+  },
   vjp: (gg, { inputs: [, indices], needs }) => [needs[0] ? dispatch(maxPool2dGatherOp, [gg, indices!], NO_ATTRS) : null, null],
   spec: {
     sample: (fc: typeof FastCheck) =>

@@ -65,6 +65,12 @@ export interface KernelExports {
   greater3: Binary3;
   reluMask3: Binary3;
   relu(n: number, x: number, out: number): void;
+  maxPool2dForward(
+    planes: number, h: number, w: number, ho: number, wo: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
+    x: number, vals: number, idx: number,
+  ): void;
+  maxPool2dScatter(planes: number, hw: number, per: number, g: number, idx: number, gx: number): number;
   neg(n: number, x: number, out: number): void;
 }
 
