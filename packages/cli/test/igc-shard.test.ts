@@ -1,15 +1,17 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IGCAccumulator } from '@pathgrad/attribution';
 import { noGrad } from '@pathgrad/autograd';
 import { loadPretrained } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { rng, softmax } from '@pathgrad/tensor';
+import { ArgumentError, rng, softmax } from '@pathgrad/tensor';
 import { encodeState, pushLeaf, reduceTree, type IgcResultFile, type TreeNode } from '../src/commands/igc.js';
 import { main } from '../src/main.js';
+import { fixture } from './helpers.js';
 
 /** A per-batch accumulator from random IG rows, predictions and targets (what igcAccumulate produces per batch). */
 function randomLeaf(seed: number, per: number, J: number): IGCAccumulator {
@@ -117,12 +119,167 @@ describe('pathgrad igc --shard / merge / --workers', () => {
 
   it('bad input ends with exit code 2: a missing shard, mixed settings, a bad --shard', async () => {
     expect(await main(['igc', 'merge', join(dir, 'part-0.json'), join(dir, 'part-2.json'), '--out', join(dir, 'x.json')])).toBe(2);
-    const other = JSON.parse(readFileSync(join(dir, 'part-1.json'), 'utf8')) as { settings: { steps: number } };
-    other.settings.steps = 5;
-    writeFileSync(join(dir, 'other-1.json'), JSON.stringify(other));
+    const other = JSON.parse(readFileSync(join(dir, 'part-1.json'), 'utf8')) as Part;
+    other.settings['steps'] = 5;
+    writeFileSync(join(dir, 'other-1.json'), JSON.stringify(resign(other)));
     expect(await main(['igc', 'merge', join(dir, 'part-0.json'), join(dir, 'other-1.json'), join(dir, 'part-2.json'), '--out', join(dir, 'x.json')])).toBe(2);
     expect(await main(['igc', ...common, '--shard', '3/3', '--out', join(dir, 'x.json')])).toBe(2);
     expect(await main(['igc', ...common, '--shard', '0/9', '--out', join(dir, 'x.json')])).toBe(2);
     expect(await main(['igc', ...common])).toBe(2);
   }, 60_000);
+});
+
+/** A part file as JSON (what the tampering tests edit). */
+interface Part {
+  settings: Record<string, unknown>;
+  shard: unknown;
+  nodes: { level: number; index: number; state: Record<string, unknown> & { scalars: string; meanIG: string[]; coIGY: string[]; count: number } }[];
+  checksum?: string;
+}
+
+/** Recomputes a part's checksum, as a forger would: what remains must be caught by the checks of the content. */
+function resign(p: Part): Part {
+  const { settings, shard, nodes } = p;
+  return { ...p, checksum: createHash('sha256').update(JSON.stringify({ settings, shard, nodes })).digest('hex') };
+}
+
+const f64 = (b64: string): Float64Array => {
+  const b = Buffer.from(b64, 'base64');
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+const b64 = (v: Float64Array): string => Buffer.from(v.buffer).toString('base64');
+
+describe('igc merge refuses parts that are not what they claim to be', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pathgrad-igc-tamper-'));
+  const model = join(dir, 'model.safetensors');
+  const common = ['--model', model, '--arch', 'mnist-mlp', '--data', 'mnist:test:0-11', '--steps', '2', '--batch-size', '4', '--backend', 'cpu', '--components', '1,2'];
+  const part = (i: number) => join(dir, `part-${i}.json`);
+  const load = (i: number): Part => JSON.parse(readFileSync(part(i), 'utf8')) as Part;
+  let stderr: string[] = [];
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Merges parts 0, 1 (replaced by `text`) and 2; returns the exit code and stderr lines. */
+  async function mergeWith(text: string): Promise<{ code: number; lines: string[] }> {
+    const bad = join(dir, 'bad-1.json');
+    writeFileSync(bad, text);
+    stderr = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    const code = await main(['igc', 'merge', part(0), bad, part(2), '--out', join(dir, `m-${Math.random()}.json`)]);
+    vi.restoreAllMocks();
+    return { code, lines: stderr.join('').split('\n').filter((l) => l !== '') };
+  }
+
+  const expectRefused = (r: { code: number; lines: string[] }, field: RegExp): void => {
+    expect(r.code).toBe(2);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(/bad-1\.json/);
+    expect(r.lines[0]).toMatch(field);
+    expect(r.lines[0]).not.toMatch(/internal error|at .*\.ts:\d+/);
+  };
+
+  it('writes parts that merge (the untouched baseline of the cases below)', async () => {
+    copyFileSync(fixture('mlp.safetensors'), model);
+    for (let i = 0; i < 3; i++) expect(await main(['igc', ...common, '--shard', `${i}/3`, '--out', part(i)])).toBe(0);
+    const r = await mergeWith(readFileSync(part(1), 'utf8'));
+    expect(r.code).toBe(0);
+    expect(load(1).settings['modelSha256']).toBe(createHash('sha256').update(readFileSync(model)).digest('hex'));
+  }, 60_000);
+
+  it('one changed character: the checksum', async () => {
+    const text = readFileSync(part(1), 'utf8');
+    const at = text.indexOf('"meanIG":["') + 40;
+    const changed = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    expectRefused(await mergeWith(changed), /field checksum/);
+    // a changed setting without a new checksum, too
+    expectRefused(await mergeWith(text.replace('"steps":2', '"steps":3')), /field checksum/);
+  });
+
+  it('an array 100 values short, even with a forged checksum', async () => {
+    const p = load(1);
+    const row = f64(p.nodes[0]!.state.meanIG[1]!);
+    p.nodes[0]!.state.meanIG[1] = b64(row.slice(0, row.length - 100));
+    expectRefused(await mergeWith(JSON.stringify(resign(p))), /nodes\[0\]\.state\.meanIG\[1\] holds 684 float64 values, expected 784/);
+  });
+
+  it('an injected NaN or Infinity, with a forged checksum', async () => {
+    const p = load(1);
+    const sc = f64(p.nodes[0]!.state.scalars);
+    sc[1] = NaN; // meanY of the second component
+    p.nodes[0]!.state.scalars = b64(sc);
+    expectRefused(await mergeWith(JSON.stringify(resign(p))), /nodes\[0\]\.state\.meanY\[1\] must be a finite number, got NaN/);
+    const q = load(1);
+    const co = f64(q.nodes[0]!.state.coIGY[0]!);
+    co[500] = Infinity;
+    q.nodes[0]!.state.coIGY[0] = b64(co);
+    expectRefused(await mergeWith(JSON.stringify(resign(q))), /nodes\[0\]\.state\.coIGY\[0\]\[500\] must be a finite number, got Infinity/);
+  });
+
+  it('an edited count, a negative sum of squares, with a forged checksum', async () => {
+    const p = load(1);
+    p.nodes[0]!.state.count += 1;
+    expectRefused(await mergeWith(JSON.stringify(resign(p))), /nodes\[0\]\.state\.count is 5, but batches 1-1 hold 4 examples/);
+    const q = load(1);
+    q.nodes[0]!.state.count = -4;
+    expectRefused(await mergeWith(JSON.stringify(resign(q))), /nodes\[0\]\.state\.count must be a non-negative integer, got -4/);
+    const r = load(1);
+    const sc = f64(r.nodes[0]!.state.scalars);
+    sc[2 * 2] = -1; // m2Y[0]
+    r.nodes[0]!.state.scalars = b64(sc);
+    expectRefused(await mergeWith(JSON.stringify(resign(r))), /nodes\[0\]\.state\.m2Y\[0\] must be non-negative/);
+  });
+
+  it('a missing field', async () => {
+    const p = load(1);
+    delete (p.nodes[0]!.state as Record<string, unknown>)['coIGY'];
+    expectRefused(await mergeWith(JSON.stringify(resign(p))), /nodes\[0\]\.state\.coIGY is missing/);
+    const q = load(1);
+    delete q.settings['modelSha256'];
+    expectRefused(await mergeWith(JSON.stringify(resign(q))), /settings\.modelSha256 is missing/);
+    const r = load(1);
+    delete r.checksum;
+    expectRefused(await mergeWith(JSON.stringify(r)), /field checksum is missing/);
+    expectRefused(await mergeWith(readFileSync(part(1), 'utf8').slice(0, 5000)), /not valid JSON/);
+  });
+
+  it('different model bytes at the same path: settings.modelSha256', async () => {
+    const bytes = new Uint8Array(readFileSync(fixture('mlp.safetensors')));
+    bytes[bytes.length - 5]! ^= 0x01; // one bit of the last bias, still a valid model
+    writeFileSync(model, bytes);
+    expect(await main(['igc', ...common, '--shard', '1/3', '--out', join(dir, 'other-model.json')])).toBe(0);
+    copyFileSync(fixture('mlp.safetensors'), model);
+    expectRefused(await mergeWith(readFileSync(join(dir, 'other-model.json'), 'utf8')), /field settings\.modelSha256 is "[0-9a-f]{64}", but .*part-0\.json has "[0-9a-f]{64}": the parts were computed with different model weights/);
+  }, 30_000);
+});
+
+describe('IGCAccumulator.fromState checks every field', () => {
+  const good = () => randomLeaf(7, 3, 2).toState();
+  const cases: [string, (s: Record<string, unknown>) => void, RegExp][] = [
+    ['count not an integer', (s) => (s['count'] = 2.5), /state\.count must be a non-negative integer, got 2\.5/],
+    ['negative count', (s) => (s['count'] = -1), /state\.count must be a non-negative integer/],
+    ['short meanIG row', (s) => ((s['meanIG'] as number[][])[1] = [1, 2]), /state\.meanIG\[1\] must be 3 numbers, got 2 values/],
+    ['missing coIGY row', (s) => (s['coIGY'] as number[][]).pop(), /state\.coIGY must be 2 arrays/],
+    ['NaN in meanYhat', (s) => ((s['meanYhat'] as number[])[0] = NaN), /state\.meanYhat\[0\] must be a finite number, got NaN/],
+    ['string in coYhatY', (s) => ((s['coYhatY'] as unknown[])[1] = '1'), /state\.coYhatY\[1\] must be a finite number/],
+    ['negative m2Yhat', (s) => ((s['m2Yhat'] as number[])[1] = -0.5), /state\.m2Yhat\[1\] must be non-negative/],
+    ['missing field', (s) => delete s['meanY'], /state\.meanY must be present/],
+    ['bad feature shape', (s) => (s['featureShape'] = [0]), /state\.featureShape\[0\] must be an integer >= 1/],
+    ['repeated component', (s) => (s['components'] = [1, 1]), /state\.components must be distinct/],
+    ['empty accumulator with statistics', (s) => (s['count'] = 0), /must be 0 when count is 0/],
+  ];
+  for (const [name, edit, message] of cases) {
+    it(name, () => {
+      const s = good() as unknown as Record<string, unknown>;
+      edit(s);
+      expect(() => IGCAccumulator.fromState(s as never)).toThrow(ArgumentError);
+      expect(() => IGCAccumulator.fromState(s as never)).toThrow(message);
+    });
+  }
+  it('restores a valid state exactly', () => {
+    const s = good();
+    expect(IGCAccumulator.fromState(s).toState()).toEqual(s);
+    expect(() => IGCAccumulator.fromState(new IGCAccumulator([3], [0, 1]).toState())).not.toThrow();
+  });
 });

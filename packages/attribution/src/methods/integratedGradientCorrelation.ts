@@ -240,8 +240,15 @@ export class IGCAccumulator {
     };
   }
 
-  /** Restores an accumulator from {@link toState}'s snapshot. */
+  /**
+   * Restores an accumulator from {@link toState}'s snapshot, after checking every field:
+   * shapes and lengths consistent with `featureShape` and `components`, `count` a
+   * non-negative integer, every statistic a finite number, second moments non-negative,
+   * and an empty accumulator all zeros. A state read from a file is untrusted input: any
+   * mismatch throws an ArgumentError naming the field (e.g. `state.meanIG[1]`).
+   */
   static fromState(s: IGCState): IGCAccumulator {
+    checkState(s);
     const a = new IGCAccumulator(s.featureShape, s.components);
     a.count = s.count;
     a.meanY.set(s.meanY);
@@ -252,6 +259,55 @@ export class IGCAccumulator {
     s.meanIG.forEach((v, c) => a.meanIG[c]!.set(v));
     s.coIGY.forEach((v, c) => a.coIGY[c]!.set(v));
     return a;
+  }
+}
+
+const STATE_FIELDS = ['featureShape', 'components', 'count', 'meanY', 'meanYhat', 'm2Y', 'm2Yhat', 'coYhatY', 'meanIG', 'coIGY'] as const;
+
+/** Throws an ArgumentError naming the first field of `s` that is not a valid {@link IGCState}. */
+function checkState(s: unknown): asserts s is IGCState {
+  // `got` is described; a string `text` is shown as it is (e.g. "783 values")
+  const fail = (field: string, expected: string, got: unknown, text?: string): never => {
+    throw new ArgumentError(`IGCAccumulator.fromState: state${field === '' ? '' : `.${field}`} must be ${expected}, got ${text ?? describe(got)}`);
+  };
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) fail('', 'an object (from toState)', s);
+  const st = s as Record<string, unknown>;
+  for (const f of STATE_FIELDS) if (!(f in st)) fail(f, 'present', undefined);
+  const intList = (field: 'featureShape' | 'components', min: number): number[] => {
+    const v = st[field];
+    if (!Array.isArray(v)) return fail(field, 'an array of integers', v);
+    v.forEach((d, i) => {
+      if (!Number.isSafeInteger(d) || (d as number) < min) fail(`${field}[${i}]`, `an integer >= ${min}`, d);
+    });
+    return v as number[];
+  };
+  const featureShape = intList('featureShape', 1);
+  const components = intList('components', 0);
+  if (components.length === 0) fail('components', 'a non-empty array', components);
+  if (new Set(components).size !== components.length) fail('components', 'distinct class indices', components);
+  const per = featureShape.reduce((x, y) => x * y, 1);
+  if (!Number.isSafeInteger(per) || per > 2 ** 31) fail('featureShape', 'a shape of at most 2^31 elements', featureShape);
+  const count = st['count'];
+  if (!Number.isSafeInteger(count) || (count as number) < 0) fail('count', 'a non-negative integer', count);
+  const J = components.length;
+  const numbers = (field: string, v: unknown, length: number, nonNegative: boolean): void => {
+    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) fail(field, `an array of ${length} numbers`, v);
+    const arr = v as ArrayLike<unknown>;
+    if (arr.length !== length) fail(field, `${length} numbers`, arr, `${arr.length} values`);
+    for (let i = 0; i < length; i++) {
+      const x = arr[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${field}[${i}]`, 'a finite number', x);
+      if (nonNegative && (x as number) < 0) fail(`${field}[${i}]`, 'non-negative (a sum of squares)', x);
+      if (count === 0 && x !== 0) fail(`${field}[${i}]`, '0 when count is 0 (an empty accumulator)', x);
+    }
+  };
+  for (const f of ['meanY', 'meanYhat', 'coYhatY'] as const) numbers(f, st[f], J, false);
+  for (const f of ['m2Y', 'm2Yhat'] as const) numbers(f, st[f], J, true);
+  for (const f of ['meanIG', 'coIGY'] as const) {
+    const rows = st[f];
+    if (!Array.isArray(rows)) fail(f, `an array of ${J} arrays (one per component)`, rows);
+    if ((rows as unknown[]).length !== J) fail(f, `${J} arrays (one per component)`, rows, `${(rows as unknown[]).length} arrays`);
+    (rows as unknown[]).forEach((row, c) => numbers(`${f}[${c}]`, row, per, false));
   }
 }
 

@@ -17,18 +17,21 @@
  * an example's IG does not depend on the shard either.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { IGCAccumulator, QUADRATURE_METHODS, igcAccumulate, type IGCState, type QuadratureMethod } from '@pathgrad/attribution';
-import type { Module } from '@pathgrad/nn';
+import { pretrainedBytes, type Module, type PretrainedName } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { Tensor, backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
+import { PathgradError, Tensor, backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
-import { writeFileAtomic } from '../files.js';
+import { readUserFile, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
+import { checkOutputFile } from '../output.js';
+import { resolveShard, shardRange } from '../shard.js';
 
 /** Parsed options of `pathgrad igc` (as commander gives them). */
 export interface IgcArgs {
@@ -47,9 +50,12 @@ export interface IgcArgs {
   out?: string;
 }
 
-/** Everything that decides the numbers: parts merge only when these agree. */
+/** Everything that decides the numbers: parts merge only when these agree (the model's path may differ, its bytes may not). */
 export interface IgcSettings {
+  /** The model as given (a zoo name or a file path). */
   model: string;
+  /** SHA-256 of the model's bytes (a file's content; for a zoo name, the shipped safetensors): the model by content. */
+  modelSha256: string;
   arch: string | null;
   data: string;
   examples: number;
@@ -61,6 +67,8 @@ export interface IgcSettings {
   components: number[] | null;
   seed: number;
   backend: BackendName;
+  /** The pathgrad version that computed it. */
+  pathgrad: string;
 }
 
 /** One node of the fixed reduction tree: batches [index·2^level, (index+1)·2^level) ∩ [0, batches). */
@@ -84,10 +92,12 @@ export interface EncodedState {
 /** A shard's file: its settings, its range of batches and the tree nodes that tile it. */
 export interface IgcPartFile {
   format: 'pathgrad-igc-part';
-  version: 1;
+  version: 2;
   settings: IgcSettings;
   shard: { index: number; count: number; batches: [number, number] };
   nodes: IgcNode[];
+  /** SHA-256 of `JSON.stringify({ settings, shard, nodes })`: any change after writing is refused. */
+  checksum: string;
 }
 
 /** The final result file. */
@@ -108,9 +118,23 @@ export interface IgcResultFile {
 }
 
 const f64ToB64 = (v: ArrayLike<number>): string => Buffer.from(Float64Array.from(v).buffer).toString('base64');
-function b64ToF64(s: string): number[] {
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** `length` float64 values from base64 bytes; anything else is refused naming `field`. */
+function b64ToF64(s: unknown, field: string, length: number): number[] {
+  if (typeof s !== 'string') throw new UsageError(`${field} must be a base64 string of float64 bytes, got ${s === null ? 'null' : typeof s}`);
+  if (!B64_RE.test(s)) throw new UsageError(`${field} is not valid base64 (damaged?)`);
   const b = Buffer.from(s, 'base64');
+  if (b.byteLength !== length * 8) throw new UsageError(`${field} holds ${b.byteLength / 8} float64 values, expected ${length}`);
   return [...new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))];
+}
+
+function intArray(v: unknown, field: string, min: number): number[] {
+  if (!Array.isArray(v)) throw new UsageError(`${field} must be an array of integers, got ${v === null ? 'null' : typeof v}`);
+  v.forEach((d, i) => {
+    if (!Number.isSafeInteger(d) || (d as number) < min) throw new UsageError(`${field}[${i}] must be an integer >= ${min}, got ${JSON.stringify(d)}`);
+  });
+  return v as number[];
 }
 
 /**
@@ -133,28 +157,62 @@ export function encodeState(acc: IGCAccumulator): EncodedState {
 }
 
 /**
- * Decodes {@link encodeState}'s output.
+ * Decodes {@link encodeState}'s output, checking every field's type and length; a damaged
+ * state is refused with a {@link UsageError} naming the field under `where` (e.g.
+ * `part-1.json: nodes[0].state.meanIG[2]`).
  * @example
  * ```ts
  * const acc = IGCAccumulator.fromState(decodeState(part.nodes[0].state));
  * ```
  */
-export function decodeState(e: EncodedState): IGCState {
-  const J = e.components.length;
-  const sc = b64ToF64(e.scalars);
+export function decodeState(e: EncodedState, where = 'state'): IGCState {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new UsageError(`${where} must be an object, got ${e === null ? 'null' : typeof e}`);
+  for (const f of ['featureShape', 'components', 'count', 'scalars', 'meanIG', 'coIGY'] as const) {
+    if (!(f in e)) throw new UsageError(`${where}.${f} is missing`);
+  }
+  const featureShape = intArray(e.featureShape, `${where}.featureShape`, 1);
+  const components = intArray(e.components, `${where}.components`, 0);
+  const J = components.length;
+  const per = featureShape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(per) || per > 2 ** 28) throw new UsageError(`${where}.featureShape [${featureShape.join(', ')}] is too large`);
+  const sc = b64ToF64(e.scalars, `${where}.scalars`, 5 * J);
   const part = (i: number) => sc.slice(i * J, (i + 1) * J);
+  const rows = (f: 'meanIG' | 'coIGY'): number[][] => {
+    const v: unknown = e[f];
+    if (!Array.isArray(v)) throw new UsageError(`${where}.${f} must be an array of ${J} base64 strings, got ${v === null ? 'null' : typeof v}`);
+    if (v.length !== J) throw new UsageError(`${where}.${f} has ${v.length} entries, expected ${J} (one per component)`);
+    return v.map((r, c) => b64ToF64(r, `${where}.${f}[${c}]`, per));
+  };
   return {
-    featureShape: e.featureShape,
-    components: e.components,
+    featureShape,
+    components,
     count: e.count,
     meanY: part(0),
     meanYhat: part(1),
     m2Y: part(2),
     m2Yhat: part(3),
     coYhatY: part(4),
-    meanIG: e.meanIG.map(b64ToF64),
-    coIGY: e.coIGY.map(b64ToF64),
+    meanIG: rows('meanIG'),
+    coIGY: rows('coIGY'),
   };
+}
+
+/**
+ * {@link decodeState} then `IGCAccumulator.fromState` (which checks counts and values),
+ * every refusal a {@link UsageError} naming the field under `where`.
+ * @example
+ * ```ts
+ * const acc = restoreState(part.nodes[0].state, 'part-0.json: nodes[0].state');
+ * ```
+ */
+export function restoreState(e: EncodedState, where = 'state'): IGCAccumulator {
+  const state = decodeState(e, where);
+  try {
+    return IGCAccumulator.fromState(state);
+  } catch (err) {
+    if (!(err instanceof PathgradError)) throw err;
+    throw new UsageError(err.message.replace(/^IGCAccumulator\.fromState: state/, where));
+  }
 }
 
 /** Batches covered by node (level, index), clipped to the dataset. */
@@ -312,35 +370,52 @@ export function igcSettings(args: IgcArgs): IgcSettings {
     if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`--components must be a comma-separated list of class indices, got '${args.components}'`);
     return v;
   });
+  const steps = positiveInt(args.steps, '--steps');
+  const internalBatchSize = args.internalBatchSize === undefined ? null : positiveInt(args.internalBatchSize, '--internal-batch-size');
   return {
     model: args.model,
+    modelSha256: modelSha256(args.model),
     arch: args.arch ?? null,
     data: args.data,
     examples: count,
     batchSize,
     batches: Math.ceil(count / batchSize),
-    steps: positiveInt(args.steps, '--steps'),
+    steps,
     method: args.method as QuadratureMethod,
-    internalBatchSize: args.internalBatchSize === undefined ? null : positiveInt(args.internalBatchSize, '--internal-batch-size'),
+    internalBatchSize,
     components,
     seed,
     backend: args.backend as BackendName,
+    pathgrad: PATHGRAD_VERSION,
   };
 }
 
-function parseShard(spec: string, batches: number): { index: number; count: number; range: [number, number] } {
-  const m = /^(\d+)\/(\d+)$/.exec(spec);
-  if (m === null) throw new UsageError(`--shard must be i/n with 0 <= i < n (e.g. --shard 0/4), got '${spec}'`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1 || index >= count) throw new UsageError(`--shard must be i/n with 0 <= i < n, got '${spec}'`);
-  if (count > batches) throw new UsageError(`--shard ${spec}: ${count} shards but only ${batches} batches; use fewer shards or a smaller --batch-size`);
-  return { index, count, range: shardRange(index, count, batches) };
+const PATHGRAD_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+const ZOO: Record<string, PretrainedName> = { mlp: 'mnist-mlp', cnn: 'mnist-cnn', 'mnist-mlp': 'mnist-mlp', 'mnist-cnn': 'mnist-cnn' };
+const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The model by content: SHA-256 of the `--model` file's bytes, or of the shipped
+ * safetensors for a zoo name. Parts whose models differ in a single byte do not merge.
+ * @example
+ * ```ts
+ * modelSha256('mlp'); // '3f1c...' (64 hex digits)
+ * ```
+ */
+export function modelSha256(spec: string): string {
+  const zoo = ZOO[spec];
+  if (zoo !== undefined) return sha256(pretrainedBytes(zoo));
+  const ext = extname(spec).toLowerCase();
+  if (ext !== '.onnx' && ext !== '.safetensors') throw new UsageError(`--model must be mlp, cnn, an .onnx file or a .safetensors file (with --arch), got '${spec}'`);
+  return sha256(readUserFile(spec, '--model'));
 }
 
-/** Shard i of n covers batches [⌊i·B/n⌋, ⌊(i+1)·B/n⌋): contiguous, disjoint, covering. */
-function shardRange(i: number, n: number, batches: number): [number, number] {
-  return [Math.floor((i * batches) / n), Math.floor(((i + 1) * batches) / n)];
+/** Loads the model and makes sure it still is the one the settings name by content. */
+function loadCheckedModel(settings: IgcSettings): Module {
+  if (modelSha256(settings.model) !== settings.modelSha256) {
+    throw new UsageError(`--model ${settings.model} changed while the run was going (its SHA-256 is no longer ${settings.modelSha256.slice(0, 16)}...)`);
+  }
+  return loadModel(settings.model, settings.arch ?? undefined, 'float32').model;
 }
 
 function useBackend(name: BackendName): void {
@@ -354,8 +429,7 @@ async function runRange(settings: IgcSettings, first: number, last: number, work
   const n = Math.min(workers, last - first);
   if (n <= 1) {
     useBackend(settings.backend);
-    const { model } = loadModel(settings.model, settings.arch ?? undefined, 'float32');
-    return runBatches(settings, model, first, last, log);
+    return runBatches(settings, loadCheckedModel(settings), first, last, log);
   }
   const require = createRequire(import.meta.url);
   // require.resolve gives tsx's CommonJS build of the API; the ESM one sits beside it
@@ -377,7 +451,7 @@ async function runRange(settings: IgcSettings, first: number, last: number, work
   });
   log(`igc: ${last - first} batches over ${n} worker threads`);
   const parts = await Promise.all(jobs);
-  return parts.flat().map((nd) => ({ level: nd.level, index: nd.index, acc: IGCAccumulator.fromState(decodeState(nd.state)) }));
+  return parts.flat().map((nd) => ({ level: nd.level, index: nd.index, acc: restoreState(nd.state, `worker node (${nd.level}, ${nd.index})`) }));
 }
 
 function resultFile(settings: IgcSettings, acc: IGCAccumulator): IgcResultFile {
@@ -407,21 +481,28 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
   if (args.out === undefined) throw new UsageError('--out is required (e.g. --out igc.json, or --out part-0.json with --shard 0/4)');
   if (!args.out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must be a .json file, got '${args.out}'`);
   const settings = igcSettings(args);
-  const workers = args.workers === undefined ? 1 : positiveInt(args.workers, '--workers');
+  const requested = args.workers === undefined ? 1 : positiveInt(args.workers, '--workers');
+  const shard = args.shard === undefined ? undefined : resolveShard(args.shard, settings.batches, '--batch-size');
+  // everything the user gave is checked before the first progress line
+  checkOutputFile(args.out);
+  useBackend(settings.backend);
+  loadCheckedModel(settings);
+  const cores = availableParallelism();
+  const workers = Math.min(requested, cores);
+  // each worker holds a model and a batch of path points: more than the cores only costs memory
+  if (requested > cores) log(`igc: --workers ${requested} is more than the ${cores} cores here; using ${cores}`);
   const t0 = performance.now();
-  if (args.shard !== undefined) {
-    const shard = parseShard(args.shard, settings.batches);
+  if (shard !== undefined) {
     const [a, b] = shard.range;
-    log(`igc shard ${shard.index}/${shard.count}: batches ${a}-${b - 1} of ${settings.batches} (examples ${a * settings.batchSize}-${Math.min(b * settings.batchSize, settings.examples) - 1})`);
+    log(`igc shard ${shard.index}/${shard.count} (${shard.source}): batches ${a}-${b - 1} of ${settings.batches} (examples ${a * settings.batchSize}-${Math.min(b * settings.batchSize, settings.examples) - 1})`);
     // the stack of each worker is a tiling of its sub-range; together they tile the shard
     const nodes = await runRange(settings, a, b, workers, log);
-    const part: IgcPartFile = {
-      format: 'pathgrad-igc-part',
-      version: 1,
+    const payload = {
       settings,
-      shard: { index: shard.index, count: shard.count, batches: [a, b] },
+      shard: { index: shard.index, count: shard.count, batches: [a, b] as [number, number] },
       nodes: nodes.map((nd) => ({ level: nd.level, index: nd.index, state: encodeState(nd.acc) })),
     };
+    const part: IgcPartFile = { format: 'pathgrad-igc-part', version: 2, ...payload, checksum: sha256(JSON.stringify(payload)) };
     writeFileAtomic(args.out, JSON.stringify(part));
     log(`wrote ${args.out} (${((performance.now() - t0) / 1000).toFixed(1)} s); combine the parts with: pathgrad igc merge part-*.json --out igc.json`);
     return;
@@ -433,28 +514,142 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
   log(`igc: ${settings.examples} examples in ${secs.toFixed(1)} s (${(settings.examples / secs).toFixed(1)} images/s); correlation ${out.correlation.map((c) => c.toFixed(3)).join(' ')}; wrote ${args.out}`);
 }
 
+const SETTING_KEYS = ['model', 'modelSha256', 'arch', 'data', 'examples', 'batchSize', 'batches', 'steps', 'method', 'internalBatchSize', 'components', 'seed', 'backend', 'pathgrad'] as const;
+
+/** Checks a part's settings field by field (types, and that the derived counts agree). */
+function checkSettings(v: unknown, where: string): IgcSettings {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where} must be an object`);
+  const s = v as Record<string, unknown>;
+  for (const k of Object.keys(s)) if (!(SETTING_KEYS as readonly string[]).includes(k)) throw new UsageError(`${where}.${k} is not a setting pathgrad writes (damaged or edited part?)`);
+  for (const k of SETTING_KEYS) if (!(k in s)) throw new UsageError(`${where}.${k} is missing`);
+  const bad = (k: string, expected: string): never => {
+    throw new UsageError(`${where}.${k} must be ${expected}, got ${JSON.stringify(s[k])}`);
+  };
+  const posInt = (k: string, min: number): number => (Number.isSafeInteger(s[k]) && (s[k] as number) >= min ? (s[k] as number) : bad(k, `an integer >= ${min}`));
+  if (typeof s['model'] !== 'string') bad('model', 'a string');
+  if (typeof s['modelSha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(s['modelSha256'])) bad('modelSha256', '64 hex digits');
+  if (s['arch'] !== null && typeof s['arch'] !== 'string') bad('arch', 'a string or null');
+  if (typeof s['data'] !== 'string') bad('data', 'a data spec such as mnist:test:0-999');
+  let count: number;
+  try {
+    count = parseData(s['data'] as string).count;
+  } catch (e) {
+    throw new UsageError(`${where}.data: ${(e as Error).message}`);
+  }
+  if (posInt('examples', 1) !== count) bad('examples', `${count} (the size of ${s['data'] as string})`);
+  const batchSize = posInt('batchSize', 1);
+  if (posInt('batches', 1) !== Math.ceil(count / batchSize)) bad('batches', `${Math.ceil(count / batchSize)} (examples / batchSize)`);
+  posInt('steps', 1);
+  if (!(QUADRATURE_METHODS as readonly string[]).includes(s['method'] as string)) bad('method', `one of ${QUADRATURE_METHODS.join(', ')}`);
+  if (s['internalBatchSize'] !== null) posInt('internalBatchSize', 1);
+  if (s['components'] !== null) {
+    const c = intArray(s['components'], `${where}.components`, 0);
+    if (c.length === 0 || new Set(c).size !== c.length) bad('components', 'null or distinct class indices');
+  }
+  posInt('seed', 0);
+  if (!['cpu', 'wasm', 'gpujs'].includes(s['backend'] as string)) bad('backend', 'cpu, wasm or gpujs');
+  if (typeof s['pathgrad'] !== 'string') bad('pathgrad', 'a version string');
+  return s as unknown as IgcSettings;
+}
+
+/** A part file read and checked: structure, settings, shard range, every node's state and count, and the checksum. */
+interface CheckedPart {
+  file: string;
+  part: IgcPartFile;
+  nodes: TreeNode[];
+}
+
+/**
+ * Reads a part file and checks everything in it; any damage or inconsistency is refused
+ * with a {@link UsageError} naming the file and the field.
+ * @example
+ * ```ts
+ * const { part, nodes } = readPart('part-0.json');
+ * ```
+ */
+export function readPart(file: string): CheckedPart {
+  const where = `igc merge: ${file}`;
+  const text = new TextDecoder().decode(readUserFile(file, 'igc merge'));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${where} is not valid JSON (${(e as Error).message.split('\n')[0]}); damaged or truncated?`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${where} is not a pathgrad igc part file (written by pathgrad igc --shard i/n)`);
+  const p = raw as Record<string, unknown>;
+  if (p['format'] !== 'pathgrad-igc-part') throw new UsageError(`${where}: field format is ${JSON.stringify(p['format'])}, not a pathgrad igc part file (written by pathgrad igc --shard i/n)`);
+  if (p['version'] === 1) throw new UsageError(`${where}: field version is 1 (an older pathgrad, which did not record the model by content); compute the part again`);
+  if (p['version'] !== 2) throw new UsageError(`${where}: field version is ${JSON.stringify(p['version'])}, this pathgrad reads version 2`);
+  for (const k of ['settings', 'shard', 'nodes', 'checksum']) if (!(k in p)) throw new UsageError(`${where}: field ${k} is missing`);
+  for (const k of Object.keys(p)) if (!['format', 'version', 'settings', 'shard', 'nodes', 'checksum'].includes(k)) throw new UsageError(`${where}: field ${k} is not one pathgrad writes`);
+  const settings = checkSettings(p['settings'], `${where}: settings`);
+  const sh = p['shard'] as Record<string, unknown> | null;
+  if (typeof sh !== 'object' || sh === null) throw new UsageError(`${where}: field shard must be an object`);
+  const index = sh['index'];
+  const count = sh['count'];
+  if (!Number.isSafeInteger(count) || (count as number) < 1 || (count as number) > settings.batches) throw new UsageError(`${where}: field shard.count must be an integer from 1 to ${settings.batches}, got ${JSON.stringify(count)}`);
+  if (!Number.isSafeInteger(index) || (index as number) < 0 || (index as number) >= (count as number)) throw new UsageError(`${where}: field shard.index must be an integer from 0 to ${(count as number) - 1}, got ${JSON.stringify(index)}`);
+  const range = shardRange(index as number, count as number, settings.batches);
+  if (JSON.stringify(sh['batches']) !== JSON.stringify(range)) throw new UsageError(`${where}: field shard.batches must be ${JSON.stringify(range)} for shard ${index as number}/${count as number}, got ${JSON.stringify(sh['batches'])}`);
+  if (!Array.isArray(p['nodes']) || p['nodes'].length === 0) throw new UsageError(`${where}: field nodes must be a non-empty array`);
+  const nodes = (p['nodes'] as unknown[]).map((n, i): TreeNode => {
+    const f = `${where}: field nodes[${i}]`;
+    const nd = n as Record<string, unknown> | null;
+    if (typeof nd !== 'object' || nd === null) throw new UsageError(`${f} must be an object`);
+    const level = nd['level'];
+    const idx = nd['index'];
+    if (!Number.isSafeInteger(level) || (level as number) < 0 || (level as number) > 52) throw new UsageError(`${f}.level must be an integer from 0 to 52, got ${JSON.stringify(level)}`);
+    if (!Number.isSafeInteger(idx) || (idx as number) < 0) throw new UsageError(`${f}.index must be a non-negative integer, got ${JSON.stringify(idx)}`);
+    const [a, b] = nodeRange(level as number, idx as number, settings.batches);
+    if (a >= b || a < range[0] || b > range[1]) throw new UsageError(`${f}: node (level ${level as number}, index ${idx as number}) covers batches outside the shard's ${range[0]}-${range[1] - 1}`);
+    const acc = restoreState(nd['state'] as EncodedState, `${f}.state`);
+    const state = acc.toState();
+    const expected = Math.min(b * settings.batchSize, settings.examples) - a * settings.batchSize;
+    if (state.count !== expected) throw new UsageError(`${f}.state.count is ${state.count}, but batches ${a}-${b - 1} hold ${expected} examples`);
+    if (settings.components !== null && !intsEqual(state.components, settings.components)) throw new UsageError(`${f}.state.components [${state.components.join(', ')}] differ from settings.components [${settings.components.join(', ')}]`);
+    return { level: level as number, index: idx as number, acc };
+  });
+  // every node of one run has the same features and components
+  const first = nodes[0]!.acc;
+  nodes.forEach((n, i) => {
+    if (!intsEqual(n.acc.featureShape, first.featureShape) || !intsEqual(n.acc.components, first.components)) {
+      throw new UsageError(`${where}: field nodes[${i}].state: features [${n.acc.featureShape.join(', ')}] / components [${n.acc.components.join(', ')}] differ from nodes[0]'s`);
+    }
+  });
+  const checksum = sha256(JSON.stringify({ settings: p['settings'], shard: p['shard'], nodes: p['nodes'] }));
+  if (p['checksum'] !== checksum) throw new UsageError(`${where}: field checksum does not match the content: the file was changed or damaged after pathgrad wrote it`);
+  return { file, part: raw as IgcPartFile, nodes };
+}
+
+const intsEqual = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
 /** `pathgrad igc merge part-*.json --out igc.json`. */
 export function igcMergeCommand(files: string[], out: string | undefined, log: (line: string) => void): void {
   if (out === undefined) throw new UsageError('igc merge: --out is required (e.g. pathgrad igc merge part-*.json --out igc.json)');
   if (!out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must be a .json file, got '${out}'`);
   if (files.length === 0) throw new UsageError('igc merge: give the part files, e.g. pathgrad igc merge part-*.json --out igc.json');
-  const parts = files.map((f) => {
-    let p: IgcPartFile;
-    try {
-      p = JSON.parse(readFileSync(f, 'utf8')) as IgcPartFile;
-    } catch (e) {
-      throw new UsageError(`igc merge: cannot read ${f}: ${(e as Error).message.split('\n')[0]}`);
+  checkOutputFile(out);
+  const parts = files.map(readPart);
+  const { file: firstFile, part: firstPart, nodes: firstNodes } = parts[0]!;
+  const settings = firstPart.settings;
+  for (const { file, part, nodes } of parts) {
+    // the model's path may differ between machines; its content (modelSha256) may not
+    for (const k of SETTING_KEYS) {
+      if (k === 'model') continue;
+      const [x, y] = [JSON.stringify(part.settings[k]), JSON.stringify(settings[k])];
+      if (x !== y) {
+        const why = k === 'modelSha256' ? ': the parts were computed with different model weights' : '';
+        throw new UsageError(`igc merge: ${file}: field settings.${k} is ${x}, but ${firstFile} has ${y}${why} (parts of one run must agree)`);
+      }
     }
-    if (p.format !== 'pathgrad-igc-part' || p.version !== 1) throw new UsageError(`igc merge: ${f} is not a pathgrad igc part file (written by pathgrad igc --shard i/n)`);
-    return { file: f, part: p };
-  });
-  const settings = parts[0]!.part.settings;
-  const key = JSON.stringify(settings);
-  for (const { file, part } of parts) {
-    if (JSON.stringify(part.settings) !== key) throw new UsageError(`igc merge: ${file} was computed with other settings than ${parts[0]!.file} (${JSON.stringify(part.settings)} vs ${key})`);
+    if (part.shard.count !== firstPart.shard.count) throw new UsageError(`igc merge: ${file}: field shard.count is ${part.shard.count}, but ${firstFile} has ${firstPart.shard.count}`);
+    const [n0, n] = [firstNodes[0]!.acc, nodes[0]!.acc];
+    if (!intsEqual(n.featureShape, n0.featureShape) || !intsEqual(n.components, n0.components)) {
+      throw new UsageError(`igc merge: ${file}: field nodes[0].state: features/components differ from ${firstFile}'s`);
+    }
   }
-  const nodes = parts.flatMap(({ part }) => part.nodes.map((nd) => ({ level: nd.level, index: nd.index, acc: IGCAccumulator.fromState(decodeState(nd.state)) })));
-  const result = resultFile(settings, reduceTree(nodes, settings.batches));
+  const result = resultFile(settings, reduceTree(parts.flatMap((p) => p.nodes), settings.batches));
   writeFileAtomic(out, JSON.stringify(result));
   log(`igc merge: ${parts.length} part(s), ${result.count} examples; wrote ${out} (digest ${result.digest.slice(0, 16)})`);
 }
@@ -480,7 +675,7 @@ export function registerIgcCommand(program: Command, log: (line: string) => void
     .option('--components <list>', 'comma-separated classes to explain (default: all)')
     .option('--seed <n>', 'seed of random baselines (batch k uses seed + k)', '100')
     .option('--backend <name>', 'tensor backend: cpu, wasm or gpujs (all parts of one run must agree)', 'wasm')
-    .option('--shard <i/n>', 'compute only shard i of n (contiguous batches) and write a part file')
+    .option('--shard <i/n|auto>', 'compute only shard i of n (contiguous batches) and write a part file; auto or auto/N takes i (and n) from a Slurm array or Kubernetes Indexed Job')
     .option('--workers <n>', 'split the work over n worker threads of this machine')
     .option('--out <file>', 'output .json (required): the IGC maps, or a part file with --shard')
     .action((opts: IgcArgs) => igcCommand(opts, log));
@@ -501,8 +696,7 @@ if (!isMainThread && job?.pathgradIgc === true && parentPort) {
   const port = parentPort;
   try {
     useBackend(job.settings.backend);
-    const { model } = loadModel(job.settings.model, job.settings.arch ?? undefined, 'float32');
-    const nodes = runBatches(job.settings, model, job.first, job.last);
+    const nodes = runBatches(job.settings, loadCheckedModel(job.settings), job.first, job.last);
     port.postMessage({ nodes: nodes.map((nd) => ({ level: nd.level, index: nd.index, state: encodeState(nd.acc) })) });
   } catch (e) {
     port.postMessage({ error: e instanceof Error ? e.message : String(e) });
