@@ -210,6 +210,8 @@ export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096): L
   if (exts.length === 1 && exts[0] === '.npy') {
     const t = readNpy(readUserFile(files[0]!, '--input'));
     if (t.rank < 2) throw new UsageError(`--input ${files[0]}: expected a batch [N, ...] (N examples), got shape [${t.shape.join(', ')}]`);
+    // an empty batch has nothing to explain; refusing it also keeps (1e8, 0) from making 1e8 row names
+    if (t.size === 0) throw new UsageError(`--input ${files[0]}: holds no values (shape [${t.shape.join(', ')}]); give at least one example with at least one feature`);
     const data = t.toTypedArray();
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i]!)) throw new UsageError(`--input ${files[0]}: value ${data[i]} at flat index ${i}; inputs must be finite`);

@@ -29,7 +29,7 @@ import {
   type QuadratureMethod,
 } from '@pathgrad/attribution';
 import type { Module } from '@pathgrad/nn';
-import { Tensor, cast, expand, readNpy, reshape } from '@pathgrad/tensor';
+import { Tensor, cast, expand, nearestKey, readNpy, reshape } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
 
 /**
@@ -161,7 +161,7 @@ export function parseBaseline(spec: string, ctx: MethodContext): Baseline {
   if (spec === 'zeros' || spec === 'zero') return 0;
   if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(spec)) return constantBaseline(Number(spec));
   const blur = /^blur(?::(\d+(?:\.\d+)?))?$/.exec(spec);
-  if (blur !== null) return gaussianBlurBaseline(blur[1] === undefined ? 5 : Number(blur[1]));
+  if (blur !== null) return gaussianBlurBaseline(blurSigma(spec, blur[1]));
   if (spec === 'mean') return meanBaseline(cast(ctx.background().images, ctx.inputs.dtype));
   if (spec.toLowerCase().endsWith('.npy')) {
     let bytes: Uint8Array;
@@ -172,6 +172,37 @@ export function parseBaseline(spec: string, ctx: MethodContext): Baseline {
     }
     const t = readNpy(bytes);
     return t.dtype === ctx.inputs.dtype ? t : cast(t, ctx.inputs.dtype);
+  }
+  throw new UsageError(`--baseline must be zeros, a number, blur, blur:SIGMA, mean or a .npy file, got '${spec}'`);
+}
+
+/** The sigma of `blur[:SIGMA]` (default 5); 0 would be the input itself, an all-zero map. */
+function blurSigma(spec: string, raw: string | undefined): number {
+  const sigma = raw === undefined ? 5 : Number(raw);
+  if (!(sigma > 0)) throw new UsageError(`--baseline ${spec}: the blur sigma must be greater than 0 (blur:0 is the input itself, so every attribution would be 0); e.g. blur:5`);
+  return sigma;
+}
+
+/**
+ * Checks a baseline spec before any work (syntax, blur sigma, the .npy file readable and
+ * parseable), so a bad `--baseline` is refused before the first progress line.
+ */
+function checkBaselineSpec(spec: string): void {
+  if (spec === 'zeros' || spec === 'zero' || spec === 'mean' || /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(spec)) return;
+  const blur = /^blur(?::(\d+(?:\.\d+)?))?$/.exec(spec);
+  if (blur !== null) {
+    blurSigma(spec, blur[1]);
+    return;
+  }
+  if (spec.toLowerCase().endsWith('.npy')) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(spec));
+    } catch {
+      throw new UsageError(`--baseline: cannot read ${spec} (check the path)`);
+    }
+    readNpy(bytes);
+    return;
   }
   throw new UsageError(`--baseline must be zeros, a number, blur, blur:SIGMA, mean or a .npy file, got '${spec}'`);
 }
@@ -598,6 +629,7 @@ function parseValue(method: string, opt: MethodOption, raw: string): string | nu
     case 'bool':
       return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : bad('true or false');
     default:
+      if (opt.name === 'baseline' || opt.name === 'reference') checkBaselineSpec(raw);
       return raw;
   }
 }
@@ -617,7 +649,9 @@ export function resolveOptions(spec: MethodSpec, overrides: Record<string, strin
     const opt = spec.options.find((o) => o.name === k);
     if (opt === undefined) {
       const names = spec.options.map((o) => o.name);
-      throw new UsageError(`method ${spec.name} has no option '${k}'${names.length ? `; its options are ${names.join(', ')}` : ' (it takes no options)'}`);
+      const near = nearestKey(k, names);
+      const hint = near !== undefined ? ` (did you mean ${near}?)` : names.length ? `; its options are ${names.join(', ')}` : ' (it takes no options)';
+      throw new UsageError(`method ${spec.name} has no option '${k}'${hint}`);
     }
     values[k] = typeof v === 'string' ? parseValue(spec.name, opt, v) : v;
   }
