@@ -45,4 +45,4 @@ export { loadPretrained, pretrainedBytes, type PretrainedName } from './pretrain
 export { loadSafetensors, saveSafetensors, SAFETENSORS_MAX_HEADER, type Safetensors } from './io/safetensors.js';
 export { readIdx, readIdxHeader, type IdxHeader } from './data/idx.js';
 // mnist() and mnistDataDir() read files: they live in the Node-only entry '@pathgrad/nn/node' (src/node.ts)
-export { loadOnnx, OnnxModel, OnnxScope, ONNX_SUPPORTED_OPS } from './io/onnx.js';
+export { loadOnnx, OnnxModel, OnnxScope, ONNX_SUPPORTED_OPS, ONNX_DEFAULT_LIMITS, type LoadOnnxOptions } from './io/onnx.js';

@@ -6,16 +6,21 @@
  * Everything the bytes say is checked when the model is loaded: the protobuf itself
  * (parsed by protobufjs), tensor byte lengths against dims (before anything is
  * allocated), the node order, attribute types and values, and, when the graph input
- * declares its shape, the shapes of every node (by running the graph once on zeros with
- * dynamic dimensions set to 1). Failures are FormatErrors naming the node.
+ * declares its shape, the shape of every node, inferred without computing anything (dynamic
+ * dimensions set to 1) and bounded by an element budget, then, for small graphs, confirmed
+ * by running the graph once on zeros. Failures are FormatErrors naming the node. The
+ * budget is checked again at every forward, on the real input, before a node allocates.
  */
 import {
   ArgumentError,
   FormatError,
   PathgradError,
+  checkOptionKeys,
+  optionKeys,
   ShapeError,
   Tensor,
   add,
+  shapesEqual,
   avgPool2d,
   concat,
   conv2d,
@@ -46,6 +51,20 @@ import { Module, Parameter } from '../module.js';
 import { convertDType } from '../tensorUtil.js';
 import { checkedProduct, copyBytes } from './bytes.js';
 import { halfToFloat } from './safetensors.js';
+import {
+  ElementBudget,
+  broadcast,
+  checkPads,
+  concatShape,
+  elementCount,
+  matmulShape,
+  permuteShape,
+  reshapeShape,
+  windowOutputSize,
+  type InferFn,
+  type InferResult,
+  type ValueMeta,
+} from './onnx-shapes.js';
 import { modelProtoType, type AttributeMsg, type Int64, type ModelMsg, type NodeMsg, type TensorMsg } from './onnx-proto.js';
 
 /**
@@ -62,6 +81,60 @@ export const ONNX_SUPPORTED_OPS = [
   'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Transpose', 'BatchNormalization', 'Dropout',
   'Identity', 'Constant', 'Concat',
 ] as const;
+
+/**
+ * Options of {@link loadOnnx}: the element budget that shape inference enforces.
+ *
+ * @example
+ * ```ts
+ * // a graph with larger intermediate tensors than the defaults allow
+ * const model = loadOnnx(bytes, { maxTensorElements: 2 ** 29, maxTotalElements: 2 ** 31 });
+ * ```
+ */
+export interface LoadOnnxOptions {
+  /**
+   * Most elements any one intermediate tensor may have (default
+   * {@link ONNX_DEFAULT_LIMITS}.maxTensorElements, 2^27 = 134,217,728: 512 MiB of float32).
+   */
+  maxTensorElements?: number;
+  /**
+   * Most elements all intermediate tensors of one forward pass may have together (default
+   * {@link ONNX_DEFAULT_LIMITS}.maxTotalElements, 2^28 = 268,435,456: 1 GiB of float32).
+   */
+  maxTotalElements?: number;
+}
+
+/**
+ * Default element limits of {@link loadOnnx}. At load they are checked on the graph input's
+ * declared shape (dynamic dimensions as 1); at every forward, on the actual input, before
+ * each node allocates its output.
+ *
+ * @example
+ * ```ts
+ * ONNX_DEFAULT_LIMITS.maxTensorElements; // 134217728 (2^27)
+ * ONNX_DEFAULT_LIMITS.maxTotalElements; // 268435456 (2^28)
+ * ```
+ */
+export const ONNX_DEFAULT_LIMITS: Readonly<Required<LoadOnnxOptions>> = Object.freeze({
+  maxTensorElements: 2 ** 27,
+  maxTotalElements: 2 ** 28,
+});
+
+const ONNX_OPTION_KEYS = optionKeys<LoadOnnxOptions>({ maxTensorElements: true, maxTotalElements: true });
+
+function resolveLimits(options: LoadOnnxOptions | undefined): Required<LoadOnnxOptions> {
+  checkOptionKeys(options, ONNX_OPTION_KEYS, 'loadOnnx');
+  const out = { ...ONNX_DEFAULT_LIMITS };
+  for (const key of ONNX_OPTION_KEYS) {
+    const v = options?.[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new ArgumentError(`loadOnnx: options.${key} must be a positive integer (a number of elements), got ${describe(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------
 // int64 and TensorProto decoding
@@ -286,6 +359,8 @@ type NodeFn = (inputs: (Tensor | undefined)[]) => Tensor[];
 
 interface Compiled {
   fn: NodeFn;
+  /** The output shapes (and temporaries) from the input shapes, without computing anything. */
+  infer: InferFn;
   /** How many of the node's outputs the op produces (extra declared outputs are unusable). */
   produces: number;
   /** A constant value known at load time (Constant nodes). */
@@ -299,7 +374,7 @@ interface NodeContext {
   opset: number;
 }
 
-function need(inputs: (Tensor | undefined)[], i: number, ctx: NodeContext, what: string): Tensor {
+function need<T extends Tensor | ValueMeta>(inputs: (T | undefined)[], i: number, ctx: NodeContext, what: string): T {
   const t = inputs[i];
   if (!t) throw new FormatError(`${ctx.where}: input ${i} (${what}) is required`);
   return t;
@@ -389,6 +464,7 @@ function windowAttrs(ctx: NodeContext, withKernel: boolean): WindowAttrs {
   checkRange(dilations, 'dilations', ctx, 1, 2);
   const pads = attrs.ints('pads');
   checkRange(pads, 'pads', ctx, 0, 4);
+  // the bound relative to the input (checkPads) needs the input's shape: see inferWindow
   const autoPad = attrs.string('auto_pad', 'NOTSET');
   resolveAutoPad(ctx, autoPad, pads, [1, 1], [1, 1], [1, 1], [1, 1]); // validates the mode
   if (autoPad !== 'NOTSET' && pads !== undefined && pads.some((p) => p !== 0)) {
@@ -397,8 +473,8 @@ function windowAttrs(ctx: NodeContext, withKernel: boolean): WindowAttrs {
   return { kernel, strides, dilations, pads, autoPad };
 }
 
-function check4d(x: Tensor, ctx: NodeContext, what: string): void {
-  if (x.rank !== 4) {
+function check4d(x: { shape: readonly number[] }, ctx: NodeContext, what: string): void {
+  if (x.shape.length !== 4) {
     throw new ShapeError(`${ctx.where}: ${what} must be 4-D [N, C, H, W] (pathgrad supports 2-D spatial ops), got shape [${x.shape.join(', ')}]`);
   }
 }
@@ -411,18 +487,42 @@ function padPairs(p: number[]): [[number, number], [number, number]] {
   ];
 }
 
+/** `shape` with its spatial dims (2 and 3) padded by ONNX pads [top, left, bottom, right]. */
+function paddedShape(shape: readonly number[], p: readonly number[]): number[] {
+  return [shape[0]!, shape[1]!, shape[2]! + p[0]! + p[2]!, shape[3]! + p[1]! + p[3]!];
+}
+
+/** Resolved pads of a window op on an input of `shape`, refused when out of proportion. */
+function windowPads(ctx: NodeContext, w: WindowAttrs, shape: readonly number[], kernel: readonly number[]): number[] {
+  const inSize = shape.slice(2);
+  const p = resolveAutoPad(ctx, w.autoPad, w.pads, inSize, kernel, w.strides, w.dilations);
+  checkPads(p, inSize, kernel, w.dilations, ctx.where);
+  return p;
+}
+
 function compileNode(ctx: NodeContext): Compiled {
   const { node, attrs, where } = ctx;
   const op = node.op_type ?? '';
-  const one = (fn: (inputs: (Tensor | undefined)[]) => Tensor): Compiled => ({ fn: (xs) => [fn(xs)], produces: 1 });
-  const unary = (f: (x: Tensor) => Tensor): Compiled => {
+  const one = (fn: (inputs: (Tensor | undefined)[]) => Tensor, infer: InferFn): Compiled => ({ fn: (xs) => [fn(xs)], infer, produces: 1 });
+  /** Elementwise: the output has the input's shape; `temps` intermediates of that size. */
+  const unary = (f: (x: Tensor) => Tensor, temps = 0): Compiled => {
     checkArity(ctx, 1, 1);
-    return one((xs) => f(need(xs, 0, ctx, 'X')));
+    return one(
+      (xs) => f(need(xs, 0, ctx, 'X')),
+      (ms) => {
+        const s = need(ms, 0, ctx, 'X').shape;
+        return { outputs: [s], scratch: new Array<readonly number[]>(temps).fill(s) };
+      },
+    );
   };
-  const binary = (f: (a: Tensor, b: Tensor) => Tensor): Compiled => {
+  const binary = (f: (a: Tensor, b: Tensor) => Tensor, shape: (a: readonly number[], b: readonly number[]) => number[]): Compiled => {
     checkArity(ctx, 2, 2);
-    return one((xs) => f(need(xs, 0, ctx, 'A'), need(xs, 1, ctx, 'B')));
+    return one(
+      (xs) => f(need(xs, 0, ctx, 'A'), need(xs, 1, ctx, 'B')),
+      (ms) => ({ outputs: [shape(need(ms, 0, ctx, 'A').shape, need(ms, 1, ctx, 'B').shape)] }),
+    );
   };
+  const broadcasting = (f: (a: Tensor, b: Tensor) => Tensor): Compiled => binary(f, (a, b) => broadcast(a, b, where));
   switch (op) {
     case 'Identity':
       return unary((x) => x);
@@ -435,104 +535,144 @@ function compileNode(ctx: NodeContext): Compiled {
     case 'LeakyRelu': {
       const alpha = attrs.float('alpha', 0.01);
       // relu(x) - alpha * relu(-x) is exactly x for x > 0 and alpha * x otherwise
-      return unary((x) => sub(relu(x), mul(relu(neg(x)), alpha)));
+      return unary((x) => sub(relu(x), mul(relu(neg(x)), alpha)), 4);
     }
     case 'Add':
-      return binary(add);
+      return broadcasting(add);
     case 'Sub':
-      return binary(sub);
+      return broadcasting(sub);
     case 'Mul':
-      return binary(mul);
+      return broadcasting(mul);
     case 'Div':
-      return binary(div);
+      return broadcasting(div);
     case 'MatMul':
-      return binary(matmul);
+      return binary(matmul, (a, b) => matmulShape(a, b, where));
     case 'Gemm': {
       checkArity(ctx, 2, 3);
       const alpha = attrs.float('alpha', 1);
       const beta = attrs.float('beta', 1);
       const transA = attrs.int('transA', 0);
       const transB = attrs.int('transB', 0);
-      return one((xs) => {
-        let a = need(xs, 0, ctx, 'A');
-        let b = need(xs, 1, ctx, 'B');
-        if (a.rank !== 2 || b.rank !== 2) {
-          throw new ShapeError(`${where}: A and B must be 2-D, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+      const gemmShape = (a: readonly number[], b: readonly number[], c: readonly number[] | undefined): InferResult => {
+        if (a.length !== 2 || b.length !== 2) {
+          throw new ShapeError(`${where}: A and B must be 2-D, got [${a.join(', ')}] and [${b.join(', ')}]`);
         }
-        if (transA) a = transpose(a);
-        if (transB) b = transpose(b);
-        let y = matmul(a, b);
-        if (alpha !== 1) y = mul(y, alpha);
-        const c = xs[2];
+        const y = matmulShape(transA ? [a[1]!, a[0]!] : a, transB ? [b[1]!, b[0]!] : b, where);
+        const scratch: (readonly number[])[] = [];
+        if (alpha !== 1) scratch.push(y);
         if (c) {
-          const cs = c.shape;
           // C broadcasts one way only, onto [M, N]
-          if (cs.length > 2 || cs.some((d, i) => d !== 1 && d !== y.shape[y.rank - cs.length + i])) {
-            throw new ShapeError(`${where}: C of shape [${cs.join(', ')}] does not broadcast to the output [${y.shape.join(', ')}]`);
+          if (c.length > 2 || c.some((d, i) => d !== 1 && d !== y[y.length - c.length + i])) {
+            throw new ShapeError(`${where}: C of shape [${c.join(', ')}] does not broadcast to the output [${y.join(', ')}]`);
           }
-          y = add(y, beta === 1 ? c : mul(c, beta));
+          scratch.push(y);
+          if (beta !== 1) scratch.push(c);
         }
-        return y;
-      });
+        return { outputs: [y], scratch };
+      };
+      return one(
+        (xs) => {
+          let a = need(xs, 0, ctx, 'A');
+          let b = need(xs, 1, ctx, 'B');
+          const c = xs[2];
+          gemmShape(a.shape, b.shape, c?.shape);
+          if (transA) a = transpose(a);
+          if (transB) b = transpose(b);
+          let y = matmul(a, b);
+          if (alpha !== 1) y = mul(y, alpha);
+          if (c) y = add(y, beta === 1 ? c : mul(c, beta));
+          return y;
+        },
+        (ms) => gemmShape(need(ms, 0, ctx, 'A').shape, need(ms, 1, ctx, 'B').shape, ms[2]?.shape),
+      );
     }
     case 'Softmax':
     case 'LogSoftmax': {
       checkArity(ctx, 1, 1);
       const f = op === 'Softmax' ? softmax : logSoftmax;
       const axis = attrs.int('axis', ctx.opset >= 13 ? -1 : 1);
-      return one((xs) => {
-        const x = need(xs, 0, ctx, 'input');
-        const a = axisOf(axis, x.rank, ctx);
-        if (ctx.opset >= 13) return f(x, a);
-        // before opset 13 the input is coerced to 2-D at `axis` and normalized over the rest
-        return reshape(f(flatten2d(x, a), 1), x.shape);
-      });
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'input');
+          const a = axisOf(axis, x.rank, ctx);
+          if (ctx.opset >= 13) return f(x, a);
+          // before opset 13 the input is coerced to 2-D at `axis` and normalized over the rest
+          return reshape(f(flatten2d(x, a), 1), x.shape);
+        },
+        (ms) => {
+          const s = need(ms, 0, ctx, 'input').shape;
+          axisOf(axis, s.length, ctx);
+          // the normalisation keeps a few temporaries of the input's size (max, exp, sum)
+          return { outputs: [s], scratch: [s, s] };
+        },
+      );
     }
     case 'Flatten': {
       checkArity(ctx, 1, 1);
       const axis = attrs.int('axis', 1);
-      return one((xs) => {
-        const x = need(xs, 0, ctx, 'input');
-        return flatten2d(x, axisOf(axis, x.rank, ctx, true));
-      });
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'input');
+          return flatten2d(x, axisOf(axis, x.rank, ctx, true));
+        },
+        (ms) => {
+          const s = need(ms, 0, ctx, 'input').shape;
+          const a = axisOf(axis, s.length, ctx, true);
+          return { outputs: [[elementCount(s.slice(0, a)), elementCount(s.slice(a))]] };
+        },
+      );
     }
     case 'Reshape': {
       checkArity(ctx, 2, 2);
-      const allowZero = attrs.int('allowzero', 0);
-      return one((xs) => {
-        const x = need(xs, 0, ctx, 'data');
-        const s = need(xs, 1, ctx, 'shape');
+      const allowZero = attrs.int('allowzero', 0) !== 0;
+      const requestedShape = (s: Tensor): number[] => {
         if (s.rank !== 1 || s.dtype !== 'int32') {
           throw new ShapeError(`${where}: shape must be a 1-D integer tensor, got ${describe(s)}`);
         }
-        const requested = Array.from(s.toTypedArray());
-        const target = requested.map((d, i) => {
-          if (d === 0 && !allowZero) {
-            if (i >= x.rank) throw new ShapeError(`${where}: shape[${i}] = 0 copies input dimension ${i}, but the input has rank ${x.rank}`);
-            return x.shape[i]!;
-          }
-          if (d < -1) throw new ShapeError(`${where}: shape[${i}] must be >= -1, got ${d}`);
-          return d;
-        });
-        return reshape(x, target);
-      });
+        return Array.from(s.toTypedArray());
+      };
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'data');
+          return reshape(x, reshapeShape(x.shape, requestedShape(need(xs, 1, ctx, 'shape')), allowZero, where));
+        },
+        (ms) => {
+          const x = need(ms, 0, ctx, 'data');
+          const s = need(ms, 1, ctx, 'shape');
+          if (!s.value) return undefined; // computed by the graph: known only when it runs
+          return { outputs: [reshapeShape(x.shape, requestedShape(s.value), allowZero, where)] };
+        },
+      );
     }
     case 'Transpose': {
       checkArity(ctx, 1, 1);
       const perm = attrs.ints('perm');
-      return one((xs) => {
-        const x = need(xs, 0, ctx, 'data');
-        return permute(x, perm ?? x.shape.map((_, i) => x.rank - 1 - i));
-      });
+      const permOf = (rank: number): number[] => perm ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'data');
+          return permute(x, permOf(x.rank));
+        },
+        (ms) => {
+          const s = need(ms, 0, ctx, 'data').shape;
+          return { outputs: [permuteShape(s, permOf(s.length), where)] };
+        },
+      );
     }
     case 'Concat': {
       if (!attrs.has('axis')) throw new FormatError(`${where}: attribute axis is required`);
       const axis = attrs.int('axis', 0);
       if (node.input.length < 1) throw new FormatError(`${where}: expected at least one input`);
-      return one((xs) => {
-        const ts = xs.map((t, i) => need(xs, i, ctx, `input ${i}`));
-        return concat(ts, axisOf(axis, ts[0]!.rank, ctx));
-      });
+      return one(
+        (xs) => {
+          const ts = xs.map((t, i) => need(xs, i, ctx, `input ${i}`));
+          return concat(ts, axisOf(axis, ts[0]!.rank, ctx));
+        },
+        (ms) => {
+          const shapes = ms.map((_, i) => need(ms, i, ctx, `input ${i}`).shape);
+          return { outputs: [concatShape(shapes, axisOf(axis, shapes[0]!.length, ctx), where)] };
+        },
+      );
     }
     case 'Dropout': {
       checkArity(ctx, 1, 3);
@@ -542,6 +682,10 @@ function compileNode(ctx: NodeContext): Compiled {
         fn: (xs) => {
           const x = need(xs, 0, ctx, 'data');
           return wantsMask ? [x, ones(x.shape, 'int32')] : [x];
+        },
+        infer: (ms) => {
+          const s = need(ms, 0, ctx, 'data').shape;
+          return { outputs: wantsMask ? [s, s] : [s] };
         },
         produces: wantsMask ? 2 : 1,
       };
@@ -577,52 +721,98 @@ function compileNode(ctx: NodeContext): Compiled {
           throw new FormatError(`${where}: Constant attribute ${which} is not supported (strings and sparse tensors have no pathgrad dtype)`);
       }
       checkFinite(value, `${where}: value`);
-      return { fn: () => [value], produces: 1, constant: value };
+      // the value is stored in the file, so it is not an intermediate: nothing to count
+      return { fn: () => [value], infer: () => ({ outputs: [] }), produces: 1, constant: value };
     }
-    case 'GlobalAveragePool':
-      return unary((x) => {
-        if (x.rank < 3) throw new ShapeError(`${where}: input must be [N, C, ...spatial], got shape [${x.shape.join(', ')}]`);
-        return mean(x, { axis: x.shape.slice(2).map((_, i) => i + 2), keepDims: true });
-      });
+    case 'GlobalAveragePool': {
+      const rank3 = (s: readonly number[]): void => {
+        if (s.length < 3) throw new ShapeError(`${where}: input must be [N, C, ...spatial], got shape [${s.join(', ')}]`);
+      };
+      checkArity(ctx, 1, 1);
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'X');
+          rank3(x.shape);
+          return mean(x, { axis: x.shape.slice(2).map((_, i) => i + 2), keepDims: true });
+        },
+        (ms) => {
+          const s = need(ms, 0, ctx, 'X').shape;
+          rank3(s);
+          return { outputs: [[s[0]!, s[1]!, ...s.slice(2).map(() => 1)]] };
+        },
+      );
+    }
     case 'BatchNormalization': {
       checkArity(ctx, 5, 5);
       if (attrs.int('training_mode', 0) !== 0) throw new FormatError(`${where}: training_mode=1 is not supported (import models exported for inference)`);
       const epsilon = attrs.float('epsilon', 1e-5);
       if (!(epsilon >= 0)) throw new FormatError(`${where}: epsilon must be >= 0, got ${epsilon}`);
-      return one((xs) => {
-        const x = need(xs, 0, ctx, 'X');
-        const [scale, bias, runMean, runVar] = [1, 2, 3, 4].map((i) => need(xs, i, ctx, ['scale', 'B', 'input_mean', 'input_var'][i - 1]!));
-        if (x.rank < 2) throw new ShapeError(`${where}: X must be [N, C, ...], got shape [${x.shape.join(', ')}]`);
-        const c = x.shape[1]!;
-        const perChannel = [c, ...x.shape.slice(2).map(() => 1)];
-        for (const [name, t] of [['scale', scale], ['B', bias], ['input_mean', runMean], ['input_var', runVar]] as const) {
-          if (t!.rank !== 1 || t!.shape[0] !== c) throw new ShapeError(`${where}: ${name} must have shape [${c}] (the channels of X), got [${t!.shape.join(', ')}]`);
-        }
-        const r = (t: Tensor): Tensor => reshape(t, perChannel);
-        const invStd = div(1, sqrt(add(r(runVar!), epsilon)));
-        return add(mul(mul(sub(x, r(runMean!)), invStd), r(scale!)), r(bias!));
-      });
+      const paramNames = ['scale', 'B', 'input_mean', 'input_var'];
+      const checkShapes = (x: readonly number[], params: (readonly number[])[]): void => {
+        if (x.length < 2) throw new ShapeError(`${where}: X must be [N, C, ...], got shape [${x.join(', ')}]`);
+        const c = x[1]!;
+        params.forEach((t, i) => {
+          if (t.length !== 1 || t[0] !== c) throw new ShapeError(`${where}: ${paramNames[i]} must have shape [${c}] (the channels of X), got [${t.join(', ')}]`);
+        });
+      };
+      return one(
+        (xs) => {
+          const x = need(xs, 0, ctx, 'X');
+          const [scale, bias, runMean, runVar] = [1, 2, 3, 4].map((i) => need(xs, i, ctx, paramNames[i - 1]!));
+          checkShapes(x.shape, [scale!.shape, bias!.shape, runMean!.shape, runVar!.shape]);
+          const perChannel = [x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
+          const r = (t: Tensor): Tensor => reshape(t, perChannel);
+          const invStd = div(1, sqrt(add(r(runVar!), epsilon)));
+          return add(mul(mul(sub(x, r(runMean!)), invStd), r(scale!)), r(bias!));
+        },
+        (ms) => {
+          const x = need(ms, 0, ctx, 'X').shape;
+          checkShapes(x, [1, 2, 3, 4].map((i) => need(ms, i, ctx, paramNames[i - 1]!).shape));
+          return { outputs: [x], scratch: [x, x, x] };
+        },
+      );
     }
     case 'Conv': {
       checkArity(ctx, 2, 3);
       const w = windowAttrs(ctx, false);
       const group = attrs.int('group', 1);
       if (group < 1 || group > 1_000_000) throw new FormatError(`${where}: group must be a positive integer, got ${group}`);
-      return one((xs) => {
-        let x = need(xs, 0, ctx, 'X');
-        const weight = need(xs, 1, ctx, 'W');
-        check4d(x, ctx, 'X');
-        check4d(weight, ctx, 'W');
-        const kernel = weight.shape.slice(2);
+      /** Validates X, W, B and the window against each other; pads and the output shape. */
+      const convShape = (x: readonly number[], weight: readonly number[], bias: readonly number[] | undefined): { p: number[]; out: number[]; padded?: number[] } => {
+        check4d({ shape: x }, ctx, 'X');
+        check4d({ shape: weight }, ctx, 'W');
+        const kernel = weight.slice(2);
         if (w.kernel && (w.kernel[0] !== kernel[0] || w.kernel[1] !== kernel[1])) {
           throw new ShapeError(`${where}: kernel_shape [${w.kernel.join(', ')}] does not match W's spatial shape [${kernel.join(', ')}]`);
         }
-        const p = resolveAutoPad(ctx, w.autoPad, w.pads, x.shape.slice(2), kernel, w.strides, w.dilations);
-        let padding: [number, number] = [0, 0];
-        if (p[0] === p[2] && p[1] === p[3]) padding = [p[0]!, p[1]!];
-        else x = pad(x, padPairs(p));
-        return conv2d(x, weight, xs[2] ?? null, { stride: [w.strides[0]!, w.strides[1]!], padding, dilation: [w.dilations[0]!, w.dilations[1]!], groups: group });
-      });
+        const [c, o, cg] = [x[1]!, weight[0]!, weight[1]!];
+        if (c !== cg * group || o % group !== 0) {
+          throw new ShapeError(
+            `${where}: group ${group} must divide the input channels (X has ${c}, W expects ${cg} per group = ${cg * group}) and the output channels (W has ${o})`,
+          );
+        }
+        if (bias && (bias.length !== 1 || bias[0] !== o)) throw new ShapeError(`${where}: B must have shape [${o}] (W's output channels), got [${bias.join(', ')}]`);
+        const p = windowPads(ctx, w, x, kernel);
+        const out = [x[0]!, o];
+        for (const i of [0, 1]) out.push(windowOutputSize(x[2 + i]!, kernel[i]!, w.strides[i]!, p[i]!, p[i + 2]!, w.dilations[i]!, false, `${where}: spatial axis ${i}`));
+        const symmetric = p[0] === p[2] && p[1] === p[3];
+        return { p, out, padded: symmetric ? undefined : paddedShape(x, p) };
+      };
+      return one(
+        (xs) => {
+          let x = need(xs, 0, ctx, 'X');
+          const weight = need(xs, 1, ctx, 'W');
+          const { p } = convShape(x.shape, weight.shape, xs[2]?.shape);
+          let padding: [number, number] = [0, 0];
+          if (p[0] === p[2] && p[1] === p[3]) padding = [p[0]!, p[1]!];
+          else x = pad(x, padPairs(p));
+          return conv2d(x, weight, xs[2] ?? null, { stride: [w.strides[0]!, w.strides[1]!], padding, dilation: [w.dilations[0]!, w.dilations[1]!], groups: group });
+        },
+        (ms) => {
+          const { out, padded } = convShape(need(ms, 0, ctx, 'X').shape, need(ms, 1, ctx, 'W').shape, ms[2]?.shape);
+          return { outputs: [out], scratch: padded ? [padded] : [] };
+        },
+      );
     }
     case 'MaxPool':
     case 'AveragePool': {
@@ -633,26 +823,51 @@ function compileNode(ctx: NodeContext): Compiled {
       if (op === 'MaxPool' && attrs.int('storage_order', 0) !== 0) throw new FormatError(`${where}: storage_order=1 is not supported`);
       if (op === 'AveragePool' && w.dilations.some((d) => d !== 1)) throw new FormatError(`${where}: dilations other than 1 are not supported for AveragePool`);
       const countIncludePad = attrs.int('count_include_pad', 0) !== 0;
-      return one((xs) => {
-        let x = need(xs, 0, ctx, 'X');
-        check4d(x, ctx, 'X');
-        const p = resolveAutoPad(ctx, w.autoPad, w.pads, x.shape.slice(2), kernel, w.strides, w.dilations);
-        const stride: [number, number] = [w.strides[0]!, w.strides[1]!];
-        const kernelSize: [number, number] = [kernel[0]!, kernel[1]!];
+      /** Pads, whether the pool can pad itself (PyTorch allows at most half the kernel), and the shapes. */
+      const poolShape = (x: readonly number[]): { p: number[]; symmetric: boolean; out: number[]; scratch: number[][] } => {
+        check4d({ shape: x }, ctx, 'X');
+        const p = windowPads(ctx, w, x, kernel);
         const symmetric = p[0] === p[2] && p[1] === p[3] && 2 * p[0]! <= kernel[0]! && 2 * p[1]! <= kernel[1]!;
-        if (op === 'MaxPool') {
-          const dilation: [number, number] = [w.dilations[0]!, w.dilations[1]!];
-          if (symmetric) return maxPool2d(x, { kernelSize, stride, padding: [p[0]!, p[1]!], dilation, ceilMode });
-          return maxPool2d(pad(x, padPairs(p), -Infinity), { kernelSize, stride, dilation, ceilMode });
+        const out = [x[0]!, x[1]!];
+        for (const i of [0, 1]) {
+          // explicit padding (below) makes the padded border part of the input for ceil mode's last-window rule
+          const [size, begin, end] = symmetric ? [x[2 + i]!, p[i]!, p[i + 2]!] : [x[2 + i]! + p[i]! + p[i + 2]!, 0, 0];
+          out.push(windowOutputSize(size, kernel[i]!, w.strides[i]!, begin, end, w.dilations[i]!, ceilMode, `${where}: spatial axis ${i}`));
         }
-        if (symmetric) return avgPool2d(x, { kernelSize, stride, padding: [p[0]!, p[1]!], ceilMode, countIncludePad });
-        x = pad(x, padPairs(p));
-        const sums = avgPool2d(x, { kernelSize, stride, ceilMode });
-        if (countIncludePad) return sums;
-        // average over the real pixels only: divide by the share of each window inside the input
-        const inside = pad(ones([1, 1, x.shape[2]! - p[0]! - p[2]!, x.shape[3]! - p[1]! - p[3]!], x.dtype), padPairs(p));
-        return div(sums, avgPool2d(inside, { kernelSize, stride, ceilMode }));
-      });
+        const scratch: number[][] = [];
+        if (!symmetric) {
+          scratch.push(paddedShape(x, p));
+          if (op === 'AveragePool' && !countIncludePad) {
+            const plane = paddedShape([1, 1, x[2]!, x[3]!], p);
+            scratch.push(plane, plane, [1, 1, out[2]!, out[3]!], out);
+          }
+        }
+        return { p, symmetric, out, scratch };
+      };
+      return one(
+        (xs) => {
+          let x = need(xs, 0, ctx, 'X');
+          const { p, symmetric } = poolShape(x.shape);
+          const stride: [number, number] = [w.strides[0]!, w.strides[1]!];
+          const kernelSize: [number, number] = [kernel[0]!, kernel[1]!];
+          if (op === 'MaxPool') {
+            const dilation: [number, number] = [w.dilations[0]!, w.dilations[1]!];
+            if (symmetric) return maxPool2d(x, { kernelSize, stride, padding: [p[0]!, p[1]!], dilation, ceilMode });
+            return maxPool2d(pad(x, padPairs(p), -Infinity), { kernelSize, stride, dilation, ceilMode });
+          }
+          if (symmetric) return avgPool2d(x, { kernelSize, stride, padding: [p[0]!, p[1]!], ceilMode, countIncludePad });
+          x = pad(x, padPairs(p));
+          const sums = avgPool2d(x, { kernelSize, stride, ceilMode });
+          if (countIncludePad) return sums;
+          // average over the real pixels only: divide by the share of each window inside the input
+          const inside = pad(ones([1, 1, x.shape[2]! - p[0]! - p[2]!, x.shape[3]! - p[1]! - p[3]!], x.dtype), padPairs(p));
+          return div(sums, avgPool2d(inside, { kernelSize, stride, ceilMode }));
+        },
+        (ms) => {
+          const { out, scratch } = poolShape(need(ms, 0, ctx, 'X').shape);
+          return { outputs: [out], scratch };
+        },
+      );
     }
     default:
       throw new FormatError(
@@ -753,12 +968,22 @@ export class OnnxModel extends Module {
   private readonly _steps: PlanStep[];
   private readonly _parameters: Map<string, Parameter>;
   private _constants: Map<string, Tensor>;
+  private readonly _limits: Required<LoadOnnxOptions>;
   /** Where each buffer lives (set by registerTree), read at forward so `to()` and loadStateDict apply. */
   _bufferSlots = new Map<string, { module: Module; key: string }>();
 
   /** @internal built by {@link loadOnnx}. */
-  constructor(init: { inputName: string; outputName: string; opset: number; steps: PlanStep[]; parameters: Map<string, Parameter>; constants: Map<string, Tensor> }) {
+  constructor(init: {
+    inputName: string;
+    outputName: string;
+    opset: number;
+    steps: PlanStep[];
+    parameters: Map<string, Parameter>;
+    constants: Map<string, Tensor>;
+    limits: Required<LoadOnnxOptions>;
+  }) {
     super();
+    this._limits = init.limits;
     this.inputName = init.inputName;
     this.outputName = init.outputName;
     this.opset = init.opset;
@@ -769,7 +994,10 @@ export class OnnxModel extends Module {
 
   /**
    * Evaluates the graph on `x` with pathgrad ops (differentiable end to end). A node whose
-   * shapes do not fit throws the op's error class, prefixed with the node's name.
+   * shapes do not fit throws the op's error class, prefixed with the node's name. Before each
+   * node runs, its output shape is inferred and checked against the element limits given to
+   * {@link loadOnnx}: an input that would make an intermediate tensor (or all of them
+   * together) too large is an ArgumentError before anything is allocated.
    * @example
    * ```ts
    * const logits = loadOnnx(readFileSync('mlp.onnx')).forward(images);
@@ -777,16 +1005,35 @@ export class OnnxModel extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`forward: x must be a Tensor, got ${describe(x)}`);
+    const { maxTensorElements, maxTotalElements } = this._limits;
+    const hint = ', an option of loadOnnx; or pass fewer examples at a time';
+    return this._evaluate(x, new ElementBudget(maxTensorElements, maxTotalElements, (m) => new ArgumentError(m), hint));
+  }
+
+  /** @internal forward with a given element budget (the load-time probe uses a small one). */
+  _evaluate(x: Tensor, budget: ElementBudget): Tensor {
     const env = new Map<string, Tensor>([[this.inputName, x]]);
     const lookup = (name: string): Tensor | undefined => {
       if (name === '') return undefined;
       const slot = this._bufferSlots.get(name);
       return env.get(name) ?? this._parameters.get(name)?.value ?? (slot ? slot.module.getBuffer(slot.key) : this._constants.get(name));
     };
+    // every shape that follows from the input's is inferred and counted before anything runs
+    const stored = (name: string): ValueMeta | undefined => {
+      const t = name === this.inputName ? undefined : lookup(name);
+      return t ? { shape: t.shape, value: t } : undefined;
+    };
+    const { inferred: before } = inferGraph(this._steps, this.inputName, x.shape, stored, budget, (e, step) => withNode(e, step.where));
     for (const step of this._steps) {
       const args = step.inputs.map(lookup);
       let outs: Tensor[];
       try {
+        let inferred = before.get(step);
+        if (!inferred) {
+          // after a Reshape to a computed shape: inferred and counted now, still before running
+          inferred = step.compiled.infer(args.map((t) => (t ? { shape: t.shape, value: t } : undefined)));
+          if (inferred) countNode(budget, inferred, step);
+        }
         if (step.scope) {
           const { module, dynamicIndex } = step.scope;
           module._run = (input) => {
@@ -808,6 +1055,13 @@ export class OnnxModel extends Module {
       step.outputs.forEach((name, i) => {
         if (name !== '' && i < outs.length) env.set(name, outs[i]!);
       });
+      const inferred = before.get(step);
+      inferred?.outputs.forEach((shape, i) => {
+        // inference bounds memory only if it is right: a disagreement is a bug of ours
+        if (!shapesEqual(shape, outs[i]!.shape)) {
+          throw new Error(`internal: ${step.where}: shape inference gave [${shape.join(', ')}] for output ${i}, the op computed [${outs[i]!.shape.join(', ')}]`);
+        }
+      });
     }
     return env.get(this.outputName)!;
   }
@@ -826,6 +1080,12 @@ export class OnnxModel extends Module {
     this._constants = next;
     return this;
   }
+}
+
+/** Counts a node's outputs and temporaries against the budget. */
+function countNode(budget: ElementBudget, inferred: InferResult, step: PlanStep): void {
+  inferred.outputs.forEach((shape, i) => budget.add(shape, `output ${JSON.stringify(step.outputs[i] ?? '')}`, step.where));
+  for (const shape of inferred.scratch ?? []) budget.add(shape, 'a temporary', step.where);
 }
 
 /** Re-throws a pathgrad error with the node's name in front, keeping its class. */
@@ -892,8 +1152,13 @@ function registerTree(root: OnnxModel, parameters: Map<string, Parameter>, buffe
  * @throws FormatError when the bytes are not an ONNX model, a tensor's data does not match
  *   its dims, an initializer or Constant holds NaN or infinity (it would make every output
  *   NaN silently), a node has an unsupported op type (the message names the op and the
- *   node), bad attributes, inputs produced by no earlier node, or, when the graph input
- *   declares its shape, shapes that do not fit (the message names the node).
+ *   node), bad attributes (pads out of proportion to the input included), inputs produced
+ *   by no earlier node, or, when the graph input declares its shape, shapes that do not fit
+ *   or an intermediate tensor over the element limits (the message names the node, the
+ *   shape and the limit; see {@link LoadOnnxOptions}). Nothing is allocated for a refused
+ *   graph: shapes are inferred, not computed.
+ * @throws ArgumentError for options that are not {@link LoadOnnxOptions} (an unknown key
+ *   names the nearest valid one).
  * @example
  * ```ts
  * import { readFileSync } from 'node:fs';
@@ -902,8 +1167,9 @@ function registerTree(root: OnnxModel, parameters: Map<string, Parameter>, buffe
  * model.forward(images).shape;             // [16, 10]
  * ```
  */
-export function loadOnnx(bytes: Uint8Array): OnnxModel {
+export function loadOnnx(bytes: Uint8Array, options?: LoadOnnxOptions): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`loadOnnx: bytes must be a Uint8Array (or Buffer), got ${describe(bytes)}`);
+  const limits = resolveLimits(options);
   let model: ModelMsg;
   try {
     model = modelProtoType().decode(bytes) as unknown as ModelMsg;
@@ -985,10 +1251,12 @@ export function loadOnnx(bytes: Uint8Array): OnnxModel {
       }
     }
   }
-  const module = new OnnxModel({ inputName, outputName, opset, steps: steps.filter((s) => !s.compiled.constant), parameters, constants });
+  const declared = declaredInput(input);
+  const inference = inferAtLoad(steps, inputName, declared, parameters, constants, limits);
+  const module = new OnnxModel({ inputName, outputName, opset, steps: steps.filter((s) => !s.compiled.constant), parameters, constants, limits });
   const scopes = registerTree(module, parameters, buffers);
   bindScopes(steps, scopes, new Set([...parameters.keys(), ...buffers.keys()]), new Set(constants.keys()), usesOf);
-  probeShapes(module, input, bytes.length);
+  if (declared) probeShapes(module, declared, inference);
   return module;
 }
 
@@ -1011,34 +1279,136 @@ function bindScopes(steps: PlanStep[], scopes: Map<string, OnnxScope>, stored: S
   }
 }
 
-/**
- * Runs the graph once on zeros of the declared input shape (dynamic dimensions as 1) so
- * shapes that do not fit are reported at load time, as FormatErrors naming the node.
- */
-function probeShapes(module: OnnxModel, input: NonNullable<ModelMsg['graph']>['input'][number], fileSize: number): void {
+/** The graph input's declared shape (dynamic dimensions as 1), if it declares one. */
+interface DeclaredInput {
+  shape: number[];
+  /** The shape as shown in messages (`N=1` for a dynamic dimension). */
+  shown: string;
+  dtype: DType | undefined;
+}
+
+function declaredInput(input: NonNullable<ModelMsg['graph']>['input'][number]): DeclaredInput | undefined {
   const type = input.type?.tensor_type;
   const dims = type?.shape?.dim;
-  if (!type || !dims) return;
+  if (!type || !dims) return undefined;
   const dtype: DType | undefined = type.elem_type === 1 ? 'float32' : type.elem_type === 11 ? 'float64' : undefined;
-  if (!dtype) return;
   const shape: number[] = [];
   const shown: string[] = [];
   for (const [i, d] of dims.entries()) {
     // protobufjs leaves unset fields on the prototype: only an own dim_value is a fixed size
     const v = Object.hasOwn(d, 'dim_value') ? int64(d.dim_value, `loadOnnx: graph input dims[${i}]`) : 1;
-    if (v < 0) throw new FormatError(`loadOnnx: graph input ${JSON.stringify(module.inputName)} has a negative dimension ${v}`);
+    if (v < 0) throw new FormatError(`loadOnnx: graph input ${JSON.stringify(input.name ?? '')} has a negative dimension ${v}`);
     shape.push(v);
     shown.push(Object.hasOwn(d, 'dim_param') && d.dim_param ? `${d.dim_param}=${v}` : String(v));
   }
-  // The probe input is not backed by the file's bytes: past a million elements (or the
-  // file's size, if larger) skip it, and shape errors surface at forward time instead.
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size > Math.max(fileSize, 1 << 20)) return;
+  return { shape, shown: `[${shown.join(', ')}]`, dtype };
+}
+
+/** What shape inference found. */
+interface Inference {
+  /** False when some shape depends on values computed by the graph (or no input shape). */
+  complete: boolean;
+  /** Elements of all intermediate tensors counted. */
+  elements: number;
+  /** The inferred outputs (and temporaries) of each node whose inputs' shapes were known. */
+  inferred: Map<PlanStep, InferResult>;
+}
+
+/**
+ * Infers every node's output shape from the input's shape and the stored tensors (`stored`
+ * gives their shapes and values), counting each intermediate tensor against `budget`, so a
+ * graph that would blow up is refused without allocating anything. A node whose inputs
+ * depend on a shape known only at run time (a Reshape to a computed shape) is left out,
+ * and so is everything after it that depends on it. `wrap` turns a shape error into the
+ * caller's error.
+ */
+function inferGraph(
+  steps: readonly PlanStep[],
+  inputName: string,
+  inputShape: readonly number[],
+  stored: (name: string) => ValueMeta | undefined,
+  budget: ElementBudget,
+  wrap: (e: PathgradError, step: PlanStep) => Error,
+): Inference {
+  const known = new Map<string, ValueMeta>([[inputName, { shape: inputShape }]]);
+  const inferred = new Map<PlanStep, InferResult>();
+  let complete = true;
+  for (const step of steps) {
+    if (step.compiled.constant) continue;
+    const ins = step.inputs.map((n) => (n === '' ? undefined : (known.get(n) ?? stored(n))));
+    if (step.inputs.some((n, i) => n !== '' && ins[i] === undefined)) {
+      complete = false;
+      continue;
+    }
+    let result: InferResult | undefined;
+    try {
+      result = step.compiled.infer(ins);
+      if (result) countNode(budget, result, step);
+    } catch (e) {
+      if (e instanceof PathgradError) throw wrap(e, step);
+      throw e;
+    }
+    if (!result) {
+      complete = false;
+      continue;
+    }
+    inferred.set(step, result);
+    result.outputs.forEach((shape, i) => {
+      const name = step.outputs[i] ?? '';
+      if (name !== '') known.set(name, { shape });
+    });
+  }
+  return { complete, elements: budget.used, inferred };
+}
+
+/**
+ * Load-time inference on the declared input shape (dynamic dimensions as 1): shapes that do
+ * not fit and intermediate tensors over the limits are FormatErrors naming the node.
+ */
+function inferAtLoad(
+  steps: PlanStep[],
+  inputName: string,
+  declared: DeclaredInput | undefined,
+  parameters: Map<string, Parameter>,
+  constants: Map<string, Tensor>,
+  limits: Required<LoadOnnxOptions>,
+): Inference {
+  if (!declared) return { complete: false, elements: 0, inferred: new Map() };
+  const stored = (name: string): ValueMeta | undefined => {
+    const t = parameters.get(name)?.value ?? constants.get(name);
+    return t ? { shape: t.shape, value: t } : undefined;
+  };
+  const budget = new ElementBudget(limits.maxTensorElements, limits.maxTotalElements, (m) => new FormatError(m), ', an option of loadOnnx');
+  return inferGraph(steps, inputName, declared.shape, stored, budget, (e, step) => {
+    if (e instanceof FormatError) return e;
+    const m = e.message.startsWith(step.where) ? e.message : `${step.where}: ${e.message}`;
+    return new FormatError(`${m} (checked on the graph input ${JSON.stringify(inputName)}'s declared shape ${declared.shown})`);
+  });
+}
+
+/** Past this many elements (input plus intermediates) the load-time probe is skipped. */
+const PROBE_ELEMENTS = 1 << 22;
+
+/** Thrown by the probe's budget: the probe is skipped, the model is not at fault. */
+class ProbeTooLarge extends Error {}
+
+/**
+ * Runs the graph once on zeros of the declared input shape, so that what inference cannot
+ * see (a Reshape to a computed shape, an op's own checks) is reported at load time too, as
+ * FormatErrors naming the node. Only small graphs are probed: past {@link PROBE_ELEMENTS}
+ * the shapes were checked by inference alone, and the rest surfaces at forward time.
+ */
+function probeShapes(module: OnnxModel, declared: DeclaredInput, inference: Inference): void {
+  if (!declared.dtype) return;
+  const inputSize = elementCount(declared.shape);
+  if (inputSize > PROBE_ELEMENTS || (inference.complete && inference.elements > PROBE_ELEMENTS)) return;
+  const budget = new ElementBudget(PROBE_ELEMENTS, PROBE_ELEMENTS, () => new ProbeTooLarge(), '');
   try {
-    module.forward(zeros(shape, dtype));
+    module._evaluate(zeros(declared.shape, declared.dtype), budget);
   } catch (e) {
+    if (e instanceof ProbeTooLarge) return;
     if (e instanceof PathgradError && !(e instanceof FormatError)) {
-      throw new FormatError(`${e.message} (checked on zeros of the graph input ${JSON.stringify(module.inputName)}'s declared shape [${shown.join(', ')}])`);
+      throw new FormatError(`${e.message} (checked on zeros of the graph input ${JSON.stringify(module.inputName)}'s declared shape ${declared.shown})`);
     }
     throw e;
   }

@@ -7,3 +7,4 @@
 export * from './arbitraries.js';
 export * from './reference.js';
 export * from './close.js';
+export * from './fuzz.js';
