@@ -104,6 +104,7 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'pad',
     'permute',
     'pow',
+    'reluBackward',
     'reshape',
     'scatterAdd',
     'sigmoid',

@@ -13,6 +13,7 @@ import { logOp } from './log.js';
 import { mulOp } from './mul.js';
 import { negOp } from './neg.js';
 import { reluOp } from './relu.js';
+import { reluBackwardOp } from './reluBackward.js';
 import { reshapeOp } from './reshape.js';
 import { subOp } from './sub.js';
 import { sumOp } from './sum.js';
@@ -88,6 +89,7 @@ export const OPS = {
   exp: expOp,
   log: logOp,
   relu: reluOp,
+  reluBackward: reluBackwardOp,
   greater: greaterOp,
   sum: sumOp,
   reshape: reshapeOp,
@@ -167,6 +169,7 @@ export { log } from './log.js';
 export { mul } from './mul.js';
 export { neg } from './neg.js';
 export { relu } from './relu.js';
+export { reluBackward } from './reluBackward.js';
 export { reshape, resolveShape } from './reshape.js';
 export { sub } from './sub.js';
 export { sum, sumToShape, type ReduceOptions, type ReduceArg } from './sum.js';

@@ -3,8 +3,7 @@ import { unaryKernel } from '../kernels/elementwise.js';
 import { defineOp, dispatch } from '../op.js';
 import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
-import { greater } from './greater.js';
-import { mul } from './mul.js';
+import { reluBackward } from './reluBackward.js';
 import { reluGpujs } from '../gpujs/elementwise.js';
 import { unaryWasm } from '../wasm/elementwise.js';
 
@@ -15,13 +14,14 @@ function reluScalar(x: number): number {
 
 /**
  * max(x, 0). Subgradient at 0 is 0, as in PyTorch (threshold_backward), JAX, tfjs and
- * micrograd; the mask is taken from the output so the rule reads `g * (relu(x) > 0)`.
+ * micrograd; the mask is taken from the output: the VJP is {@link reluBackward}`(g, relu(x))`, one fused
+ * pass for `g * (relu(x) > 0)`.
  */
 export const reluOp = defineOp<Record<string, never>>({
   name: 'relu',
   infer: unaryInfer('relu'),
   kernels: { cpu: unaryKernel(reluScalar), wasm: unaryWasm('relu'), gpujs: reluGpujs },
-  vjp: (g, { output }) => [mul(g, greater(output, 0))],
+  vjp: (g, { output }) => [reluBackward(g, output)],
   spec: unarySpec(reluScalar, { avoid: [0] }),
 });
 
