@@ -3,7 +3,7 @@
  * inputs: the whole Jacobian-vector product; JAX check_grads for large ones: a few random
  * directions).
  */
-import { ArgumentError, describe, isFloat, rng, Tensor, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, checkOptionKeys, describe, isFloat, optionKeys, rng, Tensor, type Rng } from '@pathgrad/tensor';
 import { vjp } from './transforms.js';
 
 /**
@@ -36,6 +36,10 @@ export interface GradcheckOptions {
   /** Indices of the inputs to check (default: every float input). Others are held constant. */
   wrt?: readonly number[];
 }
+
+const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({
+  eps: true, atol: true, rtol: true, mode: true, directions: true, fullLimit: true, seed: true, wrt: true,
+});
 
 /**
  * What {@link gradcheck} found.
@@ -108,6 +112,7 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, xs: readonly Tensor[],
   xs.forEach((x, i) => {
     if (!(x instanceof Tensor)) throw new ArgumentError(`gradcheck: xs[${i}] must be a Tensor, got ${describe(x)}`);
   });
+  checkOptionKeys(opts, GRADCHECK_KEYS, 'gradcheck');
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, mode = 'auto', directions = 4, fullLimit = 200, seed = 0 } = opts;
   if (!(eps > 0) || !Number.isFinite(eps)) throw new ArgumentError(`gradcheck: eps must be a positive number, got ${describe(eps)}`);
   if (mode !== 'auto' && mode !== 'full' && mode !== 'random') {

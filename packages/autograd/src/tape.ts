@@ -9,9 +9,11 @@
 import {
   add,
   ArgumentError,
+  checkOptionKeys,
   describe,
   DTypeError,
   isFloat,
+  optionKeys,
   PathgradError,
   setOpRecorder,
   shapesEqual,
@@ -52,6 +54,8 @@ export interface GradientOptions {
    */
   retain?: boolean;
 }
+
+const GRADIENT_KEYS = optionKeys<GradientOptions>({ retain: true });
 
 // Tapes that currently record, innermost last. noGrad swaps in an empty stack.
 let active: Tape[] = [];
@@ -206,6 +210,7 @@ export class Tape {
    * `retain`, nodes are freed as they are replayed and the tape cannot be replayed again.
    */
   gradient(outputs: readonly Tensor[], seeds: readonly Tensor[], wrt: readonly Tensor[], opts: GradientOptions = {}): Tensor[] {
+    checkOptionKeys(opts, GRADIENT_KEYS, 'Tape.gradient');
     if (this.running) throw new PathgradError('Tape.gradient: this tape is already running its backward pass');
     if (this.consumed) {
       throw new PathgradError('Tape.gradient: this tape was already replayed and freed; pass { retain: true } to replay a tape more than once');

@@ -6,10 +6,12 @@
 import {
   add,
   ArgumentError,
+  checkOptionKeys,
   describe,
   DTypeError,
   isFloat,
   mul,
+  optionKeys,
   onesLike,
   ShapeError,
   shapesEqual,
@@ -52,6 +54,8 @@ export interface GradOptions<N extends number | readonly number[] = number | rea
    */
   seed?: Tensor;
 }
+
+const GRAD_KEYS = optionKeys<GradOptions>({ argnums: true, seed: true });
 
 /**
  * Result of {@link valueAndGrad}: the output and the gradient(s).
@@ -194,6 +198,7 @@ export function grad(f: TensorFunction, opts?: GradOptions<number>): (...xs: Ten
 export function grad(f: TensorFunction, opts: GradOptions<readonly number[]>): (...xs: Tensor[]) => Tensor[];
 export function grad(f: TensorFunction, opts: GradOptions = {}): (...xs: Tensor[]) => Tensor | Tensor[] {
   checkFunction(f, 'grad');
+  checkOptionKeys(opts, GRAD_KEYS, 'grad');
   const many = Array.isArray(opts.argnums);
   return (...xs: Tensor[]) => {
     const { grads } = valueAndGradImpl('grad', f, xs, opts.argnums, opts.seed);
@@ -215,6 +220,7 @@ export function valueAndGrad(f: TensorFunction, opts?: GradOptions<number>): (..
 export function valueAndGrad(f: TensorFunction, opts: GradOptions<readonly number[]>): (...xs: Tensor[]) => ValueAndGrad<Tensor[]>;
 export function valueAndGrad(f: TensorFunction, opts: GradOptions = {}): (...xs: Tensor[]) => ValueAndGrad<Tensor | Tensor[]> {
   checkFunction(f, 'valueAndGrad');
+  checkOptionKeys(opts, GRAD_KEYS, 'valueAndGrad');
   const many = Array.isArray(opts.argnums);
   return (...xs: Tensor[]) => {
     const { value, grads } = valueAndGradImpl('valueAndGrad', f, xs, opts.argnums, opts.seed);

@@ -2,7 +2,7 @@
  * Weight initialisation as PyTorch's `torch.nn.init` (same fans, gains and bounds), but
  * returning new tensors from an explicit seeded generator instead of filling in place.
  */
-import { ArgumentError, Rng, rand, randn, rng as makeRng, type DType, type Tensor } from '@pathgrad/tensor';
+import { ArgumentError, Rng, checkOptionKeys, optionKeys, rand, randn, rng as makeRng, type DType, type Tensor } from '@pathgrad/tensor';
 import { describeShape } from './tensorUtil.js';
 
 /**
@@ -51,6 +51,8 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
+const KAIMING_KEYS = optionKeys<KaimingOptions>({ a: true, mode: true, nonlinearity: true, dtype: true });
+
 /**
  * Options of the Xavier initialisers.
  * @example
@@ -62,6 +64,8 @@ export interface XavierOptions extends InitOptions {
   /** Scale factor (default 1). */
   gain?: number;
 }
+
+const XAVIER_KEYS = optionKeys<XavierOptions>({ gain: true, dtype: true });
 
 /**
  * A generator, or a seed to make one from.
@@ -125,7 +129,8 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
   }
 }
 
-function kaimingStd(shape: readonly number[], { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu' }: KaimingOptions, where: string): number {
+function kaimingStd(shape: readonly number[], options: KaimingOptions, where: string): number {
+  const { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu' } = checkOptionKeys(options, KAIMING_KEYS, where);
   if (mode !== 'fanIn' && mode !== 'fanOut') throw new ArgumentError(`${where}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
   if (!Number.isFinite(a)) throw new ArgumentError(`${where}: a must be a finite number, got ${a}`);
   const fans = computeFans(shape);
@@ -172,7 +177,8 @@ function xavierStd(shape: readonly number[], gain: number, where: string): numbe
  * const w = xavierUniform([64, 128], rng(0));
  * ```
  */
-export function xavierUniform(shape: readonly number[], generator: Rng, { gain = 1, dtype = 'float32' }: XavierOptions = {}): Tensor {
+export function xavierUniform(shape: readonly number[], generator: Rng, options: XavierOptions = {}): Tensor {
+  const { gain = 1, dtype = 'float32' } = checkOptionKeys(options, XAVIER_KEYS, 'xavierUniform');
   const bound = Math.sqrt(3) * xavierStd(shape, gain, 'xavierUniform');
   return rand(shape, generator, { low: -bound, high: bound, dtype });
 }
@@ -184,7 +190,8 @@ export function xavierUniform(shape: readonly number[], generator: Rng, { gain =
  * const w = xavierNormal([64, 128], rng(0), { gain: calculateGain('tanh') });
  * ```
  */
-export function xavierNormal(shape: readonly number[], generator: Rng, { gain = 1, dtype = 'float32' }: XavierOptions = {}): Tensor {
+export function xavierNormal(shape: readonly number[], generator: Rng, options: XavierOptions = {}): Tensor {
+  const { gain = 1, dtype = 'float32' } = checkOptionKeys(options, XAVIER_KEYS, 'xavierNormal');
   const std = xavierStd(shape, gain, 'xavierNormal');
   return randn(shape, generator, { std, dtype });
 }

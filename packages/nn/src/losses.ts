@@ -2,7 +2,7 @@
  * Losses as PyTorch's `torch.nn.functional` ones, built from differentiable ops so that
  * `valueAndGrad` of a loss gives parameter gradients.
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, describe, gather, isFloat, logSoftmax, mean, mul, neg, reshape, sub, sum } from '@pathgrad/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, checkOptionKeys, describe, gather, isFloat, logSoftmax, mean, mul, neg, optionKeys, reshape, sub, sum } from '@pathgrad/tensor';
 import { describeShape } from './tensorUtil.js';
 
 /**
@@ -25,6 +25,8 @@ export interface LossOptions {
   /** Default `'mean'`. */
   reduction?: Reduction;
 }
+
+const LOSS_KEYS = optionKeys<LossOptions>({ reduction: true });
 
 function reduce(perExample: Tensor, reduction: Reduction, where: string): Tensor {
   switch (reduction) {
@@ -64,7 +66,8 @@ function checkClassInputs(scores: Tensor, targets: Tensor, where: string, scores
  * nllLoss(logSoftmax(logits, 1), tensor([3, 1], { dtype: 'int32' }));
  * ```
  */
-export function nllLoss(logProbs: Tensor, targets: Tensor, { reduction = 'mean' }: LossOptions = {}): Tensor {
+export function nllLoss(logProbs: Tensor, targets: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction = 'mean' } = checkOptionKeys(options, LOSS_KEYS, 'nllLoss');
   checkClassInputs(logProbs, targets, 'nllLoss', 'logProbs');
   const n = logProbs.shape[0]!;
   const picked = reshape(gather(logProbs, 1, reshape(targets, [n, 1])), [n]);
@@ -80,7 +83,8 @@ export function nllLoss(logProbs: Tensor, targets: Tensor, { reduction = 'mean' 
  * const loss = crossEntropy(model.forward(images), labels); // scalar, mean over the batch
  * ```
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, { reduction = 'mean' }: LossOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction = 'mean' } = checkOptionKeys(options, LOSS_KEYS, 'crossEntropy');
   checkClassInputs(logits, targets, 'crossEntropy', 'logits');
   return nllLoss(logSoftmax(logits, 1), targets, { reduction });
 }
@@ -93,7 +97,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, { reduction = 'mea
  * mse(tensor([1, 2]), tensor([1, 4])).item(); // 2
  * ```
  */
-export function mse(predictions: Tensor, targets: Tensor, { reduction = 'mean' }: LossOptions = {}): Tensor {
+export function mse(predictions: Tensor, targets: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction = 'mean' } = checkOptionKeys(options, LOSS_KEYS, 'mse');
   if (!(predictions instanceof Tensor)) throw new ArgumentError(`mse: predictions must be a Tensor, got ${describe(predictions)}`);
   if (!(targets instanceof Tensor)) throw new ArgumentError(`mse: targets must be a Tensor, got ${describe(targets)}`);
   if (predictions.shape.length !== targets.shape.length || predictions.shape.some((d, i) => d !== targets.shape[i])) {

@@ -4,7 +4,7 @@
  * forward pass reads exactly those tensor objects, differentiating a closure over
  * `p.value` (the autograd tape watches tensors by identity) gives parameter gradients.
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, isFloat, type DType } from '@pathgrad/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, isFloat, checkOptionKeys, optionKeys, type DType } from '@pathgrad/tensor';
 import { convertDType, describeShape } from './tensorUtil.js';
 
 /**
@@ -320,7 +320,8 @@ export abstract class Module {
    * model.loadStateDict(loadSafetensors(bytes).tensors);
    * ```
    */
-  loadStateDict(stateDict: Record<string, Tensor>, { strict = true }: { strict?: boolean } = {}): LoadStateDictResult {
+  loadStateDict(stateDict: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+    const { strict = true } = checkOptionKeys(options, optionKeys<{ strict?: boolean }>({ strict: true }), 'loadStateDict');
     if (typeof stateDict !== 'object' || stateDict === null) {
       throw new ArgumentError(`loadStateDict: stateDict must be an object of tensors, got ${stateDict === null ? 'null' : typeof stateDict}`);
     }

@@ -4,7 +4,7 @@
  * otherwise, so logs and CI output stay readable).
  */
 import { noGrad, valueAndGrad } from '@pathgrad/autograd';
-import { ArgumentError, ShapeError, Tensor, allocate, describe, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, allocate, checkOptionKeys, describe, optionKeys, type Rng } from '@pathgrad/tensor';
 import type * as CliProgress from 'cli-progress';
 import { toRng, type RngOrSeed } from './init.js';
 import { crossEntropy } from './losses.js';
@@ -47,6 +47,8 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
+const BATCH_KEYS = optionKeys<BatchOptions>({ batchSize: true, shuffle: true, rng: true, dropLast: true });
+
 function checkPair(images: Tensor, labels: Tensor, where: string): number {
   if (!(images instanceof Tensor)) throw new ArgumentError(`${where}: images must be a Tensor, got ${describe(images)}`);
   if (!(labels instanceof Tensor)) throw new ArgumentError(`${where}: labels must be a Tensor, got ${describe(labels)}`);
@@ -78,7 +80,8 @@ function takeRows(t: Tensor, order: Int32Array, start: number, end: number): Ten
  * }
  * ```
  */
-export function* batches(images: Tensor, labels: Tensor, { batchSize, shuffle = false, rng, dropLast = false }: BatchOptions): Generator<Batch> {
+export function* batches(images: Tensor, labels: Tensor, options: BatchOptions): Generator<Batch> {
+  const { batchSize, shuffle = false, rng, dropLast = false } = checkOptionKeys(options, BATCH_KEYS, 'batches') ?? ({} as Partial<BatchOptions>);
   const n = checkPair(images, labels, 'batches');
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError(`batches: batchSize must be a positive integer, got ${describe(batchSize)}`);
@@ -163,6 +166,8 @@ export interface FitOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
+const FIT_KEYS = optionKeys<FitOptions>({ epochs: true, batchSize: true, optimizer: true, loss: true, rng: true, shuffle: true, onProgress: true, progress: true, stream: true });
+
 /** A bar on a TTY, a line per ~10% otherwise, or nothing. */
 interface ProgressSink {
   start(epoch: number, epochs: number, total: number): void;
@@ -238,6 +243,7 @@ function makeSink(mode: FitOptions['progress'], stream: FitOptions['stream']): P
  * ```
  */
 export function fit(model: Module, data: { images: Tensor; labels: Tensor }, options: FitOptions = {}): EpochSummary[] {
+  checkOptionKeys(options, FIT_KEYS, 'fit');
   const { epochs = 1, batchSize = 64, loss = crossEntropy, shuffle = true, onProgress, progress = 'auto', stream } = options;
   if (typeof data !== 'object' || data === null) throw new ArgumentError(`fit: data must be { images, labels }, got ${describe(data)}`);
   const n = checkPair(data.images, data.labels, 'fit');
@@ -298,6 +304,8 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
+const EVALUATE_KEYS = optionKeys<EvaluateOptions>({ batchSize: true });
+
 /**
  * Predicted class (argmax of the output row) for every image, in eval mode and without
  * recording gradients; the model's mode is restored afterwards.
@@ -306,7 +314,8 @@ export interface EvaluateOptions {
  * predict(model, test.images).slice(0, 3); // Int32Array [7, 2, 1]
  * ```
  */
-export function predict(model: Module, images: Tensor, { batchSize = 256 }: EvaluateOptions = {}): Int32Array {
+export function predict(model: Module, images: Tensor, options: EvaluateOptions = {}): Int32Array {
+  const { batchSize = 256 } = checkOptionKeys(options, EVALUATE_KEYS, 'predict');
   if (!(images instanceof Tensor)) throw new ArgumentError(`predict: images must be a Tensor, got ${describe(images)}`);
   const n = images.shape[0] ?? 0;
   const out = new Int32Array(n);
@@ -343,6 +352,7 @@ export function predict(model: Module, images: Tensor, { batchSize = 256 }: Eval
  * ```
  */
 export function evaluateAccuracy(model: Module, images: Tensor, labels: Tensor, options: EvaluateOptions = {}): number {
+  checkOptionKeys(options, EVALUATE_KEYS, 'evaluateAccuracy');
   const n = checkPair(images, labels, 'evaluateAccuracy');
   if (n === 0) throw new ArgumentError('evaluateAccuracy: no examples (images has 0 rows)');
   const pred = predict(model, images, options);

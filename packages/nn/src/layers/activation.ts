@@ -1,4 +1,4 @@
-import { gelu, logSoftmax, relu, sigmoid, softmax, softplus, tanh, type Tensor } from '@pathgrad/tensor';
+import { gelu, logSoftmax, relu, sigmoid, softmax, softplus, tanh, checkOptionKeys, optionKeys, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
 import { checkFiniteNumber } from './checks.js';
 
@@ -29,6 +29,8 @@ export interface SoftplusLayerOptions {
   threshold?: number;
 }
 
+const SOFTPLUS_KEYS = optionKeys<SoftplusLayerOptions>({ beta: true, threshold: true });
+
 /**
  * Softplus `log(1 + e^(beta x)) / beta`, linear above the threshold (PyTorch's `Softplus`).
  * A smooth ReLU, used to make ReLU networks twice differentiable.
@@ -41,8 +43,9 @@ export class Softplus extends Module {
   readonly beta: number;
   readonly threshold: number;
 
-  constructor({ beta = 1, threshold = 20 }: SoftplusLayerOptions = {}) {
+  constructor(options: SoftplusLayerOptions = {}) {
     super();
+    const { beta = 1, threshold = 20 } = checkOptionKeys(options, SOFTPLUS_KEYS, 'Softplus');
     this.beta = checkFiniteNumber(beta, 'beta', 'Softplus');
     this.threshold = checkFiniteNumber(threshold, 'threshold', 'Softplus');
   }

@@ -1,4 +1,4 @@
-import { ArgumentError, Tensor, add, allocate, describe, div, mul, ones, reshape, sqrt, sub, sum, zeros, type DType } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, add, allocate, checkOptionKeys, describe, div, mul, ones, optionKeys, reshape, sqrt, sub, sum, zeros, type DType } from '@pathgrad/tensor';
 import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
 import { checkPositiveInt } from './checks.js';
@@ -21,6 +21,8 @@ export interface BatchNorm2dOptions {
   dtype?: DType;
 }
 
+const BATCH_NORM_KEYS = optionKeys<BatchNorm2dOptions>({ eps: true, momentum: true, affine: true, dtype: true });
+
 /**
  * Batch normalisation over `[N, C, H, W]` per channel, as PyTorch's `BatchNorm2d`. In
  * training it normalises with the batch mean and biased variance and updates
@@ -42,8 +44,9 @@ export class BatchNorm2d extends Module {
   /** Per-channel shift `[C]` (null without affine). */
   bias: Parameter | null;
 
-  constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1, affine = true, dtype = 'float32' }: BatchNorm2dOptions = {}) {
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
     super();
+    const { eps = 1e-5, momentum = 0.1, affine = true, dtype = 'float32' } = checkOptionKeys(options, BATCH_NORM_KEYS, 'BatchNorm2d');
     this.numFeatures = checkPositiveInt(numFeatures, 'numFeatures', 'BatchNorm2d');
     if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new ArgumentError(`BatchNorm2d: eps must be a finite number >= 0, got ${describe(eps)}`);
     if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {

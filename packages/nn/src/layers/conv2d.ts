@@ -1,4 +1,4 @@
-import { ArgumentError, conv2d, type DType, type Tensor } from '@pathgrad/tensor';
+import { ArgumentError, conv2d, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
 import { defaultBiasInit, defaultWeightInit, toRng, type RngOrSeed } from '../init.js';
 import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
@@ -28,6 +28,8 @@ export interface Conv2dLayerOptions {
   dtype?: DType;
 }
 
+const CONV2D_KEYS = optionKeys<Conv2dLayerOptions>({ stride: true, padding: true, dilation: true, groups: true, bias: true, rng: true, dtype: true });
+
 /**
  * 2-D convolution over NCHW input with PyTorch's weight layout `[out, in/groups, kh, kw]`
  * and default init (kaiming_uniform with a = sqrt(5); bias U(+-1/sqrt(fanIn))).
@@ -54,9 +56,10 @@ export class Conv2d extends Module {
     inChannels: number,
     outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, rng, dtype = 'float32' }: Conv2dLayerOptions = {},
+    options: Conv2dLayerOptions = {},
   ) {
     super();
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, rng, dtype = 'float32' } = checkOptionKeys(options, CONV2D_KEYS, 'Conv2d');
     this.inChannels = checkPositiveInt(inChannels, 'inChannels', 'Conv2d');
     this.outChannels = checkPositiveInt(outChannels, 'outChannels', 'Conv2d');
     this.kernelSize = toPair(kernelSize, 'kernelSize', 'Conv2d', 1);

@@ -1,4 +1,4 @@
-import { ArgumentError, add, matmul, transpose, type DType, type Tensor } from '@pathgrad/tensor';
+import { ArgumentError, add, matmul, transpose, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
 import { defaultBiasInit, defaultWeightInit, toRng, type RngOrSeed } from '../init.js';
 import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
@@ -20,6 +20,8 @@ export interface LinearOptions {
   dtype?: DType;
 }
 
+const LINEAR_KEYS = optionKeys<LinearOptions>({ bias: true, rng: true, dtype: true });
+
 /**
  * Fully connected layer `y = x W^T + b`, with PyTorch's layout (`weight` is `[out, in]`)
  * and default init, so a PyTorch state dict loads unchanged. Accepts `[..., in]`.
@@ -37,8 +39,9 @@ export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
-  constructor(inFeatures: number, outFeatures: number, { bias = true, rng, dtype = 'float32' }: LinearOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    const { bias = true, rng, dtype = 'float32' } = checkOptionKeys(options, LINEAR_KEYS, 'Linear');
     this.inFeatures = checkPositiveInt(inFeatures, 'inFeatures', 'Linear');
     this.outFeatures = checkPositiveInt(outFeatures, 'outFeatures', 'Linear');
     const g = toRng(rng, 'Linear');

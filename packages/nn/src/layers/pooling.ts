@@ -1,4 +1,4 @@
-import { avgPool2d, maxPool2d, type Tensor } from '@pathgrad/tensor';
+import { avgPool2d, maxPool2d, checkOptionKeys, optionKeys, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
 import { toPair, type Pair } from './checks.js';
 
@@ -30,6 +30,8 @@ export interface MaxPool2dLayerOptions extends Pool2dLayerOptions {
   dilation?: Pair;
 }
 
+const MAX_POOL_KEYS = optionKeys<MaxPool2dLayerOptions>({ stride: true, padding: true, dilation: true, ceilMode: true });
+
 /**
  * Options of {@link AvgPool2d}.
  * @example
@@ -41,6 +43,8 @@ export interface AvgPool2dLayerOptions extends Pool2dLayerOptions {
   /** Count padded zeros in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;
 }
+
+const AVG_POOL_KEYS = optionKeys<AvgPool2dLayerOptions>({ stride: true, padding: true, ceilMode: true, countIncludePad: true });
 
 /**
  * 2-D max pooling over NCHW input. The gradient goes to the first maximum of each window
@@ -57,8 +61,9 @@ export class MaxPool2d extends Module {
   readonly dilation: [number, number];
   readonly ceilMode: boolean;
 
-  constructor(kernelSize: Pair, { stride, padding = 0, dilation = 1, ceilMode = false }: MaxPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: MaxPool2dLayerOptions = {}) {
     super();
+    const { stride, padding = 0, dilation = 1, ceilMode = false } = checkOptionKeys(options, MAX_POOL_KEYS, 'MaxPool2d');
     this.kernelSize = toPair(kernelSize, 'kernelSize', 'MaxPool2d', 1);
     this.stride = stride === undefined ? this.kernelSize : toPair(stride, 'stride', 'MaxPool2d', 1);
     this.padding = toPair(padding, 'padding', 'MaxPool2d', 0);
@@ -85,8 +90,9 @@ export class AvgPool2d extends Module {
   readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
 
-  constructor(kernelSize: Pair, { stride, padding = 0, ceilMode = false, countIncludePad = true }: AvgPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: AvgPool2dLayerOptions = {}) {
     super();
+    const { stride, padding = 0, ceilMode = false, countIncludePad = true } = checkOptionKeys(options, AVG_POOL_KEYS, 'AvgPool2d');
     this.kernelSize = toPair(kernelSize, 'kernelSize', 'AvgPool2d', 1);
     this.stride = stride === undefined ? this.kernelSize : toPair(stride, 'stride', 'AvgPool2d', 1);
     this.padding = toPair(padding, 'padding', 'AvgPool2d', 0);

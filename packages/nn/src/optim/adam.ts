@@ -1,4 +1,4 @@
-import { ArgumentError, type TypedArray } from '@pathgrad/tensor';
+import { ArgumentError, checkOptionKeys, optionKeys, type TypedArray } from '@pathgrad/tensor';
 import type { Parameter } from '../module.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
@@ -20,6 +20,8 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+const ADAM_KEYS = optionKeys<AdamOptions>({ lr: true, betas: true, eps: true, weightDecay: true });
+
 /**
  * Adam (Kingma & Ba 2015) with PyTorch's update rule: `g += wd * p`,
  * `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
@@ -39,8 +41,9 @@ export class Adam extends Optimizer {
   private readonly v: (TypedArray | undefined)[] = [];
   private readonly steps: number[] = [];
 
-  constructor(params: readonly Parameter[], { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 }: AdamOptions = {}) {
+  constructor(params: readonly Parameter[], options: AdamOptions = {}) {
     super(params, 'Adam');
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 } = checkOptionKeys(options, ADAM_KEYS, 'Adam');
     this.lr = checkHyper(lr, 'lr', 'Adam');
     if (!Array.isArray(betas) || betas.length !== 2) throw new ArgumentError(`Adam: betas must be a pair [beta1, beta2], got ${String(betas)}`);
     checkHyper(betas[0], 'betas[0]', 'Adam', { max: 1, openMax: true });

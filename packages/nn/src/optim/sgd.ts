@@ -1,4 +1,4 @@
-import { ArgumentError, type TypedArray } from '@pathgrad/tensor';
+import { ArgumentError, checkOptionKeys, optionKeys, type TypedArray } from '@pathgrad/tensor';
 import type { Parameter } from '../module.js';
 import { Optimizer, checkHyper } from './optimizer.js';
 
@@ -22,6 +22,8 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+const SGD_KEYS = optionKeys<SGDOptions>({ lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true });
+
 /**
  * Stochastic gradient descent with PyTorch's update rule:
  * `g += wd * p; buf = momentum * buf + (1 - dampening) * g` (the first step sets
@@ -40,8 +42,10 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   private readonly buffers: (TypedArray | undefined)[] = [];
 
-  constructor(params: readonly Parameter[], { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SGDOptions) {
+  constructor(params: readonly Parameter[], options: SGDOptions) {
     super(params, 'SGD');
+    // lr has no default: a missing options object reaches checkHyper as lr undefined
+    const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = checkOptionKeys(options, SGD_KEYS, 'SGD') ?? ({} as Partial<SGDOptions>);
     this.lr = checkHyper(lr, 'lr', 'SGD');
     this.momentum = checkHyper(momentum, 'momentum', 'SGD');
     this.dampening = checkHyper(dampening, 'dampening', 'SGD');
