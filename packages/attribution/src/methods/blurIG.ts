@@ -21,7 +21,7 @@ export interface BlurIGOptions extends ExplainOptions {
   steps?: number;
   /** Finite-difference step for ∂blur/∂σ (default 0.01). */
   gradStep?: number;
-  /** Space the σ values as sqrt(i·maxSigma/steps) (default false). */
+  /** Space the σ values as sqrt(i·maxSigma/steps), as PAIR's `sqrt` (default false); the path then starts at σ = √maxSigma. */
   sqrt?: boolean;
   /** At most this many points per forward/backward pass. */
   internalBatchSize?: number;
@@ -37,7 +37,7 @@ export interface BlurIGOptions extends ExplainOptions {
  */
 export interface BlurIGResult {
   attributions: Tensor;
-  /** `Σ attributions − (F(x) − F(blur(x, maxSigma)))` per example. */
+  /** `Σ attributions − (F(x) − F(blur(x, σ_0)))` per example, σ_0 the path's start: maxSigma, or √maxSigma with `sqrt`. */
   delta: Tensor;
   gradientEvaluations: number;
 }
@@ -105,7 +105,8 @@ export function blurIG(model: unknown, inputs: Tensor, opts: BlurIGOptions = {})
     },
   );
   const fx = exampleScores(spec, inputs);
-  const fb = exampleScores(spec, gaussianBlur2d(inputs, maxSigma));
+  // the path starts at sigmas[steps]: maxSigma, or √maxSigma when `sqrt` spaces the σ values
+  const fb = exampleScores(spec, gaussianBlur2d(inputs, sigmas[steps]!));
   const sums = rowSums(attr, n);
   return {
     attributions: fromFlat(attr, inputs.shape, inputs.dtype),

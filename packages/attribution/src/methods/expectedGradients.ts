@@ -39,7 +39,7 @@ export interface ExpectedGradientsOptions extends ExplainOptions {
  */
 export interface ExpectedGradientsResult {
   attributions: Tensor;
-  /** `Σ attributions − (F(x) − mean_j F(x'_j))` per example (zero only in expectation). */
+  /** `Σ attributions − (F(x) − mean_j F(x'_j))` per example (zero only in expectation, and only with `stdev` 0: with noise the sum tends to E[F(x + ε)] − mean_j F(x'_j), as in Captum). */
   delta: Tensor;
   gradientEvaluations: number;
 }
@@ -47,7 +47,9 @@ export interface ExpectedGradientsResult {
 /**
  * Expected Gradients (Erion et al. 2021) with Captum GradientShap semantics: for each
  * example and sample, a reference x' drawn uniformly with replacement from `data` and
- * α ~ U(0, 1); the attribution is the mean of `(x − x') ⊙ ∇F(x' + α(x − x'))`.
+ * α ~ U(0, 1); the attribution is the mean of `(x − x') ⊙ ∇F(x' + α(x − x'))`. With
+ * `stdev > 0` the input of every sample is x + ε, ε ~ N(0, stdev²), in the gradient's
+ * point and in the multiplier alike: the mean of `(x + ε − x') ⊙ ∇F(x' + α(x + ε − x'))`.
  *
  * @example
  * ```ts
@@ -110,8 +112,10 @@ export function expectedGradients(model: unknown, inputs: Tensor, opts: Expected
         const i = start + r;
         const e = i % n;
         const ro = refIndex[i]! * per;
+        const eps = noise[i];
         for (let d = 0; d < per; d++) {
-          const diff = multiply ? x[e * per + d]! - ref[ro + d]! : 1;
+          // GradientSHAP multiplies by the noisy input's difference (x + ε − x')
+          const diff = multiply ? x[e * per + d]! + (eps ? eps[d]! : 0) - ref[ro + d]! : 1;
           attr[e * per + d]! += (diff * grads[r * per + d]!) / samples;
         }
       }

@@ -1,7 +1,7 @@
 import { Tensor, allocate } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
-import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
+import { chunkSize, forEachGradientChunk, fromFlat, toFloat64, type ExplainedScalar } from '../gradients.js';
 import { intOption, numberOption } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 
@@ -61,6 +61,37 @@ const EPSILON = 1e-9;
 export function guidedIG(model: unknown, inputs: Tensor, opts: GuidedIGOptions = {}): GuidedIGResult {
   const name = 'guidedIG';
   const spec = prepare(model, inputs, opts, name);
+  const { attr, baseline, steps } = guidedPath(spec, inputs, opts, name);
+  const n = inputs.shape[0]!;
+  const fx = exampleScores(spec, inputs);
+  const fb = exampleScores(spec, baseline);
+  const sums = rowSums(attr, n);
+  return {
+    attributions: fromFlat(attr, inputs.shape, inputs.dtype),
+    delta: new Tensor(Float64Array.from({ length: n }, (_, e) => sums[e]! - (fx[e]! - fb[e]!)), [n], 'float64'),
+    gradientEvaluations: steps,
+  };
+}
+
+/**
+ * What {@link guidedPath} shows of each step: the examples still moving, the explained scalar
+ * and its gradient at their current path points (row r belongs to example `active[r]`), and
+ * the points themselves (flat `[N * per]`, before this step's move).
+ */
+export type GuidedStepObserver = (step: number, active: Int32Array, values: Float64Array, grads: Float64Array, points: Float64Array) => void;
+
+/**
+ * PAIR's guided_ig_impl path walk shared by {@link guidedIG} and IDGI on the Guided IG path:
+ * returns the Guided IG attributions, the baseline and the path's end points; `observe`
+ * sees every step's points, values and gradients.
+ */
+export function guidedPath(
+  spec: ExplainedScalar,
+  inputs: Tensor,
+  opts: GuidedIGOptions,
+  name: string,
+  observe?: GuidedStepObserver,
+): { attr: Float64Array; baseline: Tensor; end: Float64Array; steps: number } {
   const steps = intOption(opts.steps, 200, 'steps', name);
   const fraction = numberOption(opts.fraction, 0.25, 'fraction', name, 0);
   const maxDist = numberOption(opts.maxDist, 0.02, 'maxDist', name, 0);
@@ -79,6 +110,7 @@ export function guidedIG(model: unknown, inputs: Tensor, opts: GuidedIGOptions =
   const active = Int32Array.from({ length: n }, (_, e) => e).filter((e) => l1Total[e]! > 0);
   for (let step = 0; step < steps && active.length > 0; step++) {
     const grads = new Float64Array(active.length * per);
+    const values = new Float64Array(active.length);
     forEachGradientChunk(
       spec,
       active.length,
@@ -88,8 +120,12 @@ export function guidedIG(model: unknown, inputs: Tensor, opts: GuidedIGOptions =
         for (let r = start; r < end; r++) for (let d = 0; d < per; d++) pts[(r - start) * per + d] = x[active[r]! * per + d]!;
         return { points: new Tensor(pts, [end - start, ...inputs.shape.slice(1)], inputs.dtype), rowExamples: active.slice(start, end) };
       },
-      (start, end, _values, g) => grads.set(g.subarray(0, (end - start) * per), start * per),
+      (start, end, v, g) => {
+        grads.set(g.subarray(0, (end - start) * per), start * per);
+        values.set(v, start);
+      },
     );
+    observe?.(step, active, values, grads, x);
     for (let r = 0; r < active.length; r++) {
       guidedStep(active[r]! * per, l1Total[active[r]!]!, step, grads.subarray(r * per, (r + 1) * per));
     }
@@ -150,12 +186,5 @@ export function guidedIG(model: unknown, inputs: Tensor, opts: GuidedIGOptions =
     }
   }
 
-  const fx = exampleScores(spec, inputs);
-  const fb = exampleScores(spec, baseline!);
-  const sums = rowSums(attr, n);
-  return {
-    attributions: fromFlat(attr, inputs.shape, inputs.dtype),
-    delta: new Tensor(Float64Array.from({ length: n }, (_, e) => sums[e]! - (fx[e]! - fb[e]!)), [n], 'float64'),
-    gradientEvaluations: steps,
-  };
+  return { attr, baseline: baseline!, end: x, steps };
 }
