@@ -103,6 +103,23 @@ describe('wasm matmul vs float64 reference', () => {
     }
   });
 
+  it('2-D transposed views (read transposed by the GEMM, not gathered) across the cache-block edges', () => {
+    const g = rng(5);
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [5, 9, 17],
+      [64, 784, 128],
+      [65, 513, 257],
+    ] as const) {
+      const a = randn([m, k], g);
+      const aT = randn([k, m], g).transpose();
+      const bT = randn([n, k], g).transpose();
+      expectWasmMatchesReference(OPS.matmul, [a, bT], {}, `matmul ${m}x${k} @ (${n}x${k})^T`);
+      expectWasmMatchesReference(OPS.matmul, [aT, bT], {}, `matmul (${k}x${m})^T @ (${n}x${k})^T`);
+      expectWasmMatchesReference(OPS.matmul, [aT, randn([k, n], g)], {}, `matmul (${k}x${m})^T @ ${k}x${n}`);
+    }
+  });
+
   it('vectors, broadcast batches and strided (transposed, sliced) operands', () => {
     const g = rng(4);
     expectWasmMatchesReference(OPS.matmul, [randn([7], g), randn([7], g)], {}, 'vector . vector');

@@ -38,8 +38,23 @@ function batchOffsets(shape: Shape, batch: Shape): number[] {
 }
 
 /**
+ * True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`, as
+ * `transpose(weight)` in a linear layer): the kernel then copies the underlying matrix as
+ * one block and lets the GEMM read it transposed, instead of gathering it element by element.
+ */
+function isTransposed2d(t: Tensor): boolean {
+  return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
+}
+
+/** Copies the contiguous matrix under a transposed view (see {@link isTransposed2d}). */
+function copyTransposedIn(heap: Float32Array, ptr: number, t: Tensor): void {
+  heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
+}
+
+/**
  * Batched matmul with NumPy broadcasting of the batch dimensions, one SIMD GEMM per output
- * matrix. Operands may be any strided view: they are copied row-major into wasm memory.
+ * matrix. Operands may be any strided view: they are copied row-major into wasm memory,
+ * except 2-D transposed views, which the GEMM reads transposed.
  */
 export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) => {
   const [a, b] = inputs as [Tensor, Tensor];
@@ -54,12 +69,18 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const ps = call.alloc(call.k.gemmScratchBytes(n, k));
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, pa, a);
-  copyIn(heap, pb, b);
+  const transA = isTransposed2d(a) ? 1 : 0;
+  const transB = isTransposed2d(b) ? 1 : 0;
+  if (transA) copyTransposedIn(heap, pa, a);
+  else copyIn(heap, pa, a);
+  if (transB) copyTransposedIn(heap, pb, b);
+  else copyIn(heap, pb, b);
   const offA = batchOffsets(aShape, batch);
   const offB = batchOffsets(bShape, batch);
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
   for (let i = 0; i < offA.length; i++) {
-    call.k.gemm(m, n, k, pa + offA[i]! * 4, k, 0, pb + offB[i]! * 4, n, 0, pc + i * m * n * 4, n, 0, ps);
+    call.k.gemm(m, n, k, pa + offA[i]! * 4, lda, transA, pb + offB[i]! * 4, ldb, transB, pc + i * m * n * 4, n, 0, ps);
   }
   return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
 };
