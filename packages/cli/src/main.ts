@@ -169,6 +169,13 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
  */
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  // `pathgrad --help | head`: a reader that stops early is not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   setForceOutput(argv.includes('--force'));
   let code = 0;
   const log = (line: string): void => {

@@ -2,8 +2,7 @@
  * Charts as SVG: Vega-Lite specs compiled to Vega and rendered headlessly (no browser, no
  * canvas) by vega's View.toSVG, so the report embeds plain SVG that opens from disk.
  */
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /** A tidy row of a line chart. */
 export interface Point {
@@ -47,6 +46,8 @@ export async function lineChartSvg(points: readonly Point[], o: LineChartOptions
       color: { field: 'series', type: 'nominal', title: o.seriesTitle ?? '', scale: { scheme: 'tableau20' } },
     },
   };
+  // loaded on first use: vega and vega-lite take most of the command's start-up time otherwise
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
