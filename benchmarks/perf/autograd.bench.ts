@@ -13,7 +13,7 @@
 import { grad } from '@pathgrad/autograd';
 import type { Module } from '@pathgrad/nn';
 import { Tensor, backendInfo, mul, randn, rng, setBackend, sum, type BackendName } from '@pathgrad/tensor';
-import { implLabel, machineInfo, measure, ms, relDiff, writeDocSection, writeResult, type Timing } from './lib/measure.js';
+import { DEFAULT_BACKEND, defaultLabel, implLabel, machineInfo, measure, ms, relDiff, restoreDefaultBackend, writeDocSection, writeResult, type Timing } from './lib/measure.js';
 import { loadTfjs, pathgradModel, tfjsModel, toTfjs, useTfjs, type ModelName } from './lib/models.js';
 import { breakdown, profileFn, CATEGORIES, type Breakdown } from './lib/profile.js';
 import { barChart, renderSvg } from './lib/charts.js';
@@ -52,10 +52,11 @@ export async function run(opts: BenchOptions): Promise<void> {
       const x = randn([batch, 1, 28, 28], rng(11), { std: 0.5 });
       const mask = oneHot(batch);
       let reference: Float32Array | undefined;
-      // --quick: only the fastest backend of each library
-      for (const backend of quick ? (['wasm'] as BackendName[]) : BACKENDS) {
-        const impl = implLabel(backend);
-        const info = backendInfo(backend);
+      // the default backend (no setBackend) is the main row; explicit backends around it (cpu first: the reference)
+      const order: (BackendName | undefined)[] = quick ? [undefined] : [...(DEFAULT_BACKEND === 'cpu' ? [] : ['cpu' as const]), undefined, ...BACKENDS.filter((b) => b !== 'cpu' && b !== DEFAULT_BACKEND)];
+      for (const backend of order) {
+        const impl = backend === undefined ? defaultLabel() : implLabel(backend);
+        const info = backendInfo(backend ?? DEFAULT_BACKEND);
         if (!info.available) {
           rows.push({ model: name, batch, impl, skipped: info.note ?? 'unavailable' });
           continue;
@@ -64,7 +65,11 @@ export async function run(opts: BenchOptions): Promise<void> {
           rows.push({ model: name, batch, impl, skipped: 'reference JS loops; not timed at batch 256 (seconds per call)' });
           continue;
         }
-        setBackend(backend);
+        if (backend === 'gpujs' && batch > 1 && !['webgpu', 'headlessgl', 'webgl', 'webgl2', 'gpu'].includes(info.mode ?? '')) {
+          rows.push({ model: name, batch, impl, skipped: `gpu.js in mode '${info.mode ?? '?'}' (no GPU): batch 1 only` });
+          continue;
+        }
+        if (backend !== undefined) setBackend(backend);
         const inputGrad = grad((xx: Tensor) => sum(mul(model.forward(xx), mask)));
         let last: Tensor | undefined;
         const fn = () => {
@@ -73,18 +78,18 @@ export async function run(opts: BenchOptions): Promise<void> {
         try {
           const timing = await measure(`${name} b${batch} ${impl}`, fn, quick);
           const res = Float32Array.from(last!.toTypedArray());
-          if (backend === 'cpu') reference = res;
+          if ((backend ?? DEFAULT_BACKEND) === 'cpu') reference = res;
           rows.push({ model: name, batch, impl, timing, ...(reference ? { relDiffVsCpu: relDiff(res, reference) } : {}) });
-          if (batch === 64 && backend !== 'gpujs' && !quick) {
+          if (batch === 64 && backend === undefined && !quick) {
             // the engine's share: forward alone (nothing recorded) vs forward+backward, and a profile
             const fwd = await measure(`${name} ${impl} forward`, () => void model.forward(x), quick);
-            const b = breakdown(await profileFn(fn, quick ? 3 : 15));
+            const b = breakdown(await profileFn(fn, 10));
             profiles[`${name} ${impl}`] = { ...b, forwardOnlyMs: fwd.medianMs, fwdBwdMs: timing.medianMs };
           }
         } catch (e) {
           rows.push({ model: name, batch, impl, skipped: `error: ${e instanceof Error ? e.message : String(e)}` });
         }
-        setBackend('cpu');
+        restoreDefaultBackend();
       }
       for (const backend of quick ? (['wasm'] as const) : (['cpu', 'wasm'] as const)) {
         const impl = `tfjs-${backend}`;
@@ -111,7 +116,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       for (const r of rows) if (r.model === name && r.batch === batch && r.timing && r.impl.startsWith('pathgrad')) r.speedVsFastestTfjs = tfBest / r.timing.medianMs;
     }
   }
-  setBackend('cpu');
+  restoreDefaultBackend();
   for (const r of rows) {
     console.log(`${r.model} b${String(r.batch).padEnd(3)} ${r.impl.padEnd(26)} ${r.timing ? `${ms(r.timing.medianMs).padStart(8)} ms ±${ms(r.timing.madMs)}${r.speedVsFastestTfjs ? `  ${r.speedVsFastestTfjs.toFixed(2)}x vs fastest tfjs` : ''}` : `skipped: ${r.skipped}`}`);
   }

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { machineInfo, repoRoot, runRecord } from './lib/measure.js';
+import { defaultLabel, machineInfo, repoRoot, restoreDefaultBackend, runRecord } from './lib/measure.js';
 
 /** Options every suite's `run` receives. */
 export interface BenchOptions {
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as Partial<BenchSuite>;
     if (typeof mod.run !== 'function') throw new Error(`bench: ${name}.bench.ts must export run(opts)`);
     try {
+      // every suite starts on the default backend, whatever the previous one selected last
+      restoreDefaultBackend();
       await mod.run({ quick: values.quick });
     } catch (e) {
       // one failing suite must not lose the others' results
@@ -94,7 +96,8 @@ function writeRun(suites: string[], seconds: Record<string, number>, total: numb
 
 \`pnpm bench\` (${suites.join(', ')}) finished ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${(total / 60).toFixed(1)} min
 (${suites.map((s) => `${s} ${seconds[s]!.toFixed(0)} s`).join(', ')}) on ${m.cpuModel ?? 'unknown CPU'}, ${m.cpus ?? '?'} cores, Node ${m.node ?? '?'},
-load average ${(m.loadavg ?? []).map((v) => v.toFixed(1)).join(' / ')} at the start. Backends: ${backends}.
+load average ${(m.loadavg ?? []).map((v) => v.toFixed(1)).join(' / ')} at the start (the machine is shared: other jobs ran beside the suite).
+Default backend (no \`setBackend\` by the caller): ${defaultLabel()}; it is the main pathgrad row of every comparison. Backends: ${backends}.
 Every figure is a median after warm-up (tinybench) with its spread; every ratio compares implementations measured
 in this same process. All data of the run: \`results/${json.slice(dir.length + 1)}\`.`;
   const file = join(repoRoot, 'docs', 'benchmarks.md');

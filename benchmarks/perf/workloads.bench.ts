@@ -15,7 +15,7 @@ import { backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
 // benchmarks may import anything; the CLI's registry holds every method with its defaults
 import { METHODS, resolveOptions } from '../../packages/cli/src/methods.js';
 import { igcCommand } from '../../packages/cli/src/commands/igc.js';
-import { implLabel, machineInfo, measure, ms, writeDocSection, writeResult } from './lib/measure.js';
+import { DEFAULT_BACKEND, defaultLabel, implLabel, machineInfo, measure, ms, restoreDefaultBackend, writeDocSection, writeResult } from './lib/measure.js';
 import { loadTfjs, pathgradModel, tfjsModel, useTfjs, type ModelName } from './lib/models.js';
 import { barChart, renderSvg } from './lib/charts.js';
 import type { BenchOptions } from './run.js';
@@ -53,8 +53,8 @@ interface MethodRow {
   skipped?: string;
 }
 
-async function methods(quick: boolean, backend: BackendName): Promise<MethodRow[]> {
-  setBackend(backend);
+async function methods(quick: boolean): Promise<MethodRow[]> {
+  restoreDefaultBackend();
   const model = pathgradModel('cnn');
   const { images, labels } = mnist({ split: 'test', limit: 1 });
   const bg = mnist({ split: 'test', limit: 200 });
@@ -84,7 +84,6 @@ async function methods(quick: boolean, backend: BackendName): Promise<MethodRow[
       console.log(`${spec.name.padEnd(20)} error: ${rows[rows.length - 1]!.skipped}`);
     }
   }
-  setBackend('cpu');
   return rows;
 }
 
@@ -102,15 +101,26 @@ async function training(quick: boolean): Promise<TrainRow[]> {
   const rows: TrainRow[] = [];
   const tf = loadTfjs();
   for (const name of ['mlp', 'cnn'] as ModelName[]) {
-    const nb = quick ? 2 : name === 'mlp' ? 50 : 10;
+    const nb = quick ? 2 : name === 'mlp' ? 30 : 8;
     const data = mnist({ split: 'train', limit: nb * BATCH });
-    for (const backend of ['cpu', 'wasm', 'gpujs'] as BackendName[]) {
-      const impl = implLabel(backend);
-      if (!backendInfo(backend).available) {
-        rows.push({ model: name, impl, batches: nb, skipped: backendInfo(backend).note ?? 'unavailable' });
+    // the default backend first, then the others by name (gpu.js without a GPU is its slow CPU fallback: not run)
+    for (const backend of [undefined, ...(['cpu', 'wasm', 'gpujs'] as BackendName[]).filter((b) => b !== DEFAULT_BACKEND)]) {
+      const impl = backend === undefined ? defaultLabel() : implLabel(backend);
+      const info = backendInfo(backend ?? DEFAULT_BACKEND);
+      if (!info.available) {
+        rows.push({ model: name, impl, batches: nb, skipped: info.note ?? 'unavailable' });
         continue;
       }
-      setBackend(backend);
+      if (backend === 'gpujs' && !['webgpu', 'headlessgl', 'webgl', 'webgl2', 'gpu'].includes(info.mode ?? '')) {
+        rows.push({ model: name, impl, batches: nb, skipped: `gpu.js in mode '${info.mode ?? '?'}' (no GPU): not run` });
+        continue;
+      }
+      if (backend === 'cpu' && name === 'cnn') {
+        rows.push({ model: name, impl, batches: nb, skipped: 'reference JS loops: seconds per batch, not run' });
+        continue;
+      }
+      if (quick && backend !== undefined) continue;
+      if (backend !== undefined) setBackend(backend);
       const model: Module = pathgradModel(name, 0);
       // one warm-up batch, then the timed pass over nb batches
       fit(model, { images: data.images, labels: data.labels }, { epochs: 1, batchSize: nb * BATCH, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), rng: 0, progress: 'none' });
@@ -118,10 +128,16 @@ async function training(quick: boolean): Promise<TrainRow[]> {
       fit(model, data, { epochs: 1, batchSize: BATCH, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), rng: 0, progress: 'none' });
       const per = (performance.now() - t0) / nb;
       rows.push({ model: name, impl, batches: nb, msPerBatch: per, epochSeconds: (per * EPOCH) / BATCH / 1000 });
-      setBackend('cpu');
+      restoreDefaultBackend();
     }
     for (const backend of ['cpu', 'wasm'] as const) {
       const impl = `tfjs-${backend}`;
+      if (backend === 'cpu' && name === 'cnn') {
+        rows.push({ model: name, impl, batches: 0, skipped: 'about 30 s per batch (its filter gradient): not run' });
+        continue;
+      }
+      // --quick: pathgrad's default backend only
+      if (quick) continue;
       await useTfjs(backend);
       const { f, vars } = tfjsModel(name, pathgradModel(name, 0).stateDict());
       const opt = tf.train.adam(1e-3);
@@ -134,14 +150,12 @@ async function training(quick: boolean): Promise<TrainRow[]> {
           const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, f(xb)) as ReturnType<typeof tf.scalar>, true, vars);
           loss?.dataSync();
         });
-      // tfjs-cpu's filter gradient takes about a minute per CNN batch: one batch, no warm-up
-      const nbT = backend === 'cpu' && name === 'cnn' ? 1 : nb;
       try {
-        if (nbT > 1) step(0);
+        if (nb > 1) step(0);
         const t0 = performance.now();
-        for (let b = 0; b < nbT; b++) step(b);
-        const per = (performance.now() - t0) / nbT;
-        rows.push({ model: name, impl, batches: nbT, msPerBatch: per, epochSeconds: (per * EPOCH) / BATCH / 1000 });
+        for (let b = 0; b < nb; b++) step(b);
+        const per = (performance.now() - t0) / nb;
+        rows.push({ model: name, impl, batches: nb, msPerBatch: per, epochSeconds: (per * EPOCH) / BATCH / 1000 });
       } catch (e) {
         rows.push({ model: name, impl, batches: nb, skipped: `cannot train: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
       }
@@ -163,34 +177,39 @@ interface IgcRow {
 
 /** IGC (64 trapezoid steps, all 10 classes, zero baseline) on the CNN over `n` test images. */
 async function igcThroughput(quick: boolean): Promise<IgcRow[]> {
-  const n = quick ? 4 : 50;
+  const n = quick ? 4 : 20;
   const rows: IgcRow[] = [];
-  setBackend('wasm');
+  restoreDefaultBackend();
   const model = pathgradModel('cnn');
   const { images, labels } = mnist({ split: 'test', limit: n });
   const t0 = performance.now();
   igcAccumulate(model, { inputs: images, targets: labels }, { steps: 64, internalBatchSize: 640 });
   const s1 = (performance.now() - t0) / 1000;
-  rows.push({ impl: `${implLabel('wasm')}, 1 thread`, images: n, seconds: s1, imagesPerSecond: n / s1, extrapolatedTestSetSeconds: (10000 * s1) / n });
+  rows.push({ impl: `${defaultLabel()}, one process`, images: n, seconds: s1, imagesPerSecond: n / s1, extrapolatedTestSetSeconds: (10000 * s1) / n });
   // the CLI's data-parallel path: the same IGC split over 2 worker threads (fixed-tree reduction)
   const dir = mkdtempSync(join(tmpdir(), 'pathgrad-bench-igc-'));
-  const args = { model: 'cnn', data: `mnist:test:0-${n - 1}`, steps: '64', method: 'riemannTrapezoid', batchSize: String(Math.max(1, Math.ceil(n / 10))), internalBatchSize: '640', seed: '100', backend: 'wasm', out: join(dir, 'igc.json') };
-  for (const workers of ['1', '2']) {
+  const args = { model: 'cnn', data: `mnist:test:0-${n - 1}`, steps: '64', method: 'riemannTrapezoid', batchSize: String(Math.max(1, Math.ceil(n / 10))), internalBatchSize: '640', seed: '100', backend: DEFAULT_BACKEND, out: '' };
+  // --quick: the in-process run only (the CLI's worker threads take seconds to start)
+  for (const workers of quick ? [] : ['1', '2']) {
     const t = performance.now();
-    await igcCommand({ ...args, workers }, () => {});
+    try {
+      await igcCommand({ ...args, workers, out: join(dir, `igc-${workers}.json`) }, () => {});
+    } catch (e) {
+      console.log(`igc --workers ${workers} failed: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
     const s = (performance.now() - t) / 1000;
-    rows.push({ impl: `pathgrad igc --workers ${workers} (wasm)`, images: n, seconds: s, imagesPerSecond: n / s, extrapolatedTestSetSeconds: (10000 * s) / n });
+    rows.push({ impl: `pathgrad igc --workers ${workers} (${DEFAULT_BACKEND})`, images: n, seconds: s, imagesPerSecond: n / s, extrapolatedTestSetSeconds: (10000 * s) / n });
   }
   rmSync(dir, { recursive: true, force: true });
-  setBackend('cpu');
+  restoreDefaultBackend();
   for (const r of rows) console.log(`igc ${r.impl.padEnd(34)} ${r.images} images in ${r.seconds.toFixed(1)} s: ${r.imagesPerSecond.toFixed(1)} images/s, 10,000 ≈ ${r.extrapolatedTestSetSeconds.toFixed(0)} s`);
   return rows;
 }
 
 /** Runs the suite. */
 export async function run(opts: BenchOptions): Promise<void> {
-  const backend: BackendName = backendInfo('wasm').available ? 'wasm' : 'cpu';
-  const methodRows = await methods(opts.quick, backend);
+  const methodRows = await methods(opts.quick);
   const trainRows = await training(opts.quick);
   const igcRows = await igcThroughput(opts.quick);
   if (opts.quick) return;
@@ -209,13 +228,13 @@ export async function run(opts: BenchOptions): Promise<void> {
   const igcTable = igcRows.map((r) => `| ${r.impl} | ${r.images} | ${r.seconds.toFixed(1)} | ${r.imagesPerSecond.toFixed(1)} | ${(r.extrapolatedTestSetSeconds / 60).toFixed(1)} |`).join('\n');
   const chart = await renderSvg(
     'methods',
-    barChart('attribution methods at their defaults, one CNN image (ms, log scale)', 'ms', methodRows.filter((r) => r.ms !== undefined).map((r) => ({ x: r.method, y: r.ms!, series: implLabel(backend) }))),
+    barChart('attribution methods at their defaults, one CNN image (ms, log scale)', 'ms', methodRows.filter((r) => r.ms !== undefined).map((r) => ({ x: r.method, y: r.ms!, series: defaultLabel() }))),
   );
   writeDocSection(
     'workloads',
     `## Attribution methods, training, IGC over the test set
 
-### Every method at its defaults, one image, pretrained CNN (${implLabel(backend)})
+### Every method at its defaults, one image, pretrained CNN (${defaultLabel()})
 
 Each method exactly as \`pathgrad attribute --method <name>\` runs it with no options (the CLI's registry,
 packages/cli/src/methods.ts), explaining the true label of MNIST test image 0. "evaluations" = gradient evaluations

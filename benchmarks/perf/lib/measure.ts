@@ -4,7 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { backendInfo, type BackendName } from '@pathgrad/tensor';
+import { backendInfo, getBackend, setBackend, type BackendName } from '@pathgrad/tensor';
 
 /** Repository root. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -17,18 +17,22 @@ export interface Timing {
   samples: number;
 }
 
-/** Times `fn` with tinybench after warm-up; iteration counts adapt to the function's cost. */
+/**
+ * Times `fn` with tinybench after warm-up. Iteration counts adapt to the function's cost, and
+ * the time budget is short: tinybench stops at `time` ms once `iterations` samples are in, and
+ * a median over a few hundred ms of samples is already tight (the spread is reported with it).
+ */
 export async function measure(name: string, fn: () => void, quick: boolean, budget: { timeMs?: number; quickTimeMs?: number } = {}): Promise<Timing> {
   // one untimed call sizes the run: slow implementations get few iterations, fast ones many
   const t0 = performance.now();
   fn();
   const once = performance.now() - t0;
   const bench = new Bench({
-    time: quick ? (budget.quickTimeMs ?? 200) : (budget.timeMs ?? 2000),
-    iterations: once > 1000 ? 3 : quick ? 3 : 10,
+    time: quick ? (budget.quickTimeMs ?? 100) : (budget.timeMs ?? 600),
+    iterations: once > 1000 ? (quick ? 1 : 3) : once > 200 ? 3 : 5,
     // the sizing call above already warmed a slow function up
-    warmupIterations: once > 1000 ? 0 : once > 200 ? 1 : 3,
-    warmupTime: quick ? 20 : 200,
+    warmupIterations: once > 200 ? 0 : once > 20 ? 1 : 3,
+    warmupTime: quick ? 10 : 50,
     throws: true,
   });
   bench.add(name, fn);
@@ -36,6 +40,41 @@ export async function measure(name: string, fn: () => void, quick: boolean, budg
   const r = bench.tasks[0]!.result;
   if (!r || r.state !== 'completed') throw new Error(`${name}: benchmark did not complete`);
   return { medianMs: r.latency.p50, madMs: r.latency.mad, minMs: r.latency.min, samples: r.latency.samples?.length ?? 0 };
+}
+
+/** Median and MAD of an async call (peers whose API is async: onnxruntime-web, jax-js), within `timeMs`. */
+export async function measureAsync(fn: () => Promise<unknown>, timeMs: number, minSamples = 5): Promise<Timing> {
+  const t0 = performance.now();
+  await fn();
+  if (performance.now() - t0 < 200) for (let i = 0; i < 3; i++) await fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minSamples || (performance.now() - start < timeMs && times.length < 5000)) {
+    const s = performance.now();
+    await fn();
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  const med = times[times.length >> 1]!;
+  const dev = times.map((t) => Math.abs(t - med)).sort((a, b) => a - b);
+  return { medianMs: med, madMs: dev[dev.length >> 1]!, minMs: times[0]!, samples: times.length };
+}
+
+/**
+ * The backend ops use when the caller chooses none, as it was when the suite was loaded (before
+ * any suite called `setBackend`). The main pathgrad row of every comparison runs on it.
+ */
+export const DEFAULT_BACKEND: BackendName = getBackend();
+
+/** Puts the default backend back after explicit-backend rows (what a user who never calls setBackend gets). */
+export function restoreDefaultBackend(): void {
+  setBackend(DEFAULT_BACKEND);
+}
+
+/** `pathgrad default (wasm simd)`: the label of the row measured without choosing a backend. */
+export function defaultLabel(): string {
+  const info = backendInfo(DEFAULT_BACKEND);
+  return `pathgrad default (${DEFAULT_BACKEND}${info.mode ? ` ${info.mode}` : ''})`;
 }
 
 /** What the machine looked like during a run (recorded with every result file). */
@@ -88,6 +127,23 @@ export function relDiff(got: ArrayLike<number>, want: ArrayLike<number>): number
     scale = Math.max(scale, Math.abs(want[i]!));
   }
   return scale > 0 ? maxDiff / scale : maxDiff;
+}
+
+/** Worst per-example relative L2 distance of `got` to `want` (n examples of equal size). */
+export function worstRelL2(got: ArrayLike<number>, want: ArrayLike<number>, n: number): number {
+  if (got.length !== want.length) return Infinity;
+  const per = want.length / n;
+  let worst = 0;
+  for (let e = 0; e < n; e++) {
+    let num = 0;
+    let den = 0;
+    for (let d = 0; d < per; d++) {
+      num += (got[e * per + d]! - want[e * per + d]!) ** 2;
+      den += want[e * per + d]! ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(num / (den || 1)));
+  }
+  return worst;
 }
 
 /** `pathgrad-<backend> (<mode>)`: every table names the mode a backend ran in (gpu.js: webgpu, headlessgl, webasm or cpu). */

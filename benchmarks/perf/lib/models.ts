@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { loadPretrained, mnistCnn, mnistMlp, type Module } from '@pathgrad/nn';
 import type { Tensor } from '@pathgrad/tensor';
+import type { Quadrature } from '@pathgrad/attribution';
 
 /** The two benchmark networks. */
 export type ModelName = 'mlp' | 'cnn';
@@ -84,4 +85,22 @@ export function tfjsModel(name: ModelName, sd: Record<string, Tensor>): { f: (x:
 /** A tfjs copy of a pathgrad tensor (float32). */
 export function toTfjs(t: Tensor): TF.Tensor {
   return loadTfjs().tensor(Float32Array.from(t.toTypedArray()), t.shape as number[]);
+}
+
+/**
+ * IG in tfjs: all (steps × examples) points in one batch through one tf.grad, weighted by the
+ * quadrature `q` (the same nodes and weights pathgrad uses), times (x − 0).
+ */
+export function tfjsIG(f: (x: TF.Tensor) => TF.Tensor, x: TF.Tensor, labels: Int32Array, q: Quadrature): Float32Array {
+  const tf = loadTfjs();
+  return tf.tidy(() => {
+    const n = x.shape[0]!;
+    const steps = q.alphas.length;
+    const alphas = tf.tensor(Float32Array.from(q.alphas), [steps, 1, 1, 1, 1]);
+    const pts = tf.reshape(tf.mul(alphas, tf.expandDims(x, 0)), [steps * n, ...x.shape.slice(1)]);
+    const mask = tf.tile(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), [steps, 1]);
+    const g = tf.grad((p: TF.Tensor) => tf.sum(tf.mul(f(p), mask)))(pts);
+    const w = tf.tensor(Float32Array.from(q.weights), [steps, 1, 1, 1, 1]);
+    return tf.mul(tf.sum(tf.mul(tf.reshape(g, [steps, n, ...x.shape.slice(1)]), w), 0), x).dataSync() as Float32Array;
+  });
 }
