@@ -1,10 +1,8 @@
 /**
  * File helpers: atomic writes (by output.ts's rules: temp file + rename, nothing replaced without --force),
- * PNG encode/decode with pngjs, JPEG decode with jpeg-js, and the image-to-MNIST conversion.
+ * reading the user's files, and PNG encoding with pngjs (decoding and the MNIST conversion: images.ts).
  */
 import { readFileSync } from 'node:fs';
-import { Tensor } from '@pathgrad/tensor';
-import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UsageError } from './errors.js';
 import { writeOutputFile } from './output.js';
@@ -78,79 +76,5 @@ export function upscaleRGBA(rgba: Uint8ClampedArray, width: number, height: numb
   return out;
 }
 
-/** Decoded image: RGBA bytes. */
-interface Decoded {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-function decodeImage(bytes: Uint8Array, path: string): Decoded {
-  const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-  try {
-    if (isPng) {
-      const png = PNG.sync.read(Buffer.from(bytes));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
-    }
-    if (isJpeg) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
-      return { width: img.width, height: img.height, data: img.data };
-    }
-  } catch (err) {
-    throw new UsageError(`--input: cannot decode ${path}: ${(err as Error).message} (is it a valid PNG or JPEG file?)`);
-  }
-  throw new UsageError(`--input: ${path} is neither a PNG nor a JPEG file (by its first bytes)`);
-}
-
-/**
- * Decodes a PNG or JPEG into a `[1, size, size]` float32 gray image in [0, 1], as MNIST:
- * luminance 0.299 R + 0.587 G + 0.114 B, transparent pixels count as black background,
- * inverted when the image is mostly light (MNIST digits are white on black), then
- * area-averaged to `size × size` (the image is first padded to a square with background).
- * @example
- * ```ts
- * const x = imageToMnist(readFileSync('digit.png'), 'digit.png'); // [1, 28, 28]
- * ```
- */
-export function imageToMnist(bytes: Uint8Array, path: string, size = 28): Tensor {
-  const img = decodeImage(bytes, path);
-  const { width: w, height: h } = img;
-  const gray = new Float64Array(w * h);
-  let mean = 0;
-  for (let i = 0; i < w * h; i++) {
-    const a = img.data[i * 4 + 3]! / 255;
-    const lum = (0.299 * img.data[i * 4]! + 0.587 * img.data[i * 4 + 1]! + 0.114 * img.data[i * 4 + 2]!) / 255;
-    gray[i] = lum * a;
-    mean += gray[i]!;
-  }
-  mean /= w * h;
-  if (mean > 0.5) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i]!;
-  // Pad to a square with background (0), centred, then area-average to size x size.
-  const side = Math.max(w, h);
-  const ox = (side - w) / 2;
-  const oy = (side - h) / 2;
-  const out = new Float32Array(size * size);
-  const cell = side / size;
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      let acc = 0;
-      let area = 0;
-      const y0 = r * cell;
-      const x0 = c * cell;
-      for (let y = Math.floor(y0); y < Math.ceil(y0 + cell); y++) {
-        const wy = Math.min(y + 1, y0 + cell) - Math.max(y, y0);
-        for (let x = Math.floor(x0); x < Math.ceil(x0 + cell); x++) {
-          const wx = Math.min(x + 1, x0 + cell) - Math.max(x, x0);
-          const sx = Math.floor(x - ox);
-          const sy = Math.floor(y - oy);
-          const v = sx >= 0 && sx < w && sy >= 0 && sy < h ? gray[sy * w + sx]! : 0;
-          acc += v * wx * wy;
-          area += wx * wy;
-        }
-      }
-      out[r * size + c] = area > 0 ? acc / area : 0;
-    }
-  }
-  return new Tensor(out, [1, size, size], 'float32');
-}
+// image decoding and the MNIST conversion live in images.ts; re-exported for existing imports
+export { imageToMnist } from './images.js';

@@ -8,7 +8,8 @@ import { loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrain
 import { mnist } from '@pathgrad/nn/node';
 import { Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
-import { imageToMnist, readUserFile } from './files.js';
+import { readUserFile } from './files.js';
+import { imageToMnist, maxImagePixels } from './images.js';
 
 /**
  * Built-in architectures a .safetensors file can be loaded into.
@@ -224,7 +225,7 @@ export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096): L
     if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg') {
       throw new UsageError(`--input ${f}: unsupported input type '${ext || '(none)'}'; use .npy, .png, .jpg/.jpeg or mnist:test:0-15`);
     }
-    const img = imageToMnist(readUserFile(f, '--input'), f);
+    const img = imageToMnist(readUserFile(f, '--input'), f, 28, { maxPixels: maxImagePixels() });
     images.push(new Tensor(img.data, [1, ...img.shape], 'float32'));
   });
   const batch = images.length === 1 ? images[0]! : concat(images, 0);
