@@ -125,8 +125,9 @@ export function readNpy(bytes: Uint8Array): Tensor {
   const byteOrder = header.descr[0]!;
   const code = header.descr.slice(1);
   const rule = NPY_TYPES[code]!;
-  let size = 1;
-  for (const d of header.shape) size *= d; // each d was bounded by the bytes present, see readNpyHeader
+  // bounded by the bytes present (see readNpyHeader); a zero-size array is empty in O(rank),
+  // whatever its other dimensions, e.g. (1e8, 0)
+  const size = header.shape.includes(0) ? 0 : header.shape.reduce((a, b) => a * b, 1);
   const expected = size * rule.size;
   const present = bytes.length - header.dataOffset;
   if (present !== expected) {
@@ -223,17 +224,22 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   if (shapeValue.length > MAX_NPY_RANK) throw new FormatError(`npy: header 'shape' has ${shapeValue.length} dimensions, at most ${MAX_NPY_RANK} are supported`);
   const available = bytes.length - dataOffset;
   const shape: number[] = [];
-  let size = 1;
   shapeValue.forEach((d, i) => {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
       throw new FormatError(`npy: header 'shape' entry ${i} must be an integer >= 0, got ${describeValue(d)}`);
     }
     shape.push(d);
-    size *= d;
   });
-  // reject before any allocation: the product may be astronomically large
-  if (size * rule.size > available) {
-    throw new FormatError(`npy: shape [${shape.join(', ')}] of '${descr}' needs ${size * rule.size} data bytes, but only ${available} are present`);
+  // reject before any allocation: the product may be astronomically large. A zero anywhere
+  // makes it 0 whatever the rest (and must: Infinity * 0 would be NaN and slip through);
+  // otherwise stop multiplying once past the bytes present, so the product stays exact.
+  let size = shape.includes(0) ? 0 : 1;
+  for (const [i, d] of shape.entries()) {
+    size *= d;
+    if (size * rule.size > available) {
+      const atLeast = i < shape.length - 1 ? 'at least ' : '';
+      throw new FormatError(`npy: shape [${shape.join(', ')}] of '${descr}' needs ${atLeast}${size * rule.size} data bytes, but only ${available} are present`);
+    }
   }
   return { version: [major, minor], descr: normDescr, fortranOrder: fortran, shape, dataOffset };
 }
