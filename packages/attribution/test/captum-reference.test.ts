@@ -238,7 +238,7 @@ describe('Captum reference: CNN (float64)', () => {
       const n = 2;
       const samples = noisy.shape[0]! / n;
       let s = 0;
-      const onCaptumSample = (m: unknown, x: Tensor, o?: { target: number[]; abs: boolean }) => {
+      const onCaptumSample = (m: Model, x: Tensor, o?: { target: number[]; abs: boolean }) => {
         expect(x.shape).toEqual([n, 1, 28, 28]);
         const rowsOfSample = Array.from({ length: n }, (_, i) => i * samples + s);
         s++;

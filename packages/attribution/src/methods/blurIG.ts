@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { Tensor } from '@pathgrad/tensor';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare, type ExplainOptions } from '../explain.js';
@@ -54,7 +55,7 @@ export interface BlurIGResult {
  * const { attributions, delta } = blurIG(model, images, { target: labels, maxSigma: 10 });
  * ```
  */
-export function blurIG(model: unknown, inputs: Tensor, opts: BlurIGOptions = {}): BlurIGResult {
+export function blurIG(model: Model, inputs: Tensor, opts: BlurIGOptions = {}): BlurIGResult {
   const name = 'blurIG';
   const spec = prepare(model, inputs, opts, name);
   const maxSigma = numberOption(opts.maxSigma, 50, 'maxSigma', name, 0);

@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, Tensor, allocate } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
@@ -65,7 +66,7 @@ export const EXACT_SHAPLEY_MAX_FEATURES = 20;
  * const { perFeature } = exactShapley(model, x, { target: 3, featureMask: patchMask(28, 28, 7) });
  * ```
  */
-export function exactShapley(model: unknown, inputs: Tensor, opts: ExactShapleyOptions = {}): ExactShapleyResult {
+export function exactShapley(model: Model, inputs: Tensor, opts: ExactShapleyOptions = {}): ExactShapleyResult {
   const name = 'exactShapley';
   const spec = prepare(model, inputs, opts, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);

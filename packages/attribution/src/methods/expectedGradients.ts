@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, allocate, describe, rng, shapesEqual } from '@pathgrad/tensor';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
@@ -56,7 +57,7 @@ export interface ExpectedGradientsResult {
  * const { attributions } = expectedGradients(model, images, { data: trainImages, target: labels, samples: 100 });
  * ```
  */
-export function expectedGradients(model: unknown, inputs: Tensor, opts: ExpectedGradientsOptions): ExpectedGradientsResult {
+export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGradientsOptions): ExpectedGradientsResult {
   const spec = prepare(model, inputs, opts, 'expectedGradients');
   const data = opts?.data;
   if (!(data instanceof Tensor) || data.rank < 1 || data.shape[0] === 0) {

@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, Tensor, allocate, describe } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
@@ -59,7 +60,7 @@ export interface GeometricallyGuidedIGResult {
  * const { attributions } = geometricallyGuidedIG(model, images, { target: labels, iterations: 20 });
  * ```
  */
-export function geometricallyGuidedIG(model: unknown, inputs: Tensor, opts: GeometricallyGuidedIGOptions = {}): GeometricallyGuidedIGResult {
+export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: GeometricallyGuidedIGOptions = {}): GeometricallyGuidedIGResult {
   const name = 'geometricallyGuidedIG';
   const spec = prepare(model, inputs, opts, name);
   const m = intOption(opts.scales, 50, 'scales', name);

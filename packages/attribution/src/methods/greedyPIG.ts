@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, Tensor, allocate, describe } from '@pathgrad/tensor';
 import { resolveBaselines } from '../baselines.js';
 import { prepare } from '../explain.js';
@@ -71,7 +72,7 @@ export interface GreedyPIGResult {
  * const { ranking } = greedyPIG(model, x, { target: 3, featureMask: patchMask(28, 28, 4), rounds: 4 });
  * ```
  */
-export function greedyPIG(model: unknown, inputs: Tensor, opts: GreedyPIGOptions = {}): GreedyPIGResult {
+export function greedyPIG(model: Model, inputs: Tensor, opts: GreedyPIGOptions = {}): GreedyPIGResult {
   const name = 'greedyPIG';
   const isScalarModel = opts.target === undefined;
   const spec = prepare(model, inputs, { ...opts, outputTransform: opts.outputTransform ?? (isScalarModel ? 'identity' : 'logSoftmax') }, name);

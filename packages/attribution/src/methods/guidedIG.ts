@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { Tensor, allocate } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
@@ -58,7 +59,7 @@ const EPSILON = 1e-9;
  * const { attributions } = guidedIG(model, images, { target: labels, steps: 100 });
  * ```
  */
-export function guidedIG(model: unknown, inputs: Tensor, opts: GuidedIGOptions = {}): GuidedIGResult {
+export function guidedIG(model: Model, inputs: Tensor, opts: GuidedIGOptions = {}): GuidedIGResult {
   const name = 'guidedIG';
   const spec = prepare(model, inputs, opts, name);
   const { attr, baseline, steps } = guidedPath(spec, inputs, opts, name);

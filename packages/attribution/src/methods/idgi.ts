@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, Tensor, describe } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { gaussianBlur2d } from '../blur.js';
@@ -71,7 +72,7 @@ export interface IDGIResult {
  * const onGuided = idgi(model, images, { target: labels, path: 'guided', steps: 128, maxDist: 0.02 });
  * ```
  */
-export function idgi(model: unknown, inputs: Tensor, opts: IDGIOptions = {}): IDGIResult {
+export function idgi(model: Model, inputs: Tensor, opts: IDGIOptions = {}): IDGIResult {
   const name = 'idgi';
   const spec = prepare(model, inputs, opts, name);
   const path = opts.path ?? 'straight';

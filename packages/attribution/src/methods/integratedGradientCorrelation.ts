@@ -325,7 +325,7 @@ function checkState(s: unknown): asserts s is IGCState {
  * const { igc, igcSum, correlation } = integratedGradientCorrelation(model, [{ inputs: images, targets: labels }], { steps: 32 });
  * ```
  */
-export function integratedGradientCorrelation(model: unknown, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}): IGCResult {
+export function integratedGradientCorrelation(model: Model, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}): IGCResult {
   return igcAccumulate(model, data, opts).result();
 }
 
@@ -339,7 +339,7 @@ export function integratedGradientCorrelation(model: unknown, data: DataBatch | 
  * const { igc } = acc!.result();
  * ```
  */
-export function igcAccumulate(model: unknown, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}, into?: IGCAccumulator): IGCAccumulator {
+export function igcAccumulate(model: Model, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}, into?: IGCAccumulator): IGCAccumulator {
   const name = 'integratedGradientCorrelation';
   checkModel(model, name);
   checkOptions(opts, name);

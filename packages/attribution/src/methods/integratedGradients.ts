@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { Tensor } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
@@ -68,7 +69,7 @@ export interface IntegratedGradientsResult {
  * const { attributions, delta } = integratedGradients(model, images, { target: labels, steps: 64 });
  * ```
  */
-export function integratedGradients(model: unknown, inputs: Tensor, opts: IntegratedGradientsOptions = {}): IntegratedGradientsResult {
+export function integratedGradients(model: Model, inputs: Tensor, opts: IntegratedGradientsOptions = {}): IntegratedGradientsResult {
   const spec = prepare(model, inputs, opts, 'integratedGradients');
   const { method, steps } = quadratureOptions(opts.method, opts.steps, 'integratedGradients');
   const multiply = boolOption(opts.multiplyByInputs, true, 'multiplyByInputs', 'integratedGradients');

@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { grad } from '@pathgrad/autograd';
 import { ArgumentError, Tensor, allocate, mul, sum } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
@@ -68,7 +69,7 @@ export const INTEGRATED_HESSIANS_MAX_FEATURES = 512;
  * const { interactions } = integratedHessians(model, x, { target: 0, steps: 16 });
  * ```
  */
-export function integratedHessians(model: unknown, inputs: Tensor, opts: IntegratedHessiansOptions = {}): IntegratedHessiansResult {
+export function integratedHessians(model: Model, inputs: Tensor, opts: IntegratedHessiansOptions = {}): IntegratedHessiansResult {
   const name = 'integratedHessians';
   const spec = prepare(model, inputs, opts, name);
   const n = inputs.shape[0]!;

@@ -1,5 +1,5 @@
 import { ArgumentError, Tensor, describe, rng } from '@pathgrad/tensor';
-import { checkInputs } from '../model.js';
+import { checkInputs, type Model } from '../model.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
 import { checkOptions, intOption, numberOption } from '../options.js';
 import { gaussianNoise } from '../path.js';
@@ -13,7 +13,7 @@ import { gaussianNoise } from '../path.js';
  * noiseTunnel(method)(model, images, { target: labels });
  * ```
  */
-export type AttributionMethod<O> = (model: unknown, inputs: Tensor, options?: O) => { attributions: Tensor };
+export type AttributionMethod<O> = (model: Model, inputs: Tensor, options?: O) => { attributions: Tensor };
 
 /**
  * Options of {@link noiseTunnel}.
@@ -63,7 +63,7 @@ export interface NoiseTunnelResult {
  * const { attributions } = smoothIG(model, images, { target: labels, steps: 32 });
  * ```
  */
-export function noiseTunnel<O>(method: AttributionMethod<O>, opts: NoiseTunnelOptions = {}): (model: unknown, inputs: Tensor, options?: O) => NoiseTunnelResult {
+export function noiseTunnel<O>(method: AttributionMethod<O>, opts: NoiseTunnelOptions = {}): (model: Model, inputs: Tensor, options?: O) => NoiseTunnelResult {
   if (typeof method !== 'function') throw new ArgumentError(`noiseTunnel: method must be an attribution function, got ${describe(method)}`);
   checkOptions(opts, 'noiseTunnel');
   const type = opts.type ?? 'smoothgrad';

@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import type { Tensor } from '@pathgrad/tensor';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { fromFlat, scalarAndGradient, toFloat64 } from '../gradients.js';
@@ -48,7 +49,7 @@ export function inputGradient(spec: ReturnType<typeof prepare>, inputs: Tensor):
  * const { attributions } = saliency(model, images, { target: 3, abs: false });
  * ```
  */
-export function saliency(model: unknown, inputs: Tensor, opts: SaliencyOptions = {}): AttributionResult {
+export function saliency(model: Model, inputs: Tensor, opts: SaliencyOptions = {}): AttributionResult {
   const spec = prepare(model, inputs, opts, 'saliency');
   const abs = boolOption(opts.abs, true, 'abs', 'saliency');
   const g = inputGradient(spec, inputs);
@@ -65,7 +66,7 @@ export function saliency(model: unknown, inputs: Tensor, opts: SaliencyOptions =
  * const { attributions } = inputXGradient(model, images, { target: labels });
  * ```
  */
-export function inputXGradient(model: unknown, inputs: Tensor, opts: ExplainOptions = {}): AttributionResult {
+export function inputXGradient(model: Model, inputs: Tensor, opts: ExplainOptions = {}): AttributionResult {
   const spec = prepare(model, inputs, opts, 'inputXGradient');
   const g = inputGradient(spec, inputs);
   const x = toFloat64(inputs);

@@ -1,3 +1,4 @@
+import type { Model } from '../model.js';
 import { ArgumentError, Tensor, allocate, describe, rng } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare } from '../explain.js';
@@ -67,7 +68,7 @@ export interface ShapleyIGResult {
  * const { perFeature, rescaled } = shapleyIG(model, x, { target: 3, featureMask: patchMask(28, 28, 7), coalitions: 64 });
  * ```
  */
-export function shapleyIG(model: unknown, inputs: Tensor, opts: ShapleyIGOptions = {}): ShapleyIGResult {
+export function shapleyIG(model: Model, inputs: Tensor, opts: ShapleyIGOptions = {}): ShapleyIGResult {
   const name = 'shapleyIG';
   const spec = prepare(model, inputs, opts, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);

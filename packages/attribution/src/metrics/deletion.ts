@@ -2,6 +2,7 @@
  * RISE causal metrics (Petsiuk, Das & Saenko, BMVC 2018, arXiv:1806.07421; code
  * eclique/RISE `evaluation.py::CausalMetric`): deletion and insertion curves and their AUC.
  */
+import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, broadcastShapes, describe, expand, shapesEqual } from '@pathgrad/tensor';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare } from '../explain.js';
@@ -110,7 +111,7 @@ export function auc(values: ArrayLike<number>): number {
  * const { auc } = deletionCurve(model, images, igAttributions, { step: 28 }); // 784 px / 28 = 28 iterations
  * ```
  */
-export function deletionCurve(model: unknown, inputs: Tensor, attributions: Tensor, opts: CausalMetricOptions = {}): CausalMetricResult {
+export function deletionCurve(model: Model, inputs: Tensor, attributions: Tensor, opts: CausalMetricOptions = {}): CausalMetricResult {
   return causalCurve('deletion', model, inputs, attributions, opts);
 }
 
@@ -124,7 +125,7 @@ export function deletionCurve(model: unknown, inputs: Tensor, attributions: Tens
  * const { auc } = insertionCurve(model, images, igAttributions, { step: 28, blurSigma: 2 });
  * ```
  */
-export function insertionCurve(model: unknown, inputs: Tensor, attributions: Tensor, opts: CausalMetricOptions = {}): CausalMetricResult {
+export function insertionCurve(model: Model, inputs: Tensor, attributions: Tensor, opts: CausalMetricOptions = {}): CausalMetricResult {
   return causalCurve('insertion', model, inputs, attributions, opts);
 }
 

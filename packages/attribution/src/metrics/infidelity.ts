@@ -3,6 +3,7 @@
  * of Explanations", NeurIPS 2019, arXiv:1901.09392), as Captum's
  * `captum/metrics/_core/infidelity.py` computes it (METHODS §7.3).
  */
+import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, describe, rng as makeRng, shapesEqual, type Rng } from '@pathgrad/tensor';
 import { prepare } from '../explain.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
@@ -165,7 +166,7 @@ export interface InfidelityResult {
  * const { infidelity: infid } = infidelity(model, x, attributions, { target: labels, normalize: true });
  * ```
  */
-export function infidelity(model: unknown, inputs: Tensor, attributions: Tensor, opts: InfidelityOptions = {}): InfidelityResult {
+export function infidelity(model: Model, inputs: Tensor, attributions: Tensor, opts: InfidelityOptions = {}): InfidelityResult {
   const name = 'infidelity';
   checkOptions(opts, name);
   checkBatch(inputs, name);

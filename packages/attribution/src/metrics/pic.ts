@@ -232,7 +232,7 @@ function roundHalfEven(v: number): number {
  * aggregatePic(res.sic!).auc; // median SIC AUC
  * ```
  */
-export async function pic(model: unknown, inputs: Tensor, saliencyMaps: Tensor, opts: PicOptions = {}): Promise<PicResult> {
+export async function pic(model: Model, inputs: Tensor, saliencyMaps: Tensor, opts: PicOptions = {}): Promise<PicResult> {
   const name = 'pic';
   checkOptions(opts, name);
   checkModel(model, name);
