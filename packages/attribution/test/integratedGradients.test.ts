@@ -16,13 +16,13 @@ import { Tensor, add, cast, conv2d, matmul, mul, randn, relu, reshape, rng, soft
 import {
   constantBaseline,
   integratedGradients,
-  quadrature,
   resolveBaselines,
   uniformNoiseBaseline,
   QUADRATURE_METHODS,
   type Baseline,
   type QuadratureMethod,
 } from '../src/index.js';
+import { expectedBias, ruleBound } from './bounds.js';
 import { runs } from './fc.js';
 
 const EPS: Record<DType, number> = { float64: 2 ** -52, float32: 2 ** -23 } as Record<DType, number>;
@@ -225,45 +225,6 @@ function hiddenNet(seed: number, shape: Shape, a: Act) {
     shape === 'flat' ? add(matmul(reshape(x, [x.shape[0]!, D]), cast(W1, x.dtype)), cast(b1, x.dtype)) : reshape(conv2d(x, cast(Kc, x.dtype), cast(bc, x.dtype), { padding: 1 }), [x.shape[0]!, H]);
   const forward = (x: Tensor) => add(matmul(actOp(a, pre(x)), cast(V, x.dtype)), cast(c, x.dtype));
   return { H, pre, forward, V: toF64(V) };
-}
-
-/** Bound on |Σ_k w_k g(α_k) − ∫ g| for the rule, given g's derivative bounds or total variation. */
-function ruleBound(m: QuadratureMethod, n: number, b: { M1: number; M2: number } | { TV: number }): number {
-  const smooth = 'M2' in b;
-  switch (m) {
-    case 'riemannLeft':
-    case 'riemannRight':
-      return smooth ? b.M1 / (2 * n) : b.TV / n;
-    case 'riemannMiddle':
-      return smooth ? b.M2 / (24 * n * n) : b.TV / (2 * n);
-    case 'riemannTrapezoid':
-      return smooth ? b.M2 / (12 * (n - 1) ** 2) : b.TV / (2 * (n - 1));
-    // after removing the known bias (see expectedBias): (n − 1)/n times the trapezoid's error
-    case 'captumTrapezoid':
-    case 'equalWeight':
-      return smooth ? b.M2 / (12 * n * (n - 1)) : b.TV / (2 * n);
-    case 'gaussLegendre': {
-      if (!smooth) {
-        // Chebyshev–Markov–Stieltjes separation: a unit step at a is integrated with an error
-        // below the gap between the nodes around a (0 and 1 count as ends)
-        const { alphas } = quadrature('gaussLegendre', n);
-        let gap = Math.max(alphas[0]!, 1 - alphas[n - 1]!);
-        for (let k = 1; k < n; k++) gap = Math.max(gap, alphas[k]! - alphas[k - 1]!);
-        return b.TV * gap;
-      }
-      // n = 1 is the midpoint rule; for n ≥ 2, a positive rule exact to degree 2n − 1 errs by at
-      // most twice the best approximation, and Jackson's theorem on [0, 1] bounds that by
-      // (π/2)² (1/2)² M2 / ((2n − 1)(2n − 2))
-      return n === 1 ? b.M2 / 24 : (Math.PI ** 2 * b.M2) / (8 * (2 * n - 1) * (2 * n - 2));
-    }
-  }
-}
-
-/** The part of Q − I that the rule's weights make on purpose: −I/n (Captum) or ((g(0) + g(1))/2 − I)/n (equal weights). */
-function expectedBias(m: QuadratureMethod, n: number, I: number, g0: number, g1: number): number {
-  if (m === 'captumTrapezoid') return -I / n;
-  if (m === 'equalWeight') return ((g0 + g1) / 2 - I) / n;
-  return 0;
 }
 
 describe('integratedGradients: completeness within the rule’s error bound', () => {
