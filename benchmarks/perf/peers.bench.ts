@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { integratedGradients, quadrature } from '@pathgrad/attribution';
@@ -27,6 +27,8 @@ import type { BenchOptions } from './run.js';
 const require = createRequire(import.meta.url);
 const STEPS = 64;
 const IG_IMAGES = [1, 16];
+/** --quick: one image only (16 CNN images take seconds per call in every implementation). */
+const igImages = (quick: boolean) => (quick ? [1] : IG_IMAGES);
 const FORWARD_BATCHES = [1, 64];
 const TRAIN_BATCH = 64;
 const MODELS: ModelName[] = ['mlp', 'cnn'];
@@ -71,7 +73,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   writeFileSync(imagesFile, Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
   const weightsFile = (m: ModelName) => join(repoRoot, 'packages', 'nn', 'weights', `mnist-${m}.safetensors`);
   const budgetMs = quick ? 100 : 500;
-  const res: PeerResults = { quick, defaultBackend: DEFAULT_BACKEND, defaultLabel: defaultLabel(), backendInfo: backendInfo(DEFAULT_BACKEND), ig: [], forward: [], kernels: [], training: [], memory: [], checks: [], notes: {} };
+  const res: PeerResults = { quick, defaultBackend: DEFAULT_BACKEND, defaultLabel: defaultLabel(), backendInfo: backendInfo(DEFAULT_BACKEND), ig: [], forward: [], kernels: [], training: [], memory: [], checks: [], notes: {}, load: { start: loadavg()[0]!, end: 0, cores: cpus().length } };
 
   // --- PyTorch (also exports the ONNX files onnxruntime-web loads) ---
   const missing = torchMissing();
@@ -86,7 +88,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       weights: Array.from(q.weights),
       models: { mlp: weightsFile('mlp'), cnn: weightsFile('cnn') },
       logits_count: 64,
-      ig_images: IG_IMAGES,
+      ig_images: igImages(quick),
       forward_batches: FORWARD_BATCHES,
       train_models: ['cnn'],
       train_batch: TRAIN_BATCH,
@@ -123,7 +125,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   console.log(`onnxruntime-web: ${res.notes.ort}`);
 
   // --- jax-js (MLP IG) ---
-  const jcfg = { images: imagesFile, count: nImages, labels: Array.from(labels), alphas: Array.from(q.alphas), weights: Array.from(q.weights), imageCounts: IG_IMAGES, timeMs: budgetMs };
+  const jcfg = { images: imagesFile, count: nImages, labels: Array.from(labels), alphas: Array.from(q.alphas), weights: Array.from(q.weights), imageCounts: igImages(quick), timeMs: budgetMs };
   writeFileSync(join(dir, 'jax.json'), JSON.stringify(jcfg));
   const jaxOut = runPeer(process.execPath, [tsx, join(repoRoot, 'benchmarks', 'perf', 'peers', 'jax-peer.ts'), join(dir, 'jax.json')]);
   const jax = typeof jaxOut === 'string' ? undefined : (jaxOut as any);
@@ -146,7 +148,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     const logits64 = Float32Array.from(model.forward(take(64)).toTypedArray());
     if (torch) res.checks.push({ what: `${name} logits, 64 images`, peer: 'PyTorch', relDiff: relDiff(torch.models[name].logits, logits64) });
     for (const t of [1, 2]) if (ort[t]) res.checks.push({ what: `${name} logits, 64 images`, peer: `onnxruntime-web ${t}t`, relDiff: relDiff(ort[t].logits[name], logits64) });
-    for (const n of IG_IMAGES) {
+    for (const n of igImages(quick)) {
       const x = take(n);
       const target = labels.slice(0, n);
       let out: Tensor | undefined;
@@ -246,6 +248,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   for (const m of res.memory) console.log(`memory: ${m.steps} steps, maxRSS ${m.maxRssMB.toFixed(0)} MB`);
 
   restoreDefaultBackend();
+  res.load.end = loadavg()[0]!;
   const targets = evaluateTargets(res);
   for (const c of res.checks) console.log(`check ${c.what} vs ${c.peer}: ${c.relDiff.toExponential(1)}`);
   for (const t of targets) console.log(`${t.met === undefined ? 'n/a  ' : t.met ? 'met  ' : 'NOT  '} ${t.target}: ${t.case} ${t.detail}`);

@@ -61,14 +61,15 @@ export async function measureAsync(fn: () => Promise<unknown>, timeMs: number, m
 }
 
 /**
- * The backend ops use when the caller chooses none, as it was when the suite was loaded (before
- * any suite called `setBackend`). The main pathgrad row of every comparison runs on it.
+ * The backend float32 ops use when the caller chooses none (the automatic choice), read when
+ * the suites are loaded, before any of them calls `setBackend`. The main pathgrad row of every
+ * comparison runs on it.
  */
 export const DEFAULT_BACKEND: BackendName = getBackend();
 
-/** Puts the default backend back after explicit-backend rows (what a user who never calls setBackend gets). */
+/** Returns to the automatic choice after explicit-backend rows (what a user who never calls setBackend gets). */
 export function restoreDefaultBackend(): void {
-  setBackend(DEFAULT_BACKEND);
+  setBackend('auto');
 }
 
 /** `pathgrad default (wasm simd)`: the label of the row measured without choosing a backend. */

@@ -33,6 +33,8 @@ export interface PeerResults {
   memory: MemoryPoint[];
   checks: { what: string; peer: string; relDiff: number }[];
   notes: Record<string, string>;
+  /** 1-minute load average when the suite started and ended (the machine is shared). */
+  load: { start: number; end: number; cores: number };
 }
 
 /** One evaluated target row. */
@@ -57,7 +59,7 @@ export function pathgradThreads(info: BackendInfo): number {
   return m ? Number(m[1]) : 1;
 }
 
-const x2 = (v: number) => `${v.toFixed(2)}×`;
+const x2 = (v: number) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
 
 /** Evaluates every target from the suite's results. */
 export function evaluateTargets(r: PeerResults): TargetRow[] {
@@ -130,7 +132,7 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
 /** Why pathgrad trails where it does: fixed text per target, shown only under a target not met. */
 const WHY: Record<TargetRow['key'], string> = {
   'ig-torch':
-    'PyTorch runs each op as one call into oneDNN/OpenBLAS kernels written in C++ with AVX2/AVX-512 FMA on both cores; pathgrad runs WebAssembly SIMD (128-bit, no FMA unless relaxed SIMD is on) and pays JavaScript dispatch, validation and tape bookkeeping per op, which dominates the small MLP where each op is microseconds.',
+    'PyTorch runs each op as one call into oneDNN/OpenBLAS kernels written in C++ with AVX2 FMA on both cores; pathgrad runs WebAssembly SIMD (128-bit, no FMA unless relaxed SIMD is on) and pays JavaScript dispatch, validation and tape bookkeeping per op, which dominates the small MLP where each op is microseconds.',
   'ig-tfjs':
     'tfjs-wasm runs XNNPACK (hand-tuned WebAssembly SIMD C++) for conv, matmul and the elementwise ops; where pathgrad is not 1.5× ahead, its remaining per-op cost (JavaScript dispatch, max-pool, copies) is a larger share than tfjs\'s.',
   'forward-ort':
@@ -192,7 +194,7 @@ export function targetsMarkdown(r: PeerResults, targets: TargetRow[], jsonPath: 
       : keys
           .map((k) => {
             const rows = trailing.filter((t) => t.key === k);
-            return `- **${rows[0]!.target}**: ${rows.map((t) => `${t.case}: ${t.pathgrad}${t.peer ? ` against ${t.peer}` : ''}, ${t.detail}`).join('; ')}. Why: ${WHY[k]}`;
+            return `- **${rows[0]!.target}**: ${rows.map((t) => (t.peer ? `${t.case}: ${t.pathgrad} against ${t.peer}, ${t.detail}` : `${t.case}: ${t.detail}`)).join('; ')}. Why: ${WHY[k]}`;
           })
           .join('\n');
   const unchecked = targets.filter((t) => t.met === undefined);
@@ -201,7 +203,10 @@ export function targetsMarkdown(r: PeerResults, targets: TargetRow[], jsonPath: 
 Written by \`pnpm bench peers\` (benchmarks/perf/peers.bench.ts; targets evaluated in lib/targets.ts) from one run: every
 figure below was measured in that run on this machine, pathgrad on its default backend
 (${r.defaultLabel}: ${r.backendInfo.note ?? r.backendInfo.mode ?? ''}) and each peer on the same
-shipped MNIST weights and the same test images. Medians ± median absolute deviation, in ms.
+shipped MNIST weights and the same test images. Medians ± median absolute deviation, in ms. The peers run one
+after another (PyTorch, onnxruntime-web and jax-js in child processes, then pathgrad and tfjs-wasm here) on a shared
+machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.load.end.toFixed(1)} at the end
+(${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': other jobs competed for the cores, so every time is inflated and ratios move with the load between one measurement and the next' : ''}.
 
 Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
 TensorFlow.js — 4.22, wasm backend (XNNPACK). gpu.js is not a peer here: no GPU was available, so pathgrad's \`gpujs\`
