@@ -69,6 +69,18 @@ export {
   type NormalizeMode,
   type HeatmapOptions,
   type Colormap,
+  attributionPicture,
+  upscalePicture,
+  colorBar,
+  colorBarLabels,
+  pictureGrid,
+  encodePNG,
+  type Picture,
+  type PictureOptions,
+  type PictureMode,
+  type MapKind,
+  type ColorBarOptions,
+  type GridOptions,
 } from './visualize/index.js';
 
 // metrics

@@ -8,3 +8,17 @@ export {
   type NormalizeMode,
 } from './normalize.js';
 export { heatmapRGBA, colormapRGB, type HeatmapOptions, type Colormap } from './heatmap.js';
+export {
+  attributionPicture,
+  upscalePicture,
+  colorBar,
+  colorBarLabels,
+  pictureGrid,
+  encodePNG,
+  type Picture,
+  type PictureOptions,
+  type PictureMode,
+  type MapKind,
+  type ColorBarOptions,
+  type GridOptions,
+} from './picture.js';
