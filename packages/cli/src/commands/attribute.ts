@@ -10,6 +10,7 @@ import { Tensor, argmax, concat, getBackend, writeNpy } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { encodePng, upscaleRGBA, writeFileAtomic } from '../files.js';
 import { loadInputs, loadModel, modelSha256, parseDType, takeRows, type FloatDType } from '../load.js';
+import { checkOutputFile } from '../output.js';
 import { resolveShard } from '../shard.js';
 import { mergeAttributeParts, writeAttributePart, type AttributeRunSettings } from './attributeParts.js';
 import { methodByName, resolveOptions, type MethodContext, type MethodOutput, type MethodSpec } from '../methods.js';
@@ -134,6 +135,7 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
   } else if (out !== undefined && !['.npy', '.json', '.png'].includes(ext)) {
     throw new UsageError(`--out must end in .npy, .json or .png, got '${out}'`);
   }
+  if (out !== undefined && args.shard === undefined) checkOutputFile(out); // before any work, not after it
   const dtype = parseDType(args.dtype);
   const spec = methodByName(args.method);
   const overrides: Record<string, string> = parseKeyValues(args.option);
@@ -159,6 +161,9 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
   const [b0, b1] = shard?.range ?? [0, blocks];
   const rows: [number, number] = [b0 * blockSize, Math.min(b1 * blockSize, examples)];
   const where = shard === undefined ? '' : `, shard ${shard.index}/${shard.count} (${shard.source}): examples ${rows[0]}-${rows[1] - 1} of ${examples}`;
+  // the model must take the inputs and --target fit its outputs: checked on the first block before the first progress line
+  const probe = Array.from({ length: Math.min(blockSize, examples - rows[0]) }, (_, i) => rows[0] + i);
+  resolveTargetArg(args.target, probeModel(model, blocks === 1 ? inputs : takeRows(inputs, probe)), labels === undefined ? undefined : Int32Array.from(probe, (i) => labels[i]!));
   log(`${spec.title} on ${examples} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}${where}`);
 
   const background = mnistBackground(200, dtype);

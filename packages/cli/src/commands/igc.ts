@@ -24,12 +24,12 @@ import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { IGCAccumulator, QUADRATURE_METHODS, igcAccumulate, type IGCState, type QuadratureMethod } from '@pathgrad/attribution';
-import { pretrainedBytes, type Module, type PretrainedName } from '@pathgrad/nn';
+import type { Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { PathgradError, Tensor, backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { readUserFile, writeFileAtomic } from '../files.js';
-import { loadModel } from '../load.js';
+import { loadModel, modelSha256 } from '../load.js';
 import { checkOutputFile } from '../output.js';
 import { resolveShard, shardRange } from '../shard.js';
 
@@ -374,7 +374,7 @@ export function igcSettings(args: IgcArgs): IgcSettings {
   const internalBatchSize = args.internalBatchSize === undefined ? null : positiveInt(args.internalBatchSize, '--internal-batch-size');
   return {
     model: args.model,
-    modelSha256: modelSha256(args.model),
+    modelSha256: modelDigest(args.model),
     arch: args.arch ?? null,
     data: args.data,
     examples: count,
@@ -391,28 +391,20 @@ export function igcSettings(args: IgcArgs): IgcSettings {
 }
 
 const PATHGRAD_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-const ZOO: Record<string, PretrainedName> = { mlp: 'mnist-mlp', cnn: 'mnist-cnn', 'mnist-mlp': 'mnist-mlp', 'mnist-cnn': 'mnist-cnn' };
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
-/**
- * The model by content: SHA-256 of the `--model` file's bytes, or of the shipped
- * safetensors for a zoo name. Parts whose models differ in a single byte do not merge.
- * @example
- * ```ts
- * modelSha256('mlp'); // '3f1c...' (64 hex digits)
- * ```
- */
-export function modelSha256(spec: string): string {
-  const zoo = ZOO[spec];
-  if (zoo !== undefined) return sha256(pretrainedBytes(zoo));
+/** The model by content (load.ts's modelSha256), after the same check of its kind that loadModel makes. */
+function modelDigest(spec: string): string {
   const ext = extname(spec).toLowerCase();
-  if (ext !== '.onnx' && ext !== '.safetensors') throw new UsageError(`--model must be mlp, cnn, an .onnx file or a .safetensors file (with --arch), got '${spec}'`);
-  return sha256(readUserFile(spec, '--model'));
+  if (!['mlp', 'cnn', 'mnist-mlp', 'mnist-cnn'].includes(spec) && ext !== '.onnx' && ext !== '.safetensors') {
+    throw new UsageError(`--model must be mlp, cnn, an .onnx file or a .safetensors file (with --arch), got '${spec}'`);
+  }
+  return modelSha256(spec);
 }
 
 /** Loads the model and makes sure it still is the one the settings name by content. */
 function loadCheckedModel(settings: IgcSettings): Module {
-  if (modelSha256(settings.model) !== settings.modelSha256) {
+  if (modelDigest(settings.model) !== settings.modelSha256) {
     throw new UsageError(`--model ${settings.model} changed while the run was going (its SHA-256 is no longer ${settings.modelSha256.slice(0, 16)}...)`);
   }
   return loadModel(settings.model, settings.arch ?? undefined, 'float32').model;
