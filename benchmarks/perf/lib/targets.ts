@@ -208,7 +208,7 @@ after another (PyTorch, onnxruntime-web and jax-js in child processes, then path
 machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.load.end.toFixed(1)} at the end
 (${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': other jobs competed for the cores, so every time is inflated and ratios move with the load between one measurement and the next' : ''}.
 
-Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
+${r.notes.pytorch?.startsWith('PyTorch ') ? '' : `**PyTorch was not measured in this run** (${r.notes.pytorch ?? 'not run'}): install Debian's \`python3-torch\` with \`libopenblas0-pthread\` (apt-get) and rerun to measure the PyTorch rows and targets.\n\n`}Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
 TensorFlow.js — 4.22, wasm backend (XNNPACK). gpu.js is not a peer here: no GPU was available, so pathgrad's \`gpujs\`
 backend ran only in gpu.js's CPU fallback (see the other sections).
 Same computation checked before timing (max abs difference / max abs value): ${checks || 'no peer output to check'}.
