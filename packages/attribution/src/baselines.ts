@@ -5,12 +5,14 @@ import {
   broadcastShapes,
   describe,
   expand,
+  optionKeys,
   rng as makeRng,
   shapesEqual,
   type Rng,
 } from '@pathgrad/tensor';
 import { gaussianBlur2d, type BlurMode } from './blur.js';
 import { fromFlat, toFloat64 } from './gradients.js';
+import { checkOptions } from './options.js';
 
 /**
  * Builds one or more baselines for a batch of inputs, in the model's input space. Each
@@ -66,6 +68,9 @@ export function constantBaseline(c: number): BaselineBuilder {
   return { kind: `constant(${c})`, build: (inputs) => [fromFlat(new Float64Array(inputs.size).fill(c), inputs.shape, inputs.dtype)] };
 }
 
+const UNIFORM_NOISE_KEYS = optionKeys<NonNullable<Parameters<typeof uniformNoiseBaseline>[0]>>({ low: true, high: true, samples: true });
+const BLUR_BASELINE_KEYS = optionKeys<NonNullable<Parameters<typeof gaussianBlurBaseline>[1]>>({ mode: true });
+
 /**
  * `samples` baselines of i.i.d. uniform noise in [low, high) (the IG authors'
  * random-baseline variant averages IG over 10 of them).
@@ -74,7 +79,8 @@ export function constantBaseline(c: number): BaselineBuilder {
  * const noise = uniformNoiseBaseline({ samples: 10 });
  * ```
  */
-export function uniformNoiseBaseline({ low = 0, high = 1, samples = 1 } = {}): BaselineBuilder {
+export function uniformNoiseBaseline(options: { low?: number; high?: number; samples?: number } = {}): BaselineBuilder {
+  const { low = 0, high = 1, samples = 1 } = checkOptions(options, UNIFORM_NOISE_KEYS, 'uniformNoiseBaseline');
   if (!(high > low)) throw new ArgumentError(`uniformNoiseBaseline: high must exceed low, got low=${low}, high=${high}`);
   checkCount(samples, 'samples', 'uniformNoiseBaseline');
   return {
@@ -96,7 +102,8 @@ export function uniformNoiseBaseline({ low = 0, high = 1, samples = 1 } = {}): B
  * const blurred = gaussianBlurBaseline(5);
  * ```
  */
-export function gaussianBlurBaseline(sigma: number, { mode = 'constant' as BlurMode } = {}): BaselineBuilder {
+export function gaussianBlurBaseline(sigma: number, options: { mode?: BlurMode } = {}): BaselineBuilder {
+  const { mode = 'constant' } = checkOptions(options, BLUR_BASELINE_KEYS, 'gaussianBlurBaseline');
   return { kind: `gaussianBlur(${sigma})`, build: (inputs) => [gaussianBlur2d(inputs, sigma, { mode })] };
 }
 

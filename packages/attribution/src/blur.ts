@@ -1,4 +1,5 @@
-import { ArgumentError, ShapeError, Tensor, allocate, describe } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, allocate, describe, optionKeys } from '@pathgrad/tensor';
+import { checkOptions } from './options.js';
 
 /**
  * Boundary handling of the Gaussian blur: zero padding (scipy 'constant') or mirror ('reflect').
@@ -33,6 +34,8 @@ export function gaussianKernel1d(sigma: number, truncate = 4): Float64Array {
   return k;
 }
 
+const BLUR_KEYS = optionKeys<NonNullable<Parameters<typeof gaussianBlur2d>[2]>>({ mode: true, truncate: true });
+
 /**
  * Gaussian blur over the last two axes (H, W) of a tensor `[..., H, W]`, channels never
  * mixed, as `scipy.ndimage.gaussian_filter(img, [σ, σ, 0], mode)` on HWC images (the Blur IG
@@ -43,7 +46,8 @@ export function gaussianKernel1d(sigma: number, truncate = 4): Float64Array {
  * const blurred = gaussianBlur2d(images, 2); // images: [N, 1, 28, 28]
  * ```
  */
-export function gaussianBlur2d(t: Tensor, sigma: number, { mode = 'constant' as BlurMode, truncate = 4 } = {}): Tensor {
+export function gaussianBlur2d(t: Tensor, sigma: number, options: { mode?: BlurMode; truncate?: number } = {}): Tensor {
+  const { mode = 'constant', truncate = 4 } = checkOptions(options, BLUR_KEYS, 'gaussianBlur2d');
   if (typeof sigma !== 'number' || !Number.isFinite(sigma) || sigma < 0) {
     throw new ArgumentError(`gaussianBlur2d: sigma must be a finite number >= 0, got ${describe(sigma)}`);
   }

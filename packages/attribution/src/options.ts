@@ -1,12 +1,15 @@
-import { ArgumentError, describe } from '@pathgrad/tensor';
+import { ArgumentError, checkOptionKeys, describe } from '@pathgrad/tensor';
 import { QUADRATURE_METHODS, type QuadratureMethod } from './quadrature.js';
 import type { OutputTransform } from './target.js';
 
-/** Throws unless `opts` is undefined or a plain object. */
-export function checkOptions(opts: unknown, methodName: string): void {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
-    throw new ArgumentError(`${methodName}: options must be an object, got ${describe(opts)}`);
-  }
+/**
+ * Throws unless `opts` is undefined or a plain object whose keys are all in `allowed` (a
+ * list built with `optionKeys<TheOptions>({...})`, so the compiler keeps it complete): a
+ * typo such as `internalBatchsize` is refused naming the nearest valid key instead of
+ * silently dropping the option, and an array is refused where the object belongs.
+ */
+export function checkOptions<T>(opts: T, allowed: readonly string[], methodName: string): T {
+  return checkOptionKeys(opts as object | undefined, allowed, methodName) as T;
 }
 
 /** A positive integer option with a default. */
@@ -34,14 +37,41 @@ export function boolOption(value: unknown, fallback: boolean, name: string, meth
   return value;
 }
 
-/** The quadrature method option, with the steps minimum each rule needs. */
+/**
+ * Largest `steps` any path method accepts: 2^20 = 1,048,576 points per path.
+ *
+ * More cannot make a result more accurate: the trapezoid and midpoint rules' error falls as
+ * 1/steps² (Gauss–Legendre's much faster), so at 2^20 points it is ~1e-12 of the integral,
+ * already below the float64 rounding of summing that many gradient terms (~steps × 1.1e-16).
+ * The cap keeps a run bounded (at most 2^20 forward/backward passes per example and
+ * baseline, and quadrature tables of at most 16 MB) and turns a typo such as `1e9` into an
+ * immediate error instead of a run that never returns. Memory per pass is bounded
+ * separately by `internalBatchSize`.
+ *
+ * @example
+ * ```ts
+ * integratedGradients(model, images, { steps: MAX_STEPS + 1 }); // throws ArgumentError naming steps
+ * ```
+ */
+export const MAX_STEPS = 2 ** 20;
+
+/** The `steps` option: an integer in [min, {@link MAX_STEPS}] with a default. */
+export function stepsOption(value: unknown, fallback: number, methodName: string, min = 1): number {
+  const s = intOption(value, fallback, 'steps', methodName, min);
+  if (s > MAX_STEPS) {
+    throw new ArgumentError(`${methodName}: steps must be at most ${MAX_STEPS} (2^20; more points cannot improve a float64 result), got ${s}`);
+  }
+  return s;
+}
+
+/** The quadrature method option, with the steps minimum each rule needs and the {@link MAX_STEPS} cap. */
 export function quadratureOptions(method: unknown, steps: unknown, methodName: string, defaultSteps = 50): { method: QuadratureMethod; steps: number } {
   const m = (method ?? 'gaussLegendre') as QuadratureMethod;
   if (!QUADRATURE_METHODS.includes(m)) {
     throw new ArgumentError(`${methodName}: method must be one of ${QUADRATURE_METHODS.map((q) => `'${q}'`).join(', ')}, got ${describe(method)}`);
   }
   const min = m === 'gaussLegendre' ? 1 : 2;
-  const s = intOption(steps, defaultSteps, 'steps', methodName, 1);
+  const s = stepsOption(steps, defaultSteps, methodName, 1);
   if (s < min) throw new ArgumentError(`${methodName}: steps must be >= ${min} for the '${m}' rule, got ${s}`);
   return { method: m, steps: s };
 }

@@ -1,9 +1,9 @@
 import type { Model } from '../model.js';
-import { Tensor } from '@pathgrad/tensor';
+import { Tensor, optionKeys } from '@pathgrad/tensor';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, intOption, numberOption } from '../options.js';
+import { boolOption, checkOptions, numberOption, stepsOption } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 
 /**
@@ -27,6 +27,11 @@ export interface BlurIGOptions extends ExplainOptions {
   /** At most this many points per forward/backward pass. */
   internalBatchSize?: number;
 }
+
+const BLUR_IG_KEYS = optionKeys<BlurIGOptions>({
+  maxSigma: true, steps: true, gradStep: true, sqrt: true, internalBatchSize: true, target: true,
+  outputTransform: true,
+});
 
 /**
  * Result of {@link blurIG}.
@@ -57,9 +62,10 @@ export interface BlurIGResult {
  */
 export function blurIG(model: Model, inputs: Tensor, opts: BlurIGOptions = {}): BlurIGResult {
   const name = 'blurIG';
+  checkOptions(opts, BLUR_IG_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const maxSigma = numberOption(opts.maxSigma, 50, 'maxSigma', name, 0);
-  const steps = intOption(opts.steps, 100, 'steps', name);
+  const steps = stepsOption(opts.steps, 100, name);
   const gradStep = numberOption(opts.gradStep, 0.01, 'gradStep', name, Number.MIN_VALUE);
   const useSqrt = boolOption(opts.sqrt, false, 'sqrt', name);
   const sigmas = Array.from({ length: steps + 1 }, (_, i) => (useSqrt ? Math.sqrt((i * maxSigma) / steps) : (i * maxSigma) / steps));

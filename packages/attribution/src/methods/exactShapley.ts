@@ -1,9 +1,10 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, allocate } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { resolveFeatureMask, type FeatureGroups } from '../featureMask.js';
 import { chunkSize, fromFlat, scalarValues, toFloat64, type ExplainedScalar } from '../gradients.js';
+import { checkOptions } from '../options.js';
 
 /**
  * Options of {@link exactShapley}.
@@ -22,6 +23,10 @@ export interface ExactShapleyOptions extends ExplainOptions {
   /** Coalitions evaluated per forward pass (default 1024). */
   batchSize?: number;
 }
+
+const EXACT_SHAPLEY_KEYS = optionKeys<ExactShapleyOptions>({
+  reference: true, featureMask: true, batchSize: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link exactShapley}.
@@ -68,6 +73,7 @@ export const EXACT_SHAPLEY_MAX_FEATURES = 20;
  */
 export function exactShapley(model: Model, inputs: Tensor, opts: ExactShapleyOptions = {}): ExactShapleyResult {
   const name = 'exactShapley';
+  checkOptions(opts, EXACT_SHAPLEY_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);
   if (groups.count > EXACT_SHAPLEY_MAX_FEATURES) {

@@ -1,8 +1,8 @@
 import type { Model } from '../model.js';
-import { ArgumentError, ShapeError, Tensor, allocate, describe, rng, shapesEqual } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, allocate, describe, optionKeys, rng, shapesEqual } from '@pathgrad/tensor';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, intOption, numberOption } from '../options.js';
+import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
 import { exampleScores, rowScores, rowSums } from '../path.js';
 
 /**
@@ -29,6 +29,11 @@ export interface ExpectedGradientsOptions extends ExplainOptions {
   /** Seed of the reference and alpha draws (default 0). */
   seed?: number;
 }
+
+const EXPECTED_GRADIENTS_KEYS = optionKeys<ExpectedGradientsOptions>({
+  data: true, samples: true, stdev: true, multiplyByInputs: true, internalBatchSize: true, seed: true,
+  target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link expectedGradients}.
@@ -58,6 +63,7 @@ export interface ExpectedGradientsResult {
  * ```
  */
 export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGradientsOptions): ExpectedGradientsResult {
+  checkOptions(opts, EXPECTED_GRADIENTS_KEYS, 'expectedGradients');
   const spec = prepare(model, inputs, opts, 'expectedGradients');
   const data = opts?.data;
   if (!(data instanceof Tensor) || data.rank < 1 || data.shape[0] === 0) {

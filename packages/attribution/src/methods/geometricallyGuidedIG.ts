@@ -1,9 +1,9 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, allocate, describe } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, describe, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, intOption, numberOption } from '../options.js';
+import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
 
 /**
  * Options of {@link geometricallyGuidedIG}.
@@ -32,6 +32,11 @@ export interface GeometricallyGuidedIGOptions extends ExplainOptions {
   /** Seed for random baselines (default 0). */
   seed?: number;
 }
+
+const GGIG_KEYS = optionKeys<GeometricallyGuidedIGOptions>({
+  baseline: true, scales: true, iterations: true, learningRate: true, reduce: true, scaleByInput: true,
+  internalBatchSize: true, seed: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link geometricallyGuidedIG}.
@@ -62,6 +67,7 @@ export interface GeometricallyGuidedIGResult {
  */
 export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: GeometricallyGuidedIGOptions = {}): GeometricallyGuidedIGResult {
   const name = 'geometricallyGuidedIG';
+  checkOptions(opts, GGIG_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const m = intOption(opts.scales, 50, 'scales', name);
   const T = intOption(opts.iterations, 200, 'iterations', name);

@@ -1,10 +1,10 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, allocate, describe } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, describe, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines } from '../baselines.js';
 import { prepare } from '../explain.js';
 import { groupSums, resolveFeatureMask } from '../featureMask.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { intOption, quadratureOptions } from '../options.js';
+import { checkOptions, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -28,6 +28,11 @@ export interface GreedyPIGOptions extends Omit<IntegratedGradientsOptions, 'mult
   /** Rank candidates by signed attribution (default, consistent with maximising G) or by |attribution|. [PROPOSED] */
   selection?: 'signed' | 'absolute';
 }
+
+const GREEDY_PIG_KEYS = optionKeys<GreedyPIGOptions>({
+  featureMask: true, rounds: true, perRound: true, selection: true, baseline: true, steps: true,
+  method: true, internalBatchSize: true, seed: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link greedyPIG}.
@@ -74,6 +79,7 @@ export interface GreedyPIGResult {
  */
 export function greedyPIG(model: Model, inputs: Tensor, opts: GreedyPIGOptions = {}): GreedyPIGResult {
   const name = 'greedyPIG';
+  checkOptions(opts, GREEDY_PIG_KEYS, name);
   const isScalarModel = opts.target === undefined;
   const spec = prepare(model, inputs, { ...opts, outputTransform: opts.outputTransform ?? (isScalarModel ? 'identity' : 'logSoftmax') }, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);

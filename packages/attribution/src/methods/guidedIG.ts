@@ -1,9 +1,9 @@
 import type { Model } from '../model.js';
-import { Tensor, allocate } from '@pathgrad/tensor';
+import { Tensor, allocate, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64, type ExplainedScalar } from '../gradients.js';
-import { intOption, numberOption } from '../options.js';
+import { checkOptions, intOption, numberOption, stepsOption } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 
 /**
@@ -29,6 +29,11 @@ export interface GuidedIGOptions extends ExplainOptions {
   /** Seed for random baselines (default 0). */
   seed?: number;
 }
+
+const GUIDED_IG_KEYS = optionKeys<GuidedIGOptions>({
+  baseline: true, steps: true, fraction: true, maxDist: true, internalBatchSize: true, seed: true,
+  target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link guidedIG}.
@@ -61,6 +66,7 @@ const EPSILON = 1e-9;
  */
 export function guidedIG(model: Model, inputs: Tensor, opts: GuidedIGOptions = {}): GuidedIGResult {
   const name = 'guidedIG';
+  checkOptions(opts, GUIDED_IG_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const { attr, baseline, steps } = guidedPath(spec, inputs, opts, name);
   const n = inputs.shape[0]!;
@@ -93,7 +99,7 @@ export function guidedPath(
   name: string,
   observe?: GuidedStepObserver,
 ): { attr: Float64Array; baseline: Tensor; end: Float64Array; steps: number } {
-  const steps = intOption(opts.steps, 200, 'steps', name);
+  const steps = stepsOption(opts.steps, 200, name);
   const fraction = numberOption(opts.fraction, 0.25, 'fraction', name, 0);
   const maxDist = numberOption(opts.maxDist, 0.02, 'maxDist', name, 0);
   const [baseline] = resolveBaselines(inputs, opts.baseline, intOption(opts.seed, 0, 'seed', name, 0), name);

@@ -1,11 +1,11 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, describe } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, describe, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, scalarValues, toFloat64, type ExplainedScalar } from '../gradients.js';
 import { guidedPath } from './guidedIG.js';
-import { intOption, numberOption } from '../options.js';
+import { checkOptions, intOption, numberOption, stepsOption } from '../options.js';
 import { exampleScores } from '../path.js';
 
 /**
@@ -38,6 +38,11 @@ export interface IDGIOptions extends ExplainOptions {
   /** Seed for random baselines (default 0). */
   seed?: number;
 }
+
+const IDGI_KEYS = optionKeys<IDGIOptions>({
+  path: true, baseline: true, steps: true, maxSigma: true, fraction: true, maxDist: true,
+  internalBatchSize: true, seed: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link idgi}.
@@ -74,13 +79,14 @@ export interface IDGIResult {
  */
 export function idgi(model: Model, inputs: Tensor, opts: IDGIOptions = {}): IDGIResult {
   const name = 'idgi';
+  checkOptions(opts, IDGI_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const path = opts.path ?? 'straight';
   if (path !== 'straight' && path !== 'blur' && path !== 'guided') {
     throw new ArgumentError(`${name}: path must be 'straight', 'blur' or 'guided', got ${describe(opts.path)}`);
   }
   if (path === 'guided') return idgiGuided(spec, inputs, opts);
-  const steps = intOption(opts.steps, 50, 'steps', name);
+  const steps = stepsOption(opts.steps, 50, name);
   const n = inputs.shape[0]!;
   const per = inputs.size / Math.max(n, 1);
   const x = toFloat64(inputs);

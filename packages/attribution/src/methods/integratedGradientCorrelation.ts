@@ -1,5 +1,5 @@
 import { noGrad } from '@pathgrad/autograd';
-import { ArgumentError, ShapeError, Tensor, describe, shapesEqual } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, describe, optionKeys, shapesEqual } from '@pathgrad/tensor';
 import { datasetSamplesBaseline, resolveBaselines, type Baseline } from '../baselines.js';
 import { toFloat64 } from '../gradients.js';
 import { callModel, checkInputs, checkModel, type Model } from '../model.js';
@@ -53,6 +53,11 @@ export interface IGCOptions {
   /** Seed of random baselines (default 100, the IGC package's `x_0_seed`). */
   seed?: number;
 }
+
+const IGC_KEYS = optionKeys<IGCOptions>({
+  task: true, components: true, baseline: true, steps: true, method: true, outputTransform: true,
+  internalBatchSize: true, seed: true,
+});
 
 /**
  * Serializable state of an IGC accumulator (merge shards with {@link IGCAccumulator.merge}).
@@ -342,7 +347,7 @@ export function integratedGradientCorrelation(model: Model, data: DataBatch | It
 export function igcAccumulate(model: Model, data: DataBatch | Iterable<DataBatch>, opts: IGCOptions = {}, into?: IGCAccumulator): IGCAccumulator {
   const name = 'integratedGradientCorrelation';
   checkModel(model, name);
-  checkOptions(opts, name);
+  checkOptions(opts, IGC_KEYS, name);
   const batches: Iterable<DataBatch> = isBatch(data) ? [data] : data;
   const { method, steps } = quadratureOptions(opts.method ?? 'riemannTrapezoid', opts.steps ?? 64, name);
   const quad = quadrature(method, steps);

@@ -1,9 +1,9 @@
 import type { Model } from '../model.js';
-import { Tensor } from '@pathgrad/tensor';
+import { Tensor, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, intOption, quadratureOptions } from '../options.js';
+import { boolOption, checkOptions, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, rowSums, straightPathGradient } from '../path.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 
@@ -32,6 +32,11 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
   /** Seed for random baseline builders (default 0). */
   seed?: number;
 }
+
+const IG_KEYS = optionKeys<IntegratedGradientsOptions>({
+  baseline: true, steps: true, method: true, internalBatchSize: true, multiplyByInputs: true, seed: true,
+  target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link integratedGradients}.
@@ -70,6 +75,7 @@ export interface IntegratedGradientsResult {
  * ```
  */
 export function integratedGradients(model: Model, inputs: Tensor, opts: IntegratedGradientsOptions = {}): IntegratedGradientsResult {
+  checkOptions(opts, IG_KEYS, 'integratedGradients');
   const spec = prepare(model, inputs, opts, 'integratedGradients');
   const { method, steps } = quadratureOptions(opts.method, opts.steps, 'integratedGradients');
   const multiply = boolOption(opts.multiplyByInputs, true, 'multiplyByInputs', 'integratedGradients');

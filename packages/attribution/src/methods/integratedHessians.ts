@@ -1,10 +1,10 @@
 import type { Model } from '../model.js';
 import { grad } from '@pathgrad/autograd';
-import { ArgumentError, Tensor, allocate, mul, sum } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, mul, optionKeys, sum } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, explainedScalar, toFloat64 } from '../gradients.js';
-import { intOption, quadratureOptions } from '../options.js';
+import { checkOptions, intOption, quadratureOptions } from '../options.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 
 /**
@@ -28,6 +28,11 @@ export interface IntegratedHessiansOptions extends ExplainOptions {
   /** Seed for random baselines (default 0). */
   seed?: number;
 }
+
+const INTEGRATED_HESSIANS_KEYS = optionKeys<IntegratedHessiansOptions>({
+  baseline: true, steps: true, method: true, internalBatchSize: true, seed: true, target: true,
+  outputTransform: true,
+});
 
 /**
  * Result of {@link integratedHessians}.
@@ -71,6 +76,7 @@ export const INTEGRATED_HESSIANS_MAX_FEATURES = 512;
  */
 export function integratedHessians(model: Model, inputs: Tensor, opts: IntegratedHessiansOptions = {}): IntegratedHessiansResult {
   const name = 'integratedHessians';
+  checkOptions(opts, INTEGRATED_HESSIANS_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const n = inputs.shape[0]!;
   const D = inputs.size / Math.max(n, 1);

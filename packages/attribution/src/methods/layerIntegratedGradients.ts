@@ -1,10 +1,10 @@
 import { noGrad } from '@pathgrad/autograd';
 import { Module, withForwardHook } from '@pathgrad/nn';
-import { ArgumentError, Tensor, allocate, describe } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, describe, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines } from '../baselines.js';
 import { chunkSize, fromFlat, scalarAndGradient, toFloat64 } from '../gradients.js';
 import { prepare } from '../explain.js';
-import { boolOption, intOption, quadratureOptions } from '../options.js';
+import { boolOption, checkOptions, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, rowSums } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -22,6 +22,11 @@ export interface LayerIntegratedGradientsOptions extends IntegratedGradientsOpti
   /** Attribute to the layer's input instead of its output (default false). */
   attributeToLayerInput?: boolean;
 }
+
+const LAYER_IG_KEYS = optionKeys<LayerIntegratedGradientsOptions>({
+  attributeToLayerInput: true, baseline: true, steps: true, method: true, internalBatchSize: true,
+  multiplyByInputs: true, seed: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link layerIntegratedGradients}.
@@ -60,6 +65,7 @@ export function layerIntegratedGradients(
   opts: LayerIntegratedGradientsOptions = {},
 ): LayerIntegratedGradientsResult {
   const name = 'layerIntegratedGradients';
+  checkOptions(opts, LAYER_IG_KEYS, name);
   if (!(model instanceof Module)) throw new ArgumentError(`${name}: model must be an nn Module, got ${describe(model)}`);
   const spec = prepare(model, inputs, opts, name);
   const target = typeof layer === 'string' ? model.getSubmodule(layer) : layer;

@@ -1,4 +1,4 @@
-import { ArgumentError, Tensor, describe, rng } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, describe, optionKeys, rng } from '@pathgrad/tensor';
 import { checkInputs, type Model } from '../model.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
 import { checkOptions, intOption, numberOption } from '../options.js';
@@ -37,6 +37,8 @@ export interface NoiseTunnelOptions {
   seed?: number;
 }
 
+const NOISE_TUNNEL_KEYS = optionKeys<NoiseTunnelOptions>({ type: true, samples: true, stdev: true, noiseLevel: true, seed: true });
+
 /**
  * Result of a noise-tunnelled method.
  *
@@ -65,7 +67,7 @@ export interface NoiseTunnelResult {
  */
 export function noiseTunnel<O>(method: AttributionMethod<O>, opts: NoiseTunnelOptions = {}): (model: Model, inputs: Tensor, options?: O) => NoiseTunnelResult {
   if (typeof method !== 'function') throw new ArgumentError(`noiseTunnel: method must be an attribution function, got ${describe(method)}`);
-  checkOptions(opts, 'noiseTunnel');
+  checkOptions(opts, NOISE_TUNNEL_KEYS, 'noiseTunnel');
   const type = opts.type ?? 'smoothgrad';
   if (type !== 'smoothgrad' && type !== 'smoothgradSq' && type !== 'vargrad') {
     throw new ArgumentError(`noiseTunnel: type must be 'smoothgrad', 'smoothgradSq' or 'vargrad', got ${describe(opts.type)}`);

@@ -1,8 +1,8 @@
 import type { Model } from '../model.js';
-import type { Tensor } from '@pathgrad/tensor';
-import { prepare, type ExplainOptions } from '../explain.js';
+import { optionKeys, type Tensor } from '@pathgrad/tensor';
+import { EXPLAIN_KEYS, prepare, type ExplainOptions } from '../explain.js';
 import { fromFlat, scalarAndGradient, toFloat64 } from '../gradients.js';
-import { boolOption } from '../options.js';
+import { boolOption, checkOptions } from '../options.js';
 
 /**
  * Options of {@link saliency}.
@@ -17,6 +17,8 @@ export interface SaliencyOptions extends ExplainOptions {
   /** Return |gradient| (default true, as Captum's `Saliency`); false keeps the sign (PAIR's vanilla gradient). */
   abs?: boolean;
 }
+
+const SALIENCY_KEYS = optionKeys<SaliencyOptions>({ abs: true, target: true, outputTransform: true });
 
 /**
  * An attribution map with the inputs' shape and dtype.
@@ -50,6 +52,7 @@ export function inputGradient(spec: ReturnType<typeof prepare>, inputs: Tensor):
  * ```
  */
 export function saliency(model: Model, inputs: Tensor, opts: SaliencyOptions = {}): AttributionResult {
+  checkOptions(opts, SALIENCY_KEYS, 'saliency');
   const spec = prepare(model, inputs, opts, 'saliency');
   const abs = boolOption(opts.abs, true, 'abs', 'saliency');
   const g = inputGradient(spec, inputs);
@@ -67,6 +70,7 @@ export function saliency(model: Model, inputs: Tensor, opts: SaliencyOptions = {
  * ```
  */
 export function inputXGradient(model: Model, inputs: Tensor, opts: ExplainOptions = {}): AttributionResult {
+  checkOptions(opts, EXPLAIN_KEYS, 'inputXGradient');
   const spec = prepare(model, inputs, opts, 'inputXGradient');
   const g = inputGradient(spec, inputs);
   const x = toFloat64(inputs);

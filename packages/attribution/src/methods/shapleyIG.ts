@@ -1,10 +1,10 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, allocate, describe, rng } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, describe, optionKeys, rng } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare } from '../explain.js';
 import { groupSums, resolveFeatureMask } from '../featureMask.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { intOption, quadratureOptions } from '../options.js';
+import { checkOptions, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, rowSums, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -32,6 +32,11 @@ export interface ShapleyIGOptions extends Omit<IntegratedGradientsOptions, 'base
    */
   sampling?: 'stratified' | 'random';
 }
+
+const SHAPLEY_IG_KEYS = optionKeys<ShapleyIGOptions>({
+  reference: true, featureMask: true, coalitions: true, sampling: true, steps: true, method: true,
+  internalBatchSize: true, seed: true, target: true, outputTransform: true,
+});
 
 /**
  * Result of {@link shapleyIG}.
@@ -70,6 +75,7 @@ export interface ShapleyIGResult {
  */
 export function shapleyIG(model: Model, inputs: Tensor, opts: ShapleyIGOptions = {}): ShapleyIGResult {
   const name = 'shapleyIG';
+  checkOptions(opts, SHAPLEY_IG_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);
   const k = groups.count;

@@ -3,7 +3,7 @@
  * eclique/RISE `evaluation.py::CausalMetric`): deletion and insertion curves and their AUC.
  */
 import type { Model } from '../model.js';
-import { ArgumentError, ShapeError, Tensor, broadcastShapes, describe, expand, shapesEqual } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, broadcastShapes, describe, expand, optionKeys, shapesEqual } from '@pathgrad/tensor';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare } from '../explain.js';
 import { resolveFeatureMask, patchMask, groupSums, type FeatureGroups } from '../featureMask.js';
@@ -57,6 +57,11 @@ export interface CausalMetricOptions {
   /** Rows per model call (default 256). */
   batchSize?: number;
 }
+
+const CAUSAL_KEYS = optionKeys<CausalMetricOptions>({
+  target: true, outputTransform: true, step: true, featureMask: true, substrate: true, blurSigma: true,
+  batchSize: true,
+});
 
 /**
  * Result of {@link deletionCurve} / {@link insertionCurve}.
@@ -131,7 +136,7 @@ export function insertionCurve(model: Model, inputs: Tensor, attributions: Tenso
 
 function causalCurve(mode: 'deletion' | 'insertion', model: unknown, inputs: Tensor, attributions: Tensor, opts: CausalMetricOptions): CausalMetricResult {
   const name = mode === 'deletion' ? 'deletionCurve' : 'insertionCurve';
-  checkOptions(opts, name);
+  checkOptions(opts, CAUSAL_KEYS, name);
   checkBatch(inputs, name);
   checkAttributions(attributions, inputs, name);
   const spec = prepare(model, inputs, { target: opts.target ?? 'predicted', outputTransform: opts.outputTransform ?? 'softmax' }, name);

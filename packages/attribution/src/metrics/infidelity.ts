@@ -4,7 +4,7 @@
  * `captum/metrics/_core/infidelity.py` computes it (METHODS §7.3).
  */
 import type { Model } from '../model.js';
-import { ArgumentError, ShapeError, Tensor, describe, rng as makeRng, shapesEqual, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual, type Rng } from '@pathgrad/tensor';
 import { prepare } from '../explain.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
 import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
@@ -37,6 +37,9 @@ export interface Perturbation {
   perturb(inputs: Tensor, rng: Rng): { perturbations: Tensor; perturbed: Tensor };
 }
 
+const GAUSSIAN_PERTURBATION_KEYS = optionKeys<NonNullable<Parameters<typeof gaussianPerturbation>[0]>>({ std: true, low: true, high: true });
+const SQUARE_PERTURBATION_KEYS = optionKeys<NonNullable<Parameters<typeof squarePerturbation>[0]>>({ maxSide: true, value: true });
+
 /**
  * The authors' "Gaussian" perturbation for local (gradient-type) explanations:
  * `I = clip(x + std·ε, x − high, x − low)`, ε ~ N(0, 1), `x̃ = x − I` (so x̃ stays
@@ -48,7 +51,8 @@ export interface Perturbation {
  * infidelity(model, x, saliencyMaps, { perturbation: gaussianPerturbation({ std: 0.2 }) });
  * ```
  */
-export function gaussianPerturbation({ std = 0.2, low = 0, high = 1 }: { std?: number; low?: number; high?: number } = {}): Perturbation {
+export function gaussianPerturbation(options: { std?: number; low?: number; high?: number } = {}): Perturbation {
+  const { std = 0.2, low = 0, high = 1 } = checkOptions(options, GAUSSIAN_PERTURBATION_KEYS, 'gaussianPerturbation');
   numberOption(std, 0.2, 'std', 'gaussianPerturbation', 0);
   if (!(high > low)) throw new ArgumentError(`gaussianPerturbation: high must exceed low, got low=${describe(low)}, high=${describe(high)}`);
   return {
@@ -79,7 +83,8 @@ export function gaussianPerturbation({ std = 0.2, low = 0, high = 1 }: { std?: n
  * infidelity(model, x, igMaps, { perturbation: squarePerturbation({ maxSide: 10 }), samples: 100 });
  * ```
  */
-export function squarePerturbation({ maxSide = 10, value = 0 }: { maxSide?: number; value?: number } = {}): Perturbation {
+export function squarePerturbation(options: { maxSide?: number; value?: number } = {}): Perturbation {
+  const { maxSide = 10, value = 0 } = checkOptions(options, SQUARE_PERTURBATION_KEYS, 'squarePerturbation');
   intOption(maxSide, 10, 'maxSide', 'squarePerturbation');
   numberOption(value, 0, 'value', 'squarePerturbation');
   return {
@@ -139,6 +144,10 @@ export interface InfidelityOptions {
   batchSize?: number;
 }
 
+const INFIDELITY_KEYS = optionKeys<InfidelityOptions>({
+  target: true, outputTransform: true, perturbation: true, samples: true, normalize: true, seed: true, batchSize: true,
+});
+
 /**
  * Result of {@link infidelity}.
  *
@@ -168,7 +177,7 @@ export interface InfidelityResult {
  */
 export function infidelity(model: Model, inputs: Tensor, attributions: Tensor, opts: InfidelityOptions = {}): InfidelityResult {
   const name = 'infidelity';
-  checkOptions(opts, name);
+  checkOptions(opts, INFIDELITY_KEYS, name);
   checkBatch(inputs, name);
   checkAttributions(attributions, inputs, name);
   const spec = prepare(model, inputs, opts, name);

@@ -5,7 +5,7 @@
  */
 import { noGrad } from '@pathgrad/autograd';
 import { Module } from '@pathgrad/nn';
-import { ArgumentError, Tensor, describe, rng as makeRng, softmax } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, describe, optionKeys, rng as makeRng, softmax } from '@pathgrad/tensor';
 import { fromFlat, toFloat64 } from '../gradients.js';
 import { callModel } from '../model.js';
 import { checkOptions, intOption } from '../options.js';
@@ -43,6 +43,8 @@ export interface ModelPerturbationOptions {
   /** Seed (default 0). */
   seed?: number;
 }
+
+const PERTURBATION_KEYS = optionKeys<ModelPerturbationOptions>({ scales: true, metrics: true, ssimWindow: true, seed: true });
 
 /**
  * Per-scale values of one quantity.
@@ -107,7 +109,7 @@ export interface ModelPerturbationResult {
  */
 export function modelPerturbationCheck(model: Module, explain: PerturbedExplainFunction, inputs: Tensor, opts: ModelPerturbationOptions = {}): ModelPerturbationResult {
   const name = 'modelPerturbationCheck';
-  checkOptions(opts, name);
+  checkOptions(opts, PERTURBATION_KEYS, name);
   if (!(model instanceof Module)) throw new ArgumentError(`${name}: model must be an nn Module (its parameters are perturbed), got ${describe(model)}`);
   if (typeof explain !== 'function') throw new ArgumentError(`${name}: explain must be a function (model, inputs, targets) => attributions, got ${describe(explain)}`);
   checkBatch(inputs, name);

@@ -4,7 +4,7 @@
  * PAIR-code/saliency `saliency/metrics/pic.py` step by step (METHODS §7.2).
  */
 import Delaunator from 'delaunator';
-import { ArgumentError, ShapeError, Tensor, describe, rng as makeRng, softmax, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, softmax, type Rng } from '@pathgrad/tensor';
 import { toFloat64 } from '../gradients.js';
 import { checkModel, type Model } from '../model.js';
 import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
@@ -60,6 +60,12 @@ export interface PicOptions {
   /** Information estimate of a uint8 H×W×C image (default: lossless WebP size in bytes). */
   information?: (pixels: Uint8Array, height: number, width: number, channels: number) => Promise<number> | number;
 }
+
+const PIC_KEYS = optionKeys<PicOptions>({
+  target: true, thresholds: true, minPredValue: true, keepMonotonous: true, numDataPoints: true,
+  randomMaskFraction: true, seed: true, randomMasks: true, preprocess: true, abs: true, curves: true, batchSize: true,
+  information: true,
+});
 
 /**
  * One image's curve, or why pic.py would skip it (`ComputePicMetricError`).
@@ -234,7 +240,7 @@ function roundHalfEven(v: number): number {
  */
 export async function pic(model: Model, inputs: Tensor, saliencyMaps: Tensor, opts: PicOptions = {}): Promise<PicResult> {
   const name = 'pic';
-  checkOptions(opts, name);
+  checkOptions(opts, PIC_KEYS, name);
   checkModel(model, name);
   checkBatch(inputs, name);
   if (inputs.rank !== 4 && inputs.rank !== 3) throw new ShapeError(`pic: inputs must be images [N, C, H, W] or [N, H, W], got [${inputs.shape.join(', ')}]`);

@@ -4,7 +4,7 @@
  * adebayoj/sanity_checks_saliency, METHODS §7.5) and Quantus' RandomLogit check.
  */
 import { Module } from '@pathgrad/nn';
-import { ArgumentError, Tensor, describe, rng as makeRng, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, describe, optionKeys, rng as makeRng, type Rng } from '@pathgrad/tensor';
 import { fromFlat } from '../gradients.js';
 import { checkOptions, intOption } from '../options.js';
 import { checkBatch } from './common.js';
@@ -32,6 +32,8 @@ export type ModelExplainFunction = (model: Module, inputs: Tensor) => Tensor;
  */
 export type ParameterInit = (name: string, value: Tensor, rng: Rng) => Tensor;
 
+const TRUNCATED_NORMAL_KEYS = optionKeys<NonNullable<Parameters<typeof truncatedNormalInit>[0]>>({ mean: true, std: true, a: true, b: true });
+
 /**
  * PyTorch's `nn.init.trunc_normal_(p, mean, std, a, b)`: N(mean, std²) redrawn outside
  * [a, b] (absolute bounds). Defaults std 0.1, a = −2, b = 2 as the GGIG authors' port of
@@ -42,7 +44,8 @@ export type ParameterInit = (name: string, value: Tensor, rng: Rng) => Tensor;
  * modelRandomizationCheck(model, explain, x, { init: truncatedNormalInit({ std: 0.05 }) });
  * ```
  */
-export function truncatedNormalInit({ mean = 0, std = 0.1, a = -2, b = 2 }: { mean?: number; std?: number; a?: number; b?: number } = {}): ParameterInit {
+export function truncatedNormalInit(options: { mean?: number; std?: number; a?: number; b?: number } = {}): ParameterInit {
+  const { mean = 0, std = 0.1, a = -2, b = 2 } = checkOptions(options, TRUNCATED_NORMAL_KEYS, 'truncatedNormalInit');
   if (!(std > 0) || !(b > a) || !(mean - 10 * std < b && mean + 10 * std > a)) {
     throw new ArgumentError(`truncatedNormalInit: need std > 0 and [a, b] overlapping mean ± 10 std, got mean=${mean}, std=${std}, a=${a}, b=${b}`);
   }
@@ -85,6 +88,10 @@ export interface ModelRandomizationOptions {
   /** Seed (default 0). A layer gets the same random values in every stage and mode. */
   seed?: number;
 }
+
+const RANDOMIZATION_KEYS = optionKeys<ModelRandomizationOptions>({
+  layerOrder: true, mode: true, init: true, metrics: true, ssimWindow: true, seed: true,
+});
 
 /**
  * One point of a sanity-check plot: a stage, a metric, per-example values and their mean.
@@ -163,7 +170,7 @@ export function parameterisedLayers(model: Module): string[] {
  */
 export function modelRandomizationCheck(model: Module, explain: ModelExplainFunction, inputs: Tensor, opts: ModelRandomizationOptions = {}): ModelRandomizationResult {
   const name = 'modelRandomizationCheck';
-  checkOptions(opts, name);
+  checkOptions(opts, RANDOMIZATION_KEYS, name);
   if (!(model instanceof Module)) throw new ArgumentError(`${name}: model must be an nn Module (its layers are re-initialised), got ${describe(model)}`);
   if (typeof explain !== 'function') throw new ArgumentError(`${name}: explain must be a function (model, inputs) => attributions, got ${describe(explain)}`);
   checkBatch(inputs, name);
@@ -249,6 +256,8 @@ export interface RandomLogitOptions {
   seed?: number;
 }
 
+const RANDOM_LOGIT_KEYS = optionKeys<RandomLogitOptions>({ numClasses: true, similarity: true, ssimWindow: true, seed: true });
+
 /**
  * Quantus `RandomLogit` (Sixt et al. 2020): similarity between the explanation of the
  * given class and of a class drawn uniformly from the other `numClasses − 1` (seeded).
@@ -268,7 +277,7 @@ export function randomLogitCheck(
   opts: RandomLogitOptions,
 ): { similarity: Float64Array; randomTargets: Int32Array; mean: number } {
   const name = 'randomLogitCheck';
-  checkOptions(opts, name);
+  checkOptions(opts, RANDOM_LOGIT_KEYS, name);
   if (typeof explain !== 'function') throw new ArgumentError(`${name}: explain must be a function (inputs, targets) => attributions, got ${describe(explain)}`);
   checkBatch(inputs, name);
   const n = inputs.shape[0]!;

@@ -4,8 +4,9 @@
  * reproductions need no glue of their own.
  */
 import { noGrad } from '@pathgrad/autograd';
-import { ArgumentError, Tensor, argmax, describe } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, argmax, describe, optionKeys } from '@pathgrad/tensor';
 import { callModel, checkModel, type Model } from '../model.js';
+import { checkOptions } from '../options.js';
 import { checkBatch } from './common.js';
 import { complexity, completenessStats, sparseness } from './complexity.js';
 import { deletionCurve, insertionCurve, type CausalMetricOptions } from './deletion.js';
@@ -192,7 +193,8 @@ export interface EvaluationResult {
  */
 export async function evaluateMethods(opts: EvaluateMethodsOptions): Promise<EvaluationResult> {
   const name = 'evaluateMethods';
-  if (typeof opts !== 'object' || opts === null) throw new ArgumentError(`${name}: expected an options object, got ${describe(opts)}`);
+  if (opts === undefined) throw new ArgumentError(`${name}: expected an options object { model, inputs, methods, metrics }, got undefined`);
+  checkOptions(opts, EVALUATE_METHODS_KEYS, name);
   const { model, inputs, methods, metrics } = opts;
   checkModel(model, name);
   checkBatch(inputs, name);
@@ -256,16 +258,23 @@ type NormalizedSpec =
 
 const BUILTIN: readonly MetricName[] = ['deletion', 'insertion', 'sic', 'aic', 'infidelity', 'sensitivityMax', 'sparseness', 'complexity', 'completeness'];
 
+const EVALUATE_METHODS_KEYS = optionKeys<EvaluateMethodsOptions>({ model: true, inputs: true, targets: true, methods: true, metrics: true });
+const CUSTOM_METRIC_KEYS = optionKeys<CustomMetric>({ name: true, compute: true });
+const NO_OPTIONS_METRICS: readonly string[] = ['sparseness', 'complexity', 'completeness'];
+
 function normalizeSpec(m: MetricSpec, name: string): NormalizedSpec {
   if (typeof m === 'string') {
     if (!BUILTIN.includes(m)) throw new ArgumentError(`${name}: unknown metric ${JSON.stringify(m)}; expected one of ${BUILTIN.join(', ')} or a custom { name, compute }`);
     return { kind: 'builtin', name: m, metric: m };
   }
   if (typeof m === 'object' && m !== null && 'compute' in m && typeof m.compute === 'function') {
+    checkOptions(m, CUSTOM_METRIC_KEYS, `${name}: custom metric`);
     if (typeof m.name !== 'string' || m.name === '') throw new ArgumentError(`${name}: a custom metric needs a non-empty name`);
     return { kind: 'custom', name: m.name, metric: m };
   }
   if (typeof m === 'object' && m !== null && 'metric' in m && BUILTIN.includes(m.metric)) {
+    // the metric's own options are checked by the metric function; here the spec's keys
+    checkOptions(m, NO_OPTIONS_METRICS.includes(m.metric) ? ['metric', 'name'] : ['metric', 'name', 'options'], `${name}: metric '${m.metric}'`);
     const options = 'options' in m ? m.options : undefined;
     return { kind: 'builtin', name: m.name ?? m.metric, metric: m.metric, ...(options ? { options } : {}) };
   }

@@ -2,7 +2,7 @@
  * Max-sensitivity (Yeh et al., NeurIPS 2019, arXiv:1901.09392) as Captum's
  * `captum/metrics/_core/sensitivity.py::sensitivity_max` computes it (METHODS §7.4).
  */
-import { ArgumentError, ShapeError, Tensor, describe, rng as makeRng, shapesEqual } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual } from '@pathgrad/tensor';
 import { fromFlat, toFloat64 } from '../gradients.js';
 import { checkOptions, intOption, numberOption } from '../options.js';
 import { batchOption, checkBatch } from './common.js';
@@ -41,6 +41,8 @@ export interface SensitivityMaxOptions {
   batchSize?: number;
 }
 
+const SENSITIVITY_KEYS = optionKeys<SensitivityMaxOptions>({ radius: true, samples: true, seed: true, batchSize: true });
+
 /**
  * Result of {@link sensitivityMax}.
  *
@@ -69,7 +71,7 @@ export interface SensitivityMaxResult {
  */
 export function sensitivityMax(explain: ExplainFunction, inputs: Tensor, opts: SensitivityMaxOptions = {}): SensitivityMaxResult {
   const name = 'sensitivityMax';
-  checkOptions(opts, name);
+  checkOptions(opts, SENSITIVITY_KEYS, name);
   if (typeof explain !== 'function') throw new ArgumentError(`${name}: explain must be a function (inputs, examples) => attributions, got ${describe(explain)}`);
   checkBatch(inputs, name);
   const radius = numberOption(opts.radius, 0.02, 'radius', name, 0);

@@ -4,7 +4,7 @@
  * correlation, SSIM (Wang et al. 2004), NumPy's linear quantile, and the two
  * visualisation normalisations of the sanity-checks code (abs and diverging).
  */
-import { ArgumentError, ShapeError, describe } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, checkOptionKeys, describe, optionKeys } from '@pathgrad/tensor';
 import { gaussianKernel1d } from '../blur.js';
 
 /**
@@ -125,6 +125,8 @@ export interface SsimOptions {
   dataRange?: number;
 }
 
+const SSIM_KEYS = optionKeys<SsimOptions>({ height: true, width: true, window: true, dataRange: true });
+
 /**
  * Structural similarity (Wang, Bovik, Sheikh & Simoncelli 2004) of two H×W maps:
  * local means, variances and covariance under a normalised Gaussian window (σ = 1.5,
@@ -141,6 +143,8 @@ export interface SsimOptions {
  */
 export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, opts: SsimOptions): number {
   checkPair(a, b, 'ssim');
+  if (opts === undefined) throw new ArgumentError('ssim: options must be an object like { height, width }, got undefined');
+  checkOptionKeys(opts, SSIM_KEYS, 'ssim');
   const { height: H, width: W } = opts;
   const win = opts.window ?? 11;
   if (win !== 7 && win !== 11) throw new ArgumentError(`ssim: window must be 7 or 11, got ${describe(win)}`);

@@ -2,7 +2,7 @@
  * Heatmaps: an attribution map to RGBA bytes (row-major, 4 bytes a pixel), the layout of
  * canvas ImageData and of PNG encoders such as pngjs, optionally blended over the image.
  */
-import { ArgumentError, ShapeError, Tensor, describe } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, checkOptionKeys, describe, optionKeys } from '@pathgrad/tensor';
 import { normalizeAttribution, reduceChannels, type NormalizeOptions } from './normalize.js';
 
 /**
@@ -39,6 +39,8 @@ export interface HeatmapOptions {
   /** How the map is normalised first (see {@link normalizeAttribution}); `false` if it already is, in [-1, 1]. */
   normalize?: NormalizeOptions | false;
 }
+
+const HEATMAP_KEYS = optionKeys<HeatmapOptions>({ colormap: true, overlay: true, alpha: true, normalize: true });
 
 /** A colour as three bytes. */
 type RGB = readonly [number, number, number];
@@ -116,7 +118,7 @@ function overlayPlanes(overlay: Tensor, h: number, w: number): { channels: numbe
  * ```
  */
 export function heatmapRGBA(map2d: Tensor, opts: HeatmapOptions = {}): Uint8ClampedArray {
-  if (typeof opts !== 'object' || opts === null) throw new ArgumentError(`heatmapRGBA: options must be an object, got ${describe(opts)}`);
+  checkOptionKeys(opts, HEATMAP_KEYS, 'heatmapRGBA');
   const colormap = opts.colormap ?? 'diverging';
   if (colormap !== 'diverging' && colormap !== 'magma' && colormap !== 'gray') {
     throw new ArgumentError(`heatmapRGBA: colormap must be 'diverging', 'magma' or 'gray', got ${describe(colormap)}`);

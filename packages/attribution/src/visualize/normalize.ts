@@ -4,7 +4,7 @@
  * Never NaN: an all-zero map (or a map with nothing of the selected sign) stays all zero
  * (Captum #959 threw "Cannot normalize by scale factor = 0" there).
  */
-import { ArgumentError, ShapeError, Tensor, describe } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, checkOptionKeys, describe, optionKeys } from '@pathgrad/tensor';
 
 /**
  * Which part of a signed map is shown.
@@ -70,10 +70,10 @@ interface ResolvedOptions {
   scale: number | undefined;
 }
 
+const NORMALIZE_KEYS = optionKeys<NormalizeOptions>({ sign: true, percentile: true, mode: true, scale: true });
+
 function resolveOptions(opts: NormalizeOptions | undefined, where: string): ResolvedOptions {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw new ArgumentError(`${where}: options must be an object, got ${describe(opts)}`);
-  }
+  checkOptionKeys(opts, NORMALIZE_KEYS, where);
   const sign = opts?.sign ?? 'all';
   if (!SIGNS.includes(sign)) throw new ArgumentError(`${where}: sign must be one of ${SIGNS.join(', ')}, got ${describe(sign)}`);
   const mode = opts?.mode ?? 'percentile';
