@@ -17,8 +17,24 @@ export interface ReproductionOptions {
   quick?: boolean;
   /** Folder the report `<name>.md` and its figure folder `<name>/` go to (default docs/reproductions). */
   out?: string;
-  /** Seed of every random draw (default 0). */
+  /** First seed (default 0); the run uses seeds seed, seed + 1, …, seed + seeds − 1. */
   seed?: number;
+  /** Number of seeds (default 5; 2 for the quick variant). Each seed draws its own image subset and method randomness. */
+  seeds?: number;
+}
+
+/** Default number of seeds of a full run. */
+export const FULL_SEEDS = 5;
+/** Default number of seeds of a quick run (enough for the paired tests to run, not to conclude). */
+export const QUICK_SEEDS = 2;
+
+/** The seeds a run uses. */
+export function seedsOf(opts: ReproductionOptions): number[] {
+  const first = opts.seed ?? 0;
+  const n = opts.seeds ?? (opts.quick ? QUICK_SEEDS : FULL_SEEDS);
+  if (!Number.isSafeInteger(first) || first < 0) throw new Error(`reproduction: seed must be a non-negative integer, got ${first}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`reproduction: seeds must be a positive integer, got ${n}`);
+  return Array.from({ length: n }, (_, i) => first + i);
 }
 
 /** What a reproduction returns: its headline numbers and where it wrote its report. */
@@ -27,8 +43,14 @@ export interface ReproductionResult {
   name: string;
   /** The paper reproduced. */
   paper: string;
-  /** Headline numbers (see the report for their definitions). */
+  /** Headline numbers (see the report for their definitions): means over the seeds. */
   headline: Record<string, number>;
+  /** Every per-seed number the report's statistics use, by name (one value per seed). */
+  perSeed: Record<string, number[]>;
+  /** The seeds run. */
+  seeds: number[];
+  /** sha256 of the weights of every pretrained model used, by zoo name. */
+  weights: Record<string, string>;
   /** One-line summary of the result. */
   summary: string;
   /** Path of the Markdown report written. */
@@ -47,6 +69,75 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Default output folder of the reports. */
 export const DEFAULT_OUT = join(REPO_ROOT, 'docs', 'reproductions');
 
+/** Default output folder of the quick variants (only their JSON is committed: CI compares against it). */
+export const QUICK_OUT = join(DEFAULT_OUT, 'quick');
+
+/** The output folder a run writes to by default. */
+export function defaultOut(quick: boolean): string {
+  return quick ? QUICK_OUT : DEFAULT_OUT;
+}
+
+/** What `<name>.json` holds: every number of the run, without run times. */
+export interface ResultJson {
+  name: string;
+  paper: string;
+  variant: 'quick' | 'full';
+  seeds: number[];
+  weights: Record<string, string>;
+  headline: Record<string, number | null>;
+  perSeed: Record<string, (number | null)[]>;
+}
+
+/** The JSON record of a result (NaN becomes null, as JSON has no NaN). */
+export function resultJson(r: ReproductionResult): ResultJson {
+  const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  return {
+    name: r.name,
+    paper: r.paper,
+    variant: r.quick ? 'quick' : 'full',
+    seeds: r.seeds,
+    weights: r.weights,
+    headline: Object.fromEntries(Object.entries(r.headline).map(([k, v]) => [k, num(v)])),
+    perSeed: Object.fromEntries(Object.entries(r.perSeed).map(([k, v]) => [k, v.map(num)])),
+  };
+}
+
+/** Writes `<dir>/<name>.json` next to the report; returns its path. */
+export function writeResultJson(dir: string, r: ReproductionResult): string {
+  const path = join(dir, `${r.name}.json`);
+  writeText(path, `${JSON.stringify(resultJson(r), null, 1)}\n`);
+  return path;
+}
+
+/**
+ * Differences between a committed result and a fresh one: every number must agree within
+ * `tolerance` (absolute; 0 = bit-exact), and the seeds, variant and weights must be the same.
+ */
+export function compareResults(committed: ResultJson, fresh: ResultJson, tolerance = 0): string[] {
+  const out: string[] = [];
+  if (committed.variant !== fresh.variant) out.push(`variant: committed ${committed.variant}, fresh ${fresh.variant}`);
+  if (JSON.stringify(committed.seeds) !== JSON.stringify(fresh.seeds)) out.push(`seeds: committed ${JSON.stringify(committed.seeds)}, fresh ${JSON.stringify(fresh.seeds)}`);
+  for (const k of new Set([...Object.keys(committed.weights), ...Object.keys(fresh.weights)])) {
+    if (committed.weights[k] !== fresh.weights[k]) out.push(`weights ${k}: committed ${committed.weights[k] ?? '(none)'}, fresh ${fresh.weights[k] ?? '(none)'}`);
+  }
+  const same = (a: number | null | undefined, b: number | null | undefined): boolean =>
+    a === b || (typeof a === 'number' && typeof b === 'number' && Math.abs(a - b) <= tolerance);
+  const compare = (what: string, a: Record<string, unknown>, b: Record<string, unknown>): void => {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const va = a[k];
+      const vb = b[k];
+      const la = Array.isArray(va) ? va : [va];
+      const lb = Array.isArray(vb) ? vb : [vb];
+      if (la.length !== lb.length || la.some((x, i) => !same(x as number | null | undefined, lb[i] as number | null | undefined))) {
+        out.push(`${what} ${k}: committed ${JSON.stringify(va)}, fresh ${JSON.stringify(vb)}`);
+      }
+    }
+  };
+  compare('headline', committed.headline, fresh.headline);
+  compare('perSeed', committed.perSeed, fresh.perSeed);
+  return out;
+}
+
 /** Report and figure paths of one reproduction. */
 export interface OutputPaths {
   dir: string;
@@ -57,8 +148,8 @@ export interface OutputPaths {
 }
 
 /** Creates the output folders of reproduction `name`. */
-export function outputPaths(name: string, out?: string): OutputPaths {
-  const dir = resolve(out ?? DEFAULT_OUT);
+export function outputPaths(name: string, out?: string, quick = false): OutputPaths {
+  const dir = resolve(out ?? defaultOut(quick));
   const figDir = join(dir, name);
   mkdirSync(figDir, { recursive: true });
   return {
@@ -255,14 +346,16 @@ export function mdTable(headers: readonly string[], rows: readonly (readonly (st
   ].join('\n');
 }
 
-/** The standard footer with environment and runtime. */
-export function runFooter(name: string, seconds: number, seed: number, quick: boolean): string {
+/**
+ * The standard footer: how to re-make and check the report. Run time and Node version are
+ * printed on the console, not written here, so that a re-run rewrites the report byte for byte.
+ */
+export function runFooter(name: string, seeds: readonly number[], quick: boolean): string {
+  const q = quick ? ' --quick' : '';
   return [
     '## Run',
     '',
-    `- Command: \`pathgrad reproduce ${name}\` (or \`npx tsx benchmarks/papers/run.ts ${name}\`)${quick ? ' — **quick variant**' : ''}`,
-    `- Seed: ${seed}; backend: wasm (float32 SIMD kernels), accumulations in float64`,
-    `- Node ${process.version} on ${process.platform}/${process.arch}`,
-    `- Runtime: ${seconds.toFixed(1)} s wall clock (the machine is shared; expect variation)`,
+    `- Command: \`pathgrad reproduce ${name}${q}\` (or \`npx tsx benchmarks/papers/run.ts ${name}${q}\`)${quick ? ' — **quick variant**' : ''}; \`--check\` re-runs it into a temporary folder and compares every number with the committed \`${name}.json\` (bit-exact by default, \`--tolerance\` to relax).`,
+    `- Seeds: ${seeds.join(', ')}; backend: wasm (float32 SIMD kernels), accumulations in float64; the numbers are deterministic for a given seed on x64.`,
   ].join('\n');
 }

@@ -161,4 +161,4 @@ export function claimsTable(claims: readonly Claim[], digits = 4): string {
 
 /** The sentence every report puts under its claims table. */
 export const CLAIMS_NOTE =
-  'A claim holds when A − B has the claimed sign and the two-sided paired t-test over the seeds gives p < 0.05. The Wilcoxon signed-rank p is shown beside it; with 5 pairs its smallest possible exact value is 0.0625, so it can never reach 0.05 and is reported for the direction only. Cohen\'s d_z = mean(A − B) / sd(A − B). A constant nonzero difference has t = ±Infinity and p = 0.';
+  'A claim holds when A − B has the claimed sign and the two-sided paired t-test over the seeds gives p < 0.05. The Wilcoxon signed-rank p is shown beside it as a check that does not assume normal differences; with n pairs its smallest exact two-sided value is 2/2^n (0.0625 for 5 pairs), so with 5 seeds it cannot reach 0.05 and is not used for the verdict. Cohen\'s d_z = mean(A − B) / sd(A − B). A constant nonzero difference has t = ±Infinity and p = 0.';

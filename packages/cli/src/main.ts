@@ -144,9 +144,9 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
 
   program
     .command('reproduce')
-    .description('reproduce a paper\'s results (benchmarks/papers/<paper>.ts)')
-    .argument('<paper>', `paper script name${listPapers().length ? ` (${listPapers().join(', ')})` : ''}`)
-    .argument('[args...]', 'arguments for the script')
+    .description('reproduce a paper\'s results (benchmarks/papers/<paper>.ts) into docs/reproductions; --check compares a re-run with the committed numbers')
+    .argument('<paper>', `paper name${listPapers().length ? ` (${listPapers().join(', ')}, or all)` : ''}`)
+    .argument('[args...]', '--quick, --seed N, --seeds N, --out DIR, --check [--tolerance T]')
     .allowUnknownOption(true)
     .action((paper: string, args: string[]) => setExit(reproduceCommand(paper, args)));
 

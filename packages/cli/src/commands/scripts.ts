@@ -4,7 +4,7 @@
  * a child process so their output and exit code pass straight through.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +30,11 @@ function runTsx(script: string, args: string[]): number {
 }
 
 /**
- * Papers that `reproduce` knows: the scripts in benchmarks/papers/.
+ * Papers that `reproduce` knows: the modules in benchmarks/papers/ that export a `run`
+ * (helpers such as common.ts, stats.ts or run.ts are not papers).
  * @example
  * ```ts
- * listPapers(); // ['igc', 'ggig', ...]
+ * listPapers(); // ['ggig', 'greedy-pig', 'ig', 'igc', 'sig']
  * ```
  */
 export function listPapers(): string[] {
@@ -41,6 +42,7 @@ export function listPapers(): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('_'))
+    .filter((f) => /^export async function run\(/m.test(readFileSync(join(dir, f), 'utf8')))
     .map((f) => f.slice(0, -3))
     .sort();
 }
@@ -52,11 +54,16 @@ export function benchCommand(args: string[]): number {
   return runTsx(script, args);
 }
 
-/** `pathgrad reproduce <paper> [args...]`: runs benchmarks/papers/<paper>.ts; returns its exit code. */
+/**
+ * `pathgrad reproduce <paper> [--quick] [--seed N] [--seeds N] [--out DIR] [--check [--tolerance T]]`:
+ * runs benchmarks/papers/run.ts for that paper (which writes docs/reproductions/<paper>.md and
+ * .json, or with `--check` re-runs into a temporary folder and compares every number with the
+ * committed JSON); returns its exit code (1 when a check fails). `all` runs every paper.
+ */
 export function reproduceCommand(paper: string, args: string[]): number {
   const papers = listPapers();
-  if (!/^[A-Za-z0-9_-]+$/.test(paper) || !papers.includes(paper)) {
-    throw new UsageError(`reproduce: no paper '${paper}'; available: ${papers.length ? papers.join(', ') : '(none yet: benchmarks/papers/ has no scripts)'}`);
+  if (paper !== 'all' && (!/^[A-Za-z0-9_-]+$/.test(paper) || !papers.includes(paper))) {
+    throw new UsageError(`reproduce: no paper '${paper}'; available: ${papers.length ? `${papers.join(', ')}, all` : '(none yet: benchmarks/papers/ has no scripts)'}`);
   }
-  return runTsx(join(repoRoot(), 'benchmarks', 'papers', `${paper}.ts`), args);
+  return runTsx(join(repoRoot(), 'benchmarks', 'papers', 'run.ts'), [...(paper === 'all' ? papers : [paper]), ...args]);
 }
