@@ -34,10 +34,22 @@ const pearson = (a: number[], b: number[]) => {
 };
 
 function smallNet(seed: number, d: number, hidden = 8): (x: Tensor) => Tensor {
+  return smallNetParts(seed, d, hidden).forward;
+}
+
+/** tanh(x W1) W2 and a bound on its Hessian's spectral norm: Σ_j |W2_j| sup|tanh''| ‖W1[:, j]‖² (sup|tanh''| = 4/(3√3)). */
+function smallNetParts(seed: number, d: number, hidden = 8) {
   const g = rng(seed);
   const w1 = randn([d, hidden], g, { dtype: 'float64' });
   const w2 = randn([hidden, 1], g, { dtype: 'float64', std: 0.5 });
-  return (x) => reshape(matmul(tanh(matmul(x, w1)), w2), [x.shape[0]!]);
+  const [a, b] = [flat(w1), flat(w2)];
+  let hessianBound = 0;
+  for (let j = 0; j < hidden; j++) {
+    let norm2 = 0;
+    for (let i = 0; i < d; i++) norm2 += a[i * hidden + j]! ** 2;
+    hessianBound += Math.abs(b[j]!) * (4 / (3 * Math.sqrt(3))) * norm2;
+  }
+  return { forward: (x: Tensor) => reshape(matmul(tanh(matmul(x, w1)), w2), [x.shape[0]!]), hessianBound };
 }
 
 describe('exactShapley', () => {
@@ -80,32 +92,66 @@ describe('exactShapley', () => {
 });
 
 describe('shapleyIG (reconstructed)', () => {
-  it('on an additive model E[SIG_i] = (n+1)/(2n) φ_i: measured within 3% over 4000 coalitions', () => {
+  it('on an additive model SIG_i/φ_i is the fraction of coalitions without i: within Hoeffding’s bound of its mean, ≈ (n+1)/(2n)', () => {
+    // each coalition's IG term is exactly 1[i ∉ S] φ_i (up to 16-node Gauss–Legendre error on
+    // softplus, far below 1e-9); coalition c has size c mod n, so P(i ∉ S_c) = (n − c mod n)/n,
+    // and the average of K independent indicators is within √(ln(2/δ)/(2K)) of its mean with
+    // probability 1 − δ (Hoeffding), δ = 1e-9
     const d = 6;
+    const K = 4000;
     const net = (x: Tensor) => sum(add(softplus(x), mul(x, x)), { axis: 1 });
     const x = f64([[0.5, -1, 2, 0.1, -0.3, 1.2]]);
     const phi = flat(exactShapley(net, x).perFeature);
-    const sig = flat(shapleyIG(net, x, { coalitions: 4000, steps: 16, seed: 3 }).perFeature);
-    sig.forEach((s, i) => expect(Math.abs(s / phi[i]! - (d + 1) / (2 * d))).toBeLessThan(0.03));
+    const sig = flat(shapleyIG(net, x, { coalitions: K, steps: 16, seed: 3 }).perFeature);
+    let p = 0;
+    for (let c = 0; c < K; c++) p += (d - (c % d)) / d / K;
+    expect(Math.abs(p - (d + 1) / (2 * d))).toBeLessThan(1e-3);
+    const t = Math.sqrt(Math.log(2 / 1e-9) / (2 * K));
+    sig.forEach((v, i) => expect(Math.abs(v / phi[i]! - p)).toBeLessThanOrEqual(t + 1e-9));
   });
 
-  // measured (8 seeded tanh networks, 8 features): mean Pearson with exact Shapley 0.948 for SIG
-  // (rescaled), 0.949 for IG: on these smooth networks SIG tracks Shapley as well as IG, not better
-  it('tracks exact Shapley values on networks with interactions (mean correlation >= 0.9, within 0.05 of IG)', () => {
-    const scores = { sig: [] as number[], ig: [] as number[] };
-    for (let seed = 0; seed < 8; seed++) {
-      const net = smallNet(seed, 8);
-      const x = randn([1, 8], rng(seed + 100), { dtype: 'float64' });
-      const phi = flat(exactShapley(net, x).perFeature);
-      const sig = flat(shapleyIG(net, x, { coalitions: 256, steps: 16, seed }).rescaled);
-      const ig = flat(integratedGradients(net, x, { steps: 32 }).attributions);
-      scores.sig.push(pearson(sig, phi));
-      scores.ig.push(pearson(ig, phi));
+  it('on a pairwise-interaction model, SIG is within Hoeffding’s bound of its closed-form expectation', () => {
+    // F = aᵀx + ½ xᵀBx (B symmetric, zero diagonal), reference r, Δ = x − r. With baseline
+    // x_S (x on S, r elsewhere) the integrand is linear in α, so IG is exact for any symmetric
+    // rule: IG_i = 1[i ∉ S] Δ_i (a_i + Σ_j B_ij (x_j if j ∈ S else (x_j + r_j)/2)). For a
+    // coalition of size s: P(i ∉ S) = (n − s)/n, P(i ∉ S, j ∈ S) = s(n − s)/(n(n − 1)),
+    // P(i ∉ S, j ∉ S) = (n − s)(n − s − 1)/(n(n − 1)).
+    const d = 5;
+    const K = 3000;
+    const g = rng(71);
+    const a = flat(randn([d], g, { dtype: 'float64' }));
+    const B = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) B[i * d + j] = B[j * d + i] = g.normal();
+    const net = (z: Tensor) => add(reshape(matmul(z, new Tensor(Float64Array.from(a), [d, 1], 'float64')), [z.shape[0]!]), mul(sum(mul(matmul(z, new Tensor(B, [d, d], 'float64')), z), { axis: 1 }), 0.5));
+    const xs = [0.8, -1.1, 0.4, 1.5, -0.6];
+    const rs = [0.1, 0.3, -0.2, 0, 0.5];
+    const sig = flat(shapleyIG(net, f64([xs]), { coalitions: K, steps: 2, seed: 5, reference: f64([rs]) }).perFeature);
+    for (let i = 0; i < d; i++) {
+      const di = xs[i]! - rs[i]!;
+      let expected = 0;
+      for (let c = 0; c < K; c++) {
+        const s = c % d;
+        const out = (d - s) / d;
+        let term = a[i]! * out;
+        for (let j = 0; j < d; j++) {
+          if (j === i) continue;
+          term += B[i * d + j]! * ((xs[j]! * s * (d - s)) / (d * (d - 1)) + (((xs[j]! + rs[j]!) / 2) * (d - s) * (d - s - 1)) / (d * (d - 1)));
+        }
+        expected += (di * term) / K;
+      }
+      // every term lies in [−R, R], R = |Δ_i| (|a_i| + Σ_j |B_ij| max(|x_j|, |x_j + r_j|/2))
+      let R = Math.abs(a[i]!);
+      for (let j = 0; j < d; j++) if (j !== i) R += Math.abs(B[i * d + j]!) * Math.max(Math.abs(xs[j]!), Math.abs(xs[j]! + rs[j]!) / 2);
+      const width = 2 * Math.abs(di) * R;
+      expect(Math.abs(sig[i]! - expected), `feature ${i}`).toBeLessThanOrEqual(width * Math.sqrt(Math.log(2 / 1e-9) / (2 * K)) + 1e-9);
     }
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    expect(mean(scores.sig)).toBeGreaterThanOrEqual(0.9);
-    expect(Math.abs(mean(scores.sig) - mean(scores.ig))).toBeLessThan(0.05);
   });
+
+  // The SIG abstract claims SIG "closely mirrors the distribution of Shapley values" in GridWorld
+  // simulations; neither the environment nor numbers are available, so the claim is not
+  // asserted here. What the definition implies is asserted above: the ratios of Shapley values
+  // on additive models and the closed-form expectation on pairwise models (where IG already
+  // equals the Shapley value, so no test can show SIG closer to φ than IG there).
 
   it('completeness against the mean coalition-baseline output', () => {
     const net = smallNet(4, 5);
@@ -157,33 +203,37 @@ describe('guidedIG, blurIG, idgi', () => {
     g.forEach((v, i) => expect(Math.abs(v - ig[i]!)).toBeLessThan(1e-10));
   });
 
-  it('guidedIG is complete up to its discretisation (|delta| < 2% of the output change at 400 steps)', () => {
-    const net = smallNet(23, 10);
+  it('guidedIG is complete up to its discretisation: |delta| ≤ ½ ‖H‖ (1/steps + 2·maxDist) ‖x − x′‖²', () => {
+    // each step adds ∇F(x_old)·(x_new − x_old), which misses F(x_new) − F(x_old) by at most
+    // ½ ‖H‖ ‖x_new − x_old‖². Every feature moves monotonically towards x and stays within
+    // maxDist (in α) of the straight line's α_s = s/steps, so a step moves feature i by at most
+    // (1/steps + 2·maxDist)|Δ_i| and Σ_s (Δα_{i,s})² ≤ (1/steps + 2·maxDist) Σ_s Δα_{i,s} = 1/steps + 2·maxDist
+    const { forward, hessianBound } = smallNetParts(23, 10);
     const x = randn([3, 10], rng(24), { dtype: 'float64' });
-    const r = guidedIG(net, x, { steps: 400 });
-    const fx = flat(net(x));
-    const f0 = flat(net(new Tensor(new Float64Array(30), [3, 10], 'float64')));
-    flat(r.delta).forEach((d, i) => expect(Math.abs(d)).toBeLessThan(0.02 * Math.abs(fx[i]! - f0[i]!) + 1e-6));
+    const xs = flat(x);
+    for (const [steps, maxDist] of [[400, 0.02], [50, 0.1], [200, 0]] as const) {
+      const r = guidedIG(forward, x, { steps, maxDist });
+      flat(r.delta).forEach((d, e) => {
+        const norm2 = xs.slice(e * 10, e * 10 + 10).reduce((s, v) => s + v * v, 0);
+        expect(Math.abs(d), `steps ${steps} maxDist ${maxDist}`).toBeLessThanOrEqual(0.5 * hessianBound * (1 / steps + 2 * maxDist) * norm2 + 1e-12);
+      });
+    }
   });
 
-  it('blurIG on a linear model credits w ⊙ (x − blur(x, maxSigma)) up to the finite-difference error', () => {
+  it('blurIG is complete in the limit (the paper’s claim): on a linear model delta falls at first order in the σ step', () => {
+    // Σ attributions is a left Riemann–Stieltjes sum of d/dσ wᵀblur(x, σ) with a forward
+    // difference: its error is O(Δσ + gradStep). Four times the steps with a quarter of the
+    // gradStep should cut it about four times; asserting a factor of 2 leaves room for the
+    // second-order term. (The exact attributions are checked against PAIR's definition in
+    // methods.test.ts.)
     const g = rng(31);
     const x = randn([1, 1, 8, 8], g, { dtype: 'float64' });
     const w = randn([64, 1], g, { dtype: 'float64' });
     const lin = (z: Tensor) => reshape(matmul(reshape(z, [z.shape[0]!, 64]), w), [z.shape[0]!]);
-    const r = blurIG(lin, x, { maxSigma: 3, steps: 200, gradStep: 1e-4 });
-    expect(Math.abs(flat(r.delta)[0]!)).toBeLessThan(1e-3 * (1 + Math.abs(flat(lin(x))[0]!)));
-  });
-
-  it('idgi sums exactly to F(x) − F(x′) on both paths, whatever the number of steps', () => {
-    const net = smallNet(41, 16);
-    const x = randn([2, 1, 4, 4], rng(42), { dtype: 'float64' });
-    const flatNet = (z: Tensor) => net(reshape(z, [z.shape[0]!, 16]));
-    for (const path of ['straight', 'blur'] as const) {
-      for (const steps of [3, 25]) {
-        flat(idgi(flatNet, x, { path, steps, maxSigma: 2 }).delta).forEach((d) => expect(Math.abs(d)).toBeLessThan(1e-10));
-      }
-    }
+    const coarse = Math.abs(flat(blurIG(lin, x, { maxSigma: 3, steps: 50, gradStep: 4e-3 }).delta)[0]!);
+    const fine = Math.abs(flat(blurIG(lin, x, { maxSigma: 3, steps: 200, gradStep: 1e-3 }).delta)[0]!);
+    expect(coarse).toBeGreaterThan(0);
+    expect(fine).toBeLessThan(coarse / 2);
   });
 
   it('idgi on F(x) = Σ x_i² from 0: g_j ∝ x, so each step gives x_i²/‖x‖² of its change; the zero gradient at x_0 skips step 0', () => {
