@@ -31,7 +31,8 @@ export const EXIT_FAILURE = 1;
 export function isBadInput(err: unknown): boolean {
   if (err instanceof UsageError || err instanceof PathgradError) return true;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'EROFS'].includes(code);
+  // the file system refusing a path the user gave (outputs are mapped to one line naming it in output.ts)
+  return typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'EROFS', 'EEXIST', 'ENOSPC', 'EDQUOT', 'ENAMETOOLONG', 'ELOOP'].includes(code);
 }
 
 /**
