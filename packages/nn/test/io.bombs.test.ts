@@ -30,7 +30,7 @@ import {
   tensor,
   zeros,
 } from '@pathgrad/tensor';
-import { boundedRefusal, fuzzRuns, fuzzSeed, hostileBytes } from '@pathgrad/tensor/testing';
+import { boundedRefusal, fuzzRuns, fuzzSeed, fuzzTimeout, hostileBytes } from '@pathgrad/tensor/testing';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ONNX_DEFAULT_LIMITS, loadOnnx, loadSafetensors, readIdx, saveSafetensors } from '../src/index.js';
@@ -327,7 +327,7 @@ function reference(g: { ops: GraphOp[] }, x0: Tensor, channelsAt: (number | unde
 }
 
 describe('ONNX shape inference', () => {
-  it('refuses at load exactly the graphs the ops refuse, and the rest compute what the ops compute (property)', () => {
+  it('refuses at load exactly the graphs the ops refuse, and the rest compute what the ops compute (property)', { timeout: fuzzTimeout() }, () => {
     fc.assert(
       fc.property(arbGraph, (g) => {
         const x = rand([1, g.c, g.h, g.w], rng(1), { dtype: 'float64' });
@@ -457,14 +457,14 @@ describe('IDX: crafted headers', () => {
 describe('fuzzing the loaders (FC_NUM_RUNS for a long run, FC_SEED to replay)', () => {
   const onnxSamples = [transposeAdd(3), concatChain(3, [1, 2]), convWithPads([1, 1, 1, 1]), convWithPads([0, 1, 2, 0], [A.ints('strides', [2, 1])])];
 
-  it('ONNX: random, truncated, bit-flipped and spliced models load or throw FormatError, quickly', () => {
+  it('ONNX: random, truncated, bit-flipped and spliced models load or throw FormatError, quickly', { timeout: fuzzTimeout() }, () => {
     fc.assert(
       fc.property(hostileBytes(fc, onnxSamples), (bytes) => boundedRefusal(() => loadOnnx(bytes), [FormatError])),
       { numRuns: fuzzRuns(400), seed: fuzzSeed() },
     );
   });
 
-  it('ONNX: crafted bombs (random dims, pads, chains) load or refuse quickly; what loads runs within its budget', () => {
+  it('ONNX: crafted bombs (random dims, pads, chains) load or refuse quickly; what loads runs within its budget', { timeout: fuzzTimeout() }, () => {
     const arbBomb = fc.oneof(
       fc.tuple(fc.integer({ min: 1, max: 60 }), fc.array(fc.integer({ min: 1, max: 2 ** 20 }), { minLength: 2, maxLength: 2 })).map(([d, s]) => concatChain(d, s)),
       fc.integer({ min: 1, max: 2 ** 31 - 1 }).map((n) => transposeAdd(n)),
@@ -489,7 +489,7 @@ describe('fuzzing the loaders (FC_NUM_RUNS for a long run, FC_SEED to replay)', 
     );
   });
 
-  it('safetensors: hostile files load or throw FormatError, quickly', () => {
+  it('safetensors: hostile files load or throw FormatError, quickly', { timeout: fuzzTimeout() }, () => {
     const samples = [saveSafetensors({ a: zeros([2, 3]), b: zeros([4], 'int32') }, { format: 'pt' }), saveSafetensors({ 'x.weight': zeros([1]) })];
     fc.assert(
       fc.property(hostileBytes(fc, samples), (bytes) => boundedRefusal(() => loadSafetensors(bytes), [FormatError])),
@@ -497,7 +497,7 @@ describe('fuzzing the loaders (FC_NUM_RUNS for a long run, FC_SEED to replay)', 
     );
   });
 
-  it('safetensors: crafted headers (deep nesting, huge shapes and offsets, duplicates) throw FormatError, quickly', () => {
+  it('safetensors: crafted headers (deep nesting, huge shapes and offsets, duplicates) throw FormatError, quickly', { timeout: fuzzTimeout() }, () => {
     const arbHeader = fc.oneof(
       fc.integer({ min: 1, max: 20000 }).map((d) => `{"a":{"dtype":"F32","shape":${'['.repeat(d)}${']'.repeat(d)},"data_offsets":[0,0]}}`),
       fc.array(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { maxLength: 6 }).map((s) => `{"a":{"dtype":"F64","shape":[${s.join(',')}],"data_offsets":[0,8]}}`),
@@ -510,7 +510,7 @@ describe('fuzzing the loaders (FC_NUM_RUNS for a long run, FC_SEED to replay)', 
     );
   });
 
-  it('IDX: hostile files read or throw FormatError, quickly, never larger than the bytes allow', () => {
+  it('IDX: hostile files read or throw FormatError, quickly, never larger than the bytes allow', { timeout: fuzzTimeout() }, () => {
     const samples = [idx(0x08, [2, 3], Uint8Array.of(1, 2, 3, 4, 5, 6)), idx(0x0e, [1, 2], new Uint8Array(16)), idx(0x0b, [3], new Uint8Array(6))];
     fc.assert(
       fc.property(hostileBytes(fc, samples), (bytes) =>

@@ -7,7 +7,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormatError, readNpy, tensor, writeNpy, zeros } from '../src/index.js';
-import { boundedRefusal, fuzzRuns, fuzzSeed, hostileBytes } from '../src/testing/index.js';
+import { boundedRefusal, fuzzRuns, fuzzSeed, fuzzTimeout, hostileBytes } from '../src/testing/index.js';
 
 /** A version 1.0 file with the given header dict, padded to 128 bytes as NumPy does, then `data`. */
 function npy(dict: string, data: Uint8Array = new Uint8Array()): Uint8Array {
@@ -72,7 +72,7 @@ describe('fuzzing readNpy (FC_NUM_RUNS for a long run, FC_SEED to replay)', () =
     npy("{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16)),
   ];
 
-  it('random, truncated, bit-flipped and spliced files read or throw FormatError, quickly, within their bytes', () => {
+  it('random, truncated, bit-flipped and spliced files read or throw FormatError, quickly, within their bytes', { timeout: fuzzTimeout() }, () => {
     fc.assert(
       fc.property(hostileBytes(fc, samples), (bytes) =>
         boundedRefusal(() => {
@@ -84,7 +84,7 @@ describe('fuzzing readNpy (FC_NUM_RUNS for a long run, FC_SEED to replay)', () =
     );
   });
 
-  it('crafted shapes (huge, zero, many dimensions) read or throw FormatError, quickly', () => {
+  it('crafted shapes (huge, zero, many dimensions) read or throw FormatError, quickly', { timeout: fuzzTimeout() }, () => {
     const arbDim = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2 ** 20, max: Number.MAX_SAFE_INTEGER }));
     fc.assert(
       fc.property(fc.array(arbDim, { maxLength: 64 }), fc.constantFrom('<f4', '<f8', '|u1', '<i8', '<f2'), fc.nat(64), (shape, descr, extra) => {

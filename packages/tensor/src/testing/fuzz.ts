@@ -25,6 +25,19 @@ export function fuzzRuns(fallback: number): number {
 }
 
 /**
+ * A vitest timeout for a fuzz test: `fallback` ms normally, an hour when `FC_NUM_RUNS` asks
+ * for a long run (the per-case bound of {@link boundedRefusal} still applies).
+ *
+ * @example
+ * ```ts
+ * it('fuzzes the parser', { timeout: fuzzTimeout() }, () => fc.assert(property, { numRuns: fuzzRuns(200) }));
+ * ```
+ */
+export function fuzzTimeout(fallback = 60_000): number {
+  return env('FC_NUM_RUNS') !== undefined ? 3_600_000 : fallback;
+}
+
+/**
  * The seed to replay a failure with: `FC_SEED` from the environment when set (fast-check
  * prints the seed and path of every failure), else undefined (a fresh random seed).
  *
