@@ -27,6 +27,7 @@ export function scalarAndGradient(spec: ExplainedScalar, chunk: PointChunk): { v
   const values = Float64Array.from(floatView(value));
   checkFiniteValues(values, chunk.rowExamples, spec.methodName);
   const [grads] = pullback(ones(value.shape, value.dtype));
+  checkFiniteGradients(floatView(grads!), chunk.rowExamples, chunk.points.shape, spec.methodName);
   return { values, grads: grads! };
 }
 
@@ -51,6 +52,51 @@ function checkFiniteValues(values: Float64Array, rowExamples: Int32Array, method
       );
     }
   }
+}
+
+/**
+ * Throws unless every gradient element is finite, naming the example, the element (flat and
+ * multi-index within the example) and the value: a NaN or infinite gradient (sqrt or log at
+ * 0 in the model, an overflow) would otherwise turn every attribution it touches into NaN
+ * without a word. `grads` holds one row per point, shaped `pointShape` (`[rows, ...feature]`).
+ * Hot path: one pass over the buffer with no allocation until something is found.
+ */
+export function checkFiniteGradients(grads: Float64Array | Float32Array, rowExamples: Int32Array, pointShape: readonly number[], methodName: string): void {
+  const bad = grads instanceof Float32Array ? firstNonFinite32(grads) : firstNonFinite64(grads);
+  if (bad < 0) return;
+  const rows = pointShape[0]!;
+  const per = rows === 0 ? 0 : grads.length / rows;
+  const row = Math.floor(bad / per);
+  const element = bad - row * per;
+  const featureShape = pointShape.slice(1);
+  const index = new Array<number>(featureShape.length);
+  for (let d = featureShape.length - 1, rest = element; d >= 0; d--) {
+    index[d] = rest % featureShape[d]!;
+    rest = Math.floor(rest / featureShape[d]!);
+  }
+  throw new ArgumentError(
+    `${methodName}: the gradient of the explained output is ${grads[bad]} for example ${rowExamples[row]} at element ${element} ` +
+      `(index [${index.join(', ')}] of [${featureShape.join(', ')}]; point row ${row}); expected finite gradients ` +
+      '(a NaN or infinite gradient usually comes from sqrt, log or a division at 0 in the model)',
+  );
+}
+
+// x - x is 0 for every finite x and NaN for NaN and ±Infinity: one compare per element.
+// Two copies so each loop sees one array type (V8 keeps them monomorphic).
+function firstNonFinite32(g: Float32Array): number {
+  for (let i = 0; i < g.length; i++) {
+    const v = g[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+function firstNonFinite64(g: Float64Array): number {
+  for (let i = 0; i < g.length; i++) {
+    const v = g[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }
 
 /** Resolves `internalBatchSize` (undefined = everything in one chunk). */

@@ -3,7 +3,7 @@ import { grad } from '@pathgrad/autograd';
 import { ArgumentError, Tensor, allocate, mul, optionKeys, sum } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
-import { chunkSize, explainedScalar, toFloat64 } from '../gradients.js';
+import { checkFiniteGradients, chunkSize, explainedScalar, toFloat64 } from '../gradients.js';
 import { checkOptions, intOption, quadratureOptions } from '../options.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 
@@ -115,12 +115,14 @@ export function integratedHessians(model: Model, inputs: Tensor, opts: Integrate
     const f = (z: Tensor) => sum(explainedScalar(spec, z, rowExamples));
     const gradF = grad(f);
     const g = toFloat64(gradF(P));
+    checkFiniteGradients(g, rowExamples, P.shape, spec.methodName);
     for (let j = 0; j < D; j++) {
       const ej = allocate(inputs.dtype, rows * D);
       for (let r = 0; r < rows; r++) ej[r * D + j] = 1;
       const E = new Tensor(ej, [rows, ...featureShape], inputs.dtype);
       // row r: ∂/∂p (∂F/∂x_j)(p_r) = H(p_r)[j, :]
       const hj = toFloat64(grad((z: Tensor) => sum(mul(gradF(z), E)))(P));
+      checkFiniteGradients(hj, rowExamples, P.shape, spec.methodName);
       for (let r = 0; r < rows; r++) {
         const e = rowExamples[r]!;
         const dj = x[e * D + j]! - b[e * D + j]!;
