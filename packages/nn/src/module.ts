@@ -4,7 +4,7 @@
  * forward pass reads exactly those tensor objects, differentiating a closure over
  * `p.value` (the autograd tape watches tensors by identity) gives parameter gradients.
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, isFloat, checkOptionKeys, optionKeys, type DType } from '@pathgrad/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, checkOptionKeys, isFloat, optionKeys, type DType } from '@pathgrad/tensor';
 import { convertDType, describeShape } from './tensorUtil.js';
 
 /**

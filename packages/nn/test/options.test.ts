@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ArgumentError, ones, rng, tensor, zeros } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,6 +18,7 @@ import {
   fit,
   kaimingNormal,
   kaimingUniform,
+  loadOnnx,
   loadPretrained,
   mnistCnn,
   mnistMlp,
@@ -62,6 +65,7 @@ const MISSPELLED: [string, (opts: never) => unknown, Record<string, unknown>, st
   ['xavierUniform', (o) => xavierUniform([2, 2], rng(0), o), { gian: 2 }, 'gain'],
   ['xavierNormal', (o) => xavierNormal([2, 2], rng(0), o), { dtyp: 'float64' }, 'dtype'],
   ['mnist', (o) => mnist(o), { split: 'test', limt: 1 }, 'limit'],
+  ['loadOnnx', (o) => loadOnnx(new Uint8Array(0), o), { maxTensorElement: 1 }, 'maxTensorElements'],
   ['loadStateDict', (o) => new Linear(2, 2).loadStateDict(new Linear(2, 2).stateDict(), o), { stict: false }, 'strict'],
 ];
 
@@ -82,6 +86,28 @@ describe('nn options objects refuse unknown keys', () => {
       expect(() => call([opts] as never)).toThrow(new RegExp(`^${name}: options must be an object .*got an array`));
     });
   }
+});
+
+describe('the table covers every options-taking export', () => {
+  it('every exported function or class constructor with an options parameter has a MISSPELLED row', () => {
+    const src = fileURLToPath(new URL('../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    const found = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(src + f, 'utf8');
+      for (const m of text.matchAll(/^export (?:async )?function\*? (\w+)(?:<[^>]*>)?\(([^)]*)\)/gm)) {
+        if (/\b(opts|options)\??:/.test(m[2]!)) found.add(m[1]!);
+      }
+      for (const m of text.matchAll(/^export class (\w+)[^{]*\{([\s\S]*?)^}/gm)) {
+        const ctor = /constructor\(([^)]*)\)/.exec(m[2]!);
+        if (ctor && /\b(opts|options)\??:/.test(ctor[1]!)) found.add(m[1]!);
+      }
+    }
+    const tested = new Set(MISSPELLED.map(([name]) => name));
+    // each needs checkOptionKeys(options, optionKeys<TheOptions>({...}), name) and a row above
+    expect([...found].filter((name) => !tested.has(name)), 'options-taking exports without a MISSPELLED row').toEqual([]);
+    expect(found.size).toBeGreaterThan(20);
+  });
 });
 
 describe('zoo pretrained option', () => {
