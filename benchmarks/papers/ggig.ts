@@ -87,13 +87,13 @@ async function runGGIG(opts: ReproductionOptions): Promise<ReproductionResult> {
   const paths = outputPaths('ggig', opts.out, quick);
   const figures: string[] = [];
   const m = pretrained('mnist-cnn');
-  const s: GGIGSettings = quick ? { scales: 5, iterations: 5, learningRate: 0.01 } : { scales: 20, iterations: 20, learningRate: 0.01 };
+  const s: GGIGSettings = quick ? { scales: 5, iterations: 5, learningRate: 0.01 } : { scales: 12, iterations: 12, learningRate: 0.015 };
   const igSteps = quick ? 16 : 32;
   const explain = methods(s, igSteps);
   const names = Object.keys(explain);
-  const nAuc = quick ? 4 : 10;
-  const nSanity = quick ? 1 : 2;
-  const scales = quick ? [0, 50, 100] : [0, 10, 25, 50, 75, 100];
+  const nAuc = quick ? 4 : 8;
+  const nSanity = quick ? 1 : 1;
+  const scales = quick ? [0, 50, 100] : [0, 25, 50, 75, 100];
   const sanityNames = ['Grad', 'IG', 'GGIG'];
   const startOf = (seed: number) => 9000 + seed * 100; // the authors explain test images 9000–9999
 

@@ -67,7 +67,7 @@ function popCov(a: Float64Array, b: Float64Array): number {
 }
 
 /** IGC for every class of one model over test images [start, start + count), in batches. */
-export function igcForModel(model: LoadedModel, start: number, count: number, steps: number, batch = 100): IGCModelResult {
+export function igcForModel(model: LoadedModel, start: number, count: number, steps: number, batch = 100, checkLibrary = true): IGCModelResult {
   const components = Array.from({ length: CLASSES }, (_, k) => k);
   const acc = new IGCAccumulator([1, 28, 28], components);
   const yhat = Array.from({ length: CLASSES }, () => new Float64Array(count));
@@ -105,7 +105,7 @@ export function igcForModel(model: LoadedModel, start: number, count: number, st
       for (let i = 0; i < g.length; i++) gxi[k]![i % PIX]! += g[i]! / count;
     }
     acc.addBatch(igs, yh, yv);
-    if (b0 === 0) {
+    if (b0 === 0 && checkLibrary) {
       // the library's one-call IGC on the same batch must give the same maps as the accumulator path
       const lib = integratedGradientCorrelation(model.model, { inputs: images, targets: new Tensor(labels, [B], 'int32') }, { steps, internalBatchSize: 2048 });
       const one = new IGCAccumulator([1, 28, 28], components);
@@ -171,11 +171,12 @@ export async function run(opts: ReproductionOptions = {}): Promise<ReproductionR
 }
 
 /** The IGC v1 notebook's MNIST setting on a subset: K random test-set baselines per batch, correct trapezoid, p_k. */
-export function publishedSetting(m: LoadedModel, o: { start: number; count: number; baselines: number; steps: number; seed: number }): { maxAbsSumMinusCorr: number; meanAbsSumMinusCorr: number; meanCorrelation: number } {
+export function publishedSetting(m: LoadedModel, o: { start: number; count: number; baselines: number; steps: number; components: number[]; seed: number }): { maxAbsSumMinusCorr: number; meanAbsSumMinusCorr: number; meanCorrelation: number } {
   const pool = mnistSlice('test', 0, 10_000).images; // the notebook draws baselines from the 10,000 validation (= test) images
   const { images, labels } = mnistSlice('test', o.start, o.count);
   const r = integratedGradientCorrelation(m.model, { inputs: images, targets: new Tensor(labels, [o.count], 'int32') }, {
     steps: o.steps,
+    components: o.components,
     baseline: { samples: o.baselines, data: pool },
     seed: 100 + o.seed,
     internalBatchSize: 4096,
@@ -194,21 +195,23 @@ async function runIGC(opts: ReproductionOptions): Promise<ReproductionResult> {
   const mlp = pretrained('mnist-mlp');
   const sizes = quick
     ? [{ model: mlp, count: 100, steps: 8 }]
-    : [{ model: cnn, count: 100, steps: 16 }, { model: mlp, count: 200, steps: 16 }];
-  const pub = quick ? { count: 20, baselines: 4, steps: 8 } : { count: 40, baselines: 32, steps: 32 };
+    : [{ model: cnn, count: 60, steps: 16 }, { model: mlp, count: 120, steps: 16 }];
+  // the published setting costs K·steps = 1024 gradients per image and class: two classes, a small subset
+  const pub = quick ? { count: 20, baselines: 4, steps: 8, components: [0, 1] } : { count: 30, baselines: 32, steps: 32, components: [0, 1] };
   const perSeed: Record<string, number[]> = {};
   const put = (k: string, v: number) => (perSeed[k] ??= []).push(v);
   const firstResults: IGCModelResult[] = [];
   for (const seed of seeds) {
     const start = seed * 1000; // seed s: test images 1000·s onwards (disjoint subsets)
     for (const sz of sizes) {
-      const r = igcForModel(sz.model, start, sz.count, sz.steps);
+      // the library-vs-accumulator check repeats the first batch: on the first seed only
+      const r = igcForModel(sz.model, start, sz.count, sz.steps, 100, seed === seeds[0]);
       const name = sz.model.name;
       put(`${name}_maxAbsSumMinusCorr`, Math.max(...Array.from(r.igcSum, (v, k) => Math.abs(v - r.correlation[k]!))));
       put(`${name}_maxAbsSumMinusCorrPlusDeltaTerm`, Math.max(...Array.from(r.igcSum, (v, k) => Math.abs(v - r.predictedSum[k]!))));
       put(`${name}_meanCorrelation`, mean(r.correlation));
       put(`${name}_igRelError`, r.igRelError);
-      put(`${name}_libraryCheck`, r.libraryCheck);
+      if (seed === seeds[0]) put(`${name}_libraryCheck`, r.libraryCheck);
       if (seed === seeds[0]) firstResults.push(r);
     }
     const p = publishedSetting(mlp, { start, ...pub, seed });
@@ -298,11 +301,11 @@ async function runIGC(opts: ReproductionOptions): Promise<ReproductionResult> {
     '',
     '## The published MNIST setting',
     '',
-    `The IGC v1 notebook computes IGC on all 10,000 MNIST validation (test) images with ${32} random validation images as baselines for every batch and 32 trapezoid points. That is 10,000 × 10 classes × 32 baselines × 32 points ≈ 1.0e8 gradient evaluations, far beyond this shared 2-core machine. Run here: the same setting (K = ${pub.baselines} baselines drawn from the 10,000 test images, re-drawn per batch, ${pub.steps} trapezoid points, p_k) on ${pub.count} images per seed with the MLP (${pub.count * seeds.length} images in all). With resampled baselines Σ IGC equals the correlation only in expectation, so the gap below is not round-off:`,
+    `The IGC v1 notebook computes IGC on all 10,000 MNIST validation (test) images with 32 random validation images as baselines for every batch and 32 trapezoid points. That is 10,000 × 10 classes × 32 baselines × 32 points ≈ 1.0e8 gradient evaluations, far beyond this shared 2-core machine. Run here: the same setting (K = ${pub.baselines} baselines drawn from the 10,000 test images, re-drawn per batch, ${pub.steps} trapezoid points, p_k) for classes ${pub.components.join(' and ')} on ${pub.count} images per seed with the MLP (${pub.count * seeds.length} images in all). With resampled baselines Σ IGC equals the correlation only in expectation, so the gap below is not round-off:`,
     '',
     mdTable(
-      ['model', 'images', 'max_k |Σ IGC_k − corr_k|', 'mean_k |Σ IGC_k − corr_k|', 'mean_k corr'],
-      [['mnist-mlp', `${seeds.length} × ${pub.count}`, ci(perSeed['published_mnist-mlp_maxAbsSumMinusCorr']!), ci(perSeed['published_mnist-mlp_meanAbsSumMinusCorr']!), ci(perSeed['published_mnist-mlp_meanCorrelation']!)]],
+      ['model', 'classes', 'images', 'max_k |Σ IGC_k − corr_k|', 'mean_k |Σ IGC_k − corr_k|', 'mean_k corr'],
+      [['mnist-mlp', pub.components.join(', '), `${seeds.length} × ${pub.count}`, ci(perSeed['published_mnist-mlp_maxAbsSumMinusCorr']!), ci(perSeed['published_mnist-mlp_meanAbsSumMinusCorr']!), ci(perSeed['published_mnist-mlp_meanCorrelation']!)]],
     ),
     '',
     'The full setting, on a machine with more cores (or a cluster), is `pathgrad igc` with the model, all 10,000 test images and the notebook\'s settings; see docs/reproductions/README.md for the command and how to shard it.',

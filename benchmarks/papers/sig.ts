@@ -178,8 +178,8 @@ async function runSIG(opts: ReproductionOptions): Promise<ReproductionResult> {
   const elapsed = stopwatch();
   const paths = outputPaths('sig', opts.out, quick);
   const figures: string[] = [];
-  const gwSize = quick ? { states: 8, grids: 4000, epochs: 10, steps: 32 } : { states: 20, grids: 10_000, epochs: 15, steps: 64 };
-  const mnSize = quick ? { images: 1, steps: 16 } : { images: 3, steps: 32 };
+  const gwSize = quick ? { states: 8, grids: 4000, epochs: 10, steps: 32 } : { states: 16, grids: 8000, epochs: 15, steps: 64 };
+  const mnSize = quick ? { images: 1, steps: 16 } : { images: 1, steps: 32 };
   const mlp = pretrained('mnist-mlp');
   const perSeed: Record<string, number[]> = {};
   const put = (k: string, v: number) => (perSeed[k] ??= []).push(v);
@@ -235,7 +235,7 @@ async function runSIG(opts: ReproductionOptions): Promise<ReproductionResult> {
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out[y * 28 + x] = v[Math.floor(y / 7) * 4 + Math.floor(x / 7)]!;
     return out;
   };
-  const mnRows: HeatmapCell[][] = mn.images.slice(0, quick ? 1 : 3).map((im, i) => [
+  const mnRows: HeatmapCell[][] = mn.images.slice(0, 1).map((im, i) => [
     { map: im, mode: 'gray' as const },
     { map: spread(mn.phi[i]!), mode: 'signed' as const },
     ...Object.values(mn.attrs).map((a) => ({ map: spread(a[i]!), mode: 'signed' as const })),
