@@ -27,6 +27,7 @@ import {
   shapleyIG,
   type Baseline,
   type QuadratureMethod,
+  type MapKind,
 } from '@pathgrad/attribution';
 import type { Module } from '@pathgrad/nn';
 import { Tensor, cast, expand, nearestKey, readNpy, reshape } from '@pathgrad/tensor';
@@ -132,6 +133,10 @@ export interface MethodSpec {
   options: readonly MethodOption[];
   /** Settings the demo uses (a subset of options), chosen to keep the demo under two minutes. */
   demo: OptionValues;
+  /** What the maps' values are (default `'attribution'`): Greedy PIG returns selection ranks. */
+  mapKind?: MapKind;
+  /** What a reader of the picture should know (block structure, what the colours mean). */
+  pictureNote?: string;
   run(ctx: MethodContext, opts: OptionValues): MethodOutput;
 }
 
@@ -312,6 +317,7 @@ export const METHODS: readonly MethodSpec[] = [
       { name: 'type', kind: ['smoothgrad', 'smoothgradSq', 'vargrad'], default: 'smoothgrad', help: 'mean, mean of squares, or variance' },
       { name: 'samples', kind: 'int', default: 25, help: 'noisy samples' },
       { name: 'noiseLevel', kind: 'number', default: 0.15, help: "noise std relative to each input's range" },
+      { name: 'abs', kind: 'bool', default: true, help: "with base saliency: |gradient| as the saliency method itself (and Captum's NoiseTunnel over Saliency) does; false smooths the signed gradient" },
     ],
     demo: { samples: 16 },
     run: (ctx, o) => {
@@ -322,7 +328,7 @@ export const METHODS: readonly MethodSpec[] = [
           ? noiseTunnel(integratedGradients, nt)(ctx.model, ctx.inputs, { target: ctx.target, steps: 16 })
           : base === 'input-x-gradient'
             ? noiseTunnel(inputXGradient, nt)(ctx.model, ctx.inputs, { target: ctx.target })
-            : noiseTunnel(saliency, nt)(ctx.model, ctx.inputs, { target: ctx.target, abs: false });
+            : noiseTunnel(saliency, nt)(ctx.model, ctx.inputs, { target: ctx.target, abs: bool(o['abs']) });
       return { attributions: r.attributions, evaluations: r.samples * (base === 'ig' ? 16 : 1) };
     },
   },
@@ -435,6 +441,8 @@ export const METHODS: readonly MethodSpec[] = [
     name: 'greedy-pig',
     title: 'Greedy PIG',
     summary: 'greedy path IG: features selected in rounds are moved to the input',
+    mapKind: 'rank',
+    pictureNote: 'selection ranks, not attributions: features selected in earlier rounds score higher; the bands are the later rounds filling in the rest',
     options: [
       { name: 'rounds', kind: 'int', default: 10, help: 'selection rounds' },
       steps(50),
@@ -463,6 +471,7 @@ export const METHODS: readonly MethodSpec[] = [
     name: 'shapley-ig',
     title: 'Shapley IG',
     summary: 'IG from random coalition baselines, an estimate of baseline Shapley values',
+    pictureNote: 'features are 4 x 4 patches by default (-o patch): the square blocks are the coalition groups',
     options: [
       { name: 'coalitions', kind: 'int', default: 0, help: 'coalition baselines per example (0 = one per feature)' },
       steps(50),
@@ -491,6 +500,7 @@ export const METHODS: readonly MethodSpec[] = [
     name: 'exact-shapley',
     title: 'Exact Shapley (patches)',
     summary: 'exact baseline Shapley values of patches (at most 20 groups: 2^groups forward passes)',
+    pictureNote: 'one Shapley value per patch, spread evenly over its pixels: the square blocks are the patches, not artefacts',
     options: [patchOpt(7), { name: 'reference', kind: 'string', default: 'zeros', help: 'value of absent features (as --baseline)' }, batchOpt],
     demo: { patch: 14 },
     run: (ctx, o) => {
@@ -588,6 +598,7 @@ export const METHODS: readonly MethodSpec[] = [
     name: 'integrated-hessians',
     title: 'Integrated Hessians (row sums)',
     summary: 'pairwise interactions on superpixels; the map shows their row sums (= IG on superpixels)',
+    pictureNote: 'computed on k x k superpixels (the method takes at most 512 features): the square blocks are the superpixels',
     options: [
       steps(8, 'quadrature points per axis (steps^2 points)'),
       quad(),

@@ -101,7 +101,11 @@ describe('attribute', SLOW, () => {
     const png = join(dir, 'maps.png');
     expect(pathgrad(['attribute', ...mlpArgs, '--input', npy, '--method', 'saliency', '--out', png]).code).toBe(0);
     const img = PNG.sync.read(readFileSync(png));
-    expect([img.width, img.height]).toEqual([2 * 28 * 4, 28 * 4]);
+    // a row per example: the input and its map (28 x 28, 4x upscaled) and an 8-pixel colour bar, 4-pixel gaps
+    expect([img.width, img.height]).toEqual([112 + 4 + 112 + 4 + 8, 2 * 112 + 4]);
+    // the input cell shows the input: pixel (0, 0) of example 1 is gray x[1, 0, 0, 0]
+    const gray = Math.round(x.toTypedArray()[784]! * 255);
+    expect(Array.from(img.data.subarray((116 * img.width) * 4, (116 * img.width) * 4 + 3))).toEqual([gray, gray, gray]);
     // a PNG input (a 56x40 light image with a dark stroke, converted to 28x28)
     const src = new PNG({ width: 56, height: 40 });
     for (let i = 0; i < 56 * 40; i++) src.data.set(i % 56 > 20 && i % 56 < 30 ? [0, 0, 0, 255] : [255, 255, 255, 255], i * 4);

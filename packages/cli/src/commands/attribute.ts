@@ -2,13 +2,13 @@
  * `pathgrad attribute`: one method on a model file and inputs, written as .npy, .json or .png.
  */
 import { extname } from 'node:path';
-import { heatmapRGBA } from '@pathgrad/attribution';
+import { attributionPicture, colorBar, colorBarLabels, encodePNG, pictureGrid, type MapKind, type Picture } from '@pathgrad/attribution';
 import { noGrad } from '@pathgrad/autograd';
 import type { Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { Tensor, argmax, concat, getBackend, writeNpy } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
-import { encodePng, upscaleRGBA, writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../files.js';
 import { loadInputs, loadModel, modelSha256, parseDType, takeRows, type FloatDType } from '../load.js';
 import { checkOutputFile } from '../output.js';
 import { resolveShard } from '../shard.js';
@@ -164,7 +164,9 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
   // the model must take the inputs and --target fit its outputs: checked on the first block before the first progress line
   const probe = Array.from({ length: Math.min(blockSize, examples - rows[0]) }, (_, i) => rows[0] + i);
   resolveTargetArg(args.target, probeModel(model, blocks === 1 ? inputs : takeRows(inputs, probe)), labels === undefined ? undefined : Int32Array.from(probe, (i) => labels[i]!));
-  log(`${spec.title} on ${examples} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}${where}`);
+  // printed once the first block has run: the method checks its options as it starts, and a
+  // refusal must be the only line on stderr
+  let startLine: string | undefined = `${spec.title} on ${examples} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}${where}`;
 
   const background = mnistBackground(200, dtype);
   const maps: Tensor[] = [];
@@ -179,6 +181,8 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
     const target = resolveTargetArg(args.target, probeModel(model, x), labels === undefined ? undefined : Int32Array.from(idx, (i) => labels[i]!));
     // block k's random draws use seed + k: an example's numbers do not depend on the shard
     const run = runMethod(spec, { model, inputs: x, target, background, seed: seed + k }, overrides);
+    if (startLine !== undefined) log(startLine);
+    startLine = undefined;
     maps.push(run.output.attributions);
     targets.push(...target);
     if (run.output.delta === undefined) hasDelta = false;
@@ -188,6 +192,9 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
     if (b1 - b0 > 1) log(`block ${k - b0 + 1}/${b1 - b0} done (${seconds.toFixed(1)} s, about ${((seconds / (k - b0 + 1)) * (b1 - k - 1)).toFixed(0)} s left)`);
   }
   const attributions = maps.length === 1 ? maps[0]! : concat(maps, 0);
+  const why = args.target === 'auto' || args.target === 'predicted' ? "the model's prediction" : args.target === 'label' ? 'the true label' : '--target';
+  const listed = targets.slice(0, 16).map((t, i) => `${names[rows[0] + i] ?? `#${rows[0] + i}`}: ${t}`).join(', ');
+  log(`explained class (${why}): ${listed}${targets.length > 16 ? `, ... (${targets.length} in all; every target is in the .json output)` : ''}`);
   const delta = hasDelta ? Float64Array.from(deltas) : undefined;
   log(`done in ${seconds.toFixed(2)} s${delta ? `, mean |delta| ${(delta.reduce((a, d) => a + Math.abs(d), 0) / delta.length).toExponential(3)}` : ''}`);
   if (out === undefined) {
@@ -219,7 +226,7 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
     log(`wrote ${file}; when every shard is done: pathgrad attribute merge ${out} --out attributions.npy`);
     return;
   }
-  writeAttributions(out, { method: spec.name, settings, model: description, input: args.input, names, dtype, target: targets, delta: delta ? [...delta] : null, seconds, evaluations }, attributions, inputs);
+  writeAttributions(out, { method: spec.name, settings, model: description, input: args.input, names, dtype, target: targets, delta: delta ? [...delta] : null, seconds, evaluations, ...(spec.mapKind ? { mapKind: spec.mapKind } : {}), ...(spec.pictureNote ? { pictureNote: spec.pictureNote } : {}) }, attributions, inputs, log);
   log(`wrote ${out}`);
 }
 
@@ -235,6 +242,10 @@ export interface AttributionRecord {
   delta: number[] | null;
   seconds: number | null;
   evaluations: number;
+  /** What the maps' values are (for the picture). */
+  mapKind?: MapKind;
+  /** A note for the reader of the picture. */
+  pictureNote?: string;
 }
 
 /**
@@ -245,7 +256,7 @@ export interface AttributionRecord {
  * writeAttributions('maps.npy', record, attributions, inputs);
  * ```
  */
-export function writeAttributions(out: string, record: AttributionRecord, attributions: Tensor, inputs: Tensor | undefined): void {
+export function writeAttributions(out: string, record: AttributionRecord, attributions: Tensor, inputs: Tensor | undefined, log?: (line: string) => void): void {
   const ext = extname(out).toLowerCase();
   if (ext === '.npy') {
     writeFileAtomic(out, writeNpy(attributions));
@@ -267,7 +278,10 @@ export function writeAttributions(out: string, record: AttributionRecord, attrib
     writeFileAtomic(out, JSON.stringify(json));
   } else if (ext === '.png') {
     if (inputs === undefined) throw new UsageError(`--out ${out}: a .png output draws the maps over the inputs; write .npy or .json from merged parts`);
-    writeFileAtomic(out, heatmapPngGrid(attributions, inputs));
+    const { png, scales } = heatmapPngGrid(attributions, inputs, record.mapKind);
+    writeFileAtomic(out, png);
+    const { unit } = colorBarLabels({ kind: record.mapKind ?? 'attribution', sign: record.mapKind === 'rank' ? 'absolute' : 'all' });
+    log?.(`${out}: a row per example (input, map, colour bar); the bar's ends are ${record.mapKind === 'rank' ? '0 and' : '±'} ${scales.map((v) => v.toPrecision(3)).join(', ')} (${unit}, 99.5th percentile of |map| per example)${record.pictureNote ? `; ${record.pictureNote}` : ''}`);
   } else {
     throw new UsageError(`--out must end in .npy, .json or .png, got '${out}'`);
   }
@@ -292,34 +306,38 @@ export function attributeMergeCommand(inputs: string[], out: string | undefined,
 }
 
 /**
- * One PNG with the heatmaps of every example side by side (diverging colours, signed,
- * 99.5th percentile of |a| per example, blended over the input), 4x upscaled.
+ * One PNG with a row per example: the input, its map (blended over the input when they have
+ * the same shape) and the map's colour bar, 4x upscaled; signed maps on the diverging colour
+ * map scaled by the 99.5th percentile of |a| per example, ranks on a sequential map. Returns
+ * the bytes and, per example, the value at the colour bar's ends.
  * @example
  * ```ts
- * writeFileSync('maps.png', heatmapPngGrid(attributions, inputs));
+ * const { png, scales } = heatmapPngGrid(attributions, inputs, 'attribution');
+ * writeFileSync('maps.png', png);
  * ```
  */
-export function heatmapPngGrid(attributions: Tensor, inputs: Tensor): Uint8Array {
+export function heatmapPngGrid(attributions: Tensor, inputs: Tensor, kind: MapKind = 'attribution'): { png: Uint8Array; scales: number[] } {
   const n = attributions.shape[0]!;
   const s = attributions.shape;
   if (s.length !== 4 && s.length !== 3) throw new UsageError(`a .png output needs image-shaped attributions [N, C, H, W], got [${s.join(', ')}] (write .npy or .json instead)`);
+  if (n > 256) throw new UsageError(`a .png output draws at most 256 examples, got ${n} (write .npy or .json, or pick fewer inputs)`);
   const h = s[s.length - 2]!;
   const w = s[s.length - 1]!;
   const per = attributions.size / n;
   const a = attributions.toTypedArray();
-  const sameShape = inputs.size === attributions.size;
+  const mapShape = s.length === 4 ? [s[1]!, h, w] : [h, w];
   const x = inputs.toTypedArray();
-  const scale = 4;
-  const gridW = n * w * scale;
-  const grid = new Uint8ClampedArray(gridW * h * scale * 4);
+  const sameShape = inputs.size === attributions.size && (s.length === 3 || s[1] === 1 || s[1] === 3);
+  const upscale = Math.max(1, Math.round(112 / Math.max(h, w)));
+  const cells: Picture[] = [];
+  const scales: number[] = [];
   for (let i = 0; i < n; i++) {
-    const map = new Tensor(Float64Array.from(a.subarray(i * per, (i + 1) * per)), s.length === 4 ? [s[1]!, h, w] : [h, w], 'float64');
-    let overlay: Tensor | undefined;
-    if (sameShape && (s.length === 3 || s[1] === 1 || s[1] === 3)) {
-      overlay = new Tensor(Float64Array.from(x.subarray(i * per, (i + 1) * per)), s.length === 4 ? [s[1]!, h, w] : [h, w], 'float64');
-    }
-    const tile = upscaleRGBA(heatmapRGBA(map, overlay ? { overlay } : {}), w, h, scale);
-    for (let y = 0; y < h * scale; y++) grid.set(tile.subarray(y * w * scale * 4, (y + 1) * w * scale * 4), (y * gridW + i * w * scale) * 4);
+    const map = new Tensor(Float64Array.from(a.subarray(i * per, (i + 1) * per)), mapShape, 'float64');
+    const image = sameShape ? new Tensor(Float64Array.from(x.subarray(i * per, (i + 1) * per)), mapShape, 'float64') : undefined;
+    const pic = attributionPicture(map, image, { kind, upscale, ...(image ? { mode: 'blendedHeatMap' as const, alpha: 0.75 } : {}) });
+    scales.push(pic.scale ?? 0);
+    if (image) cells.push(attributionPicture(map, image, { mode: 'originalImage', upscale }));
+    cells.push(pic, colorBar(pic, { length: pic.height, thickness: 8 }));
   }
-  return encodePng(grid, gridW, h * scale);
+  return { png: encodePNG(pictureGrid(cells, { columns: sameShape ? 3 : 2, gap: 4 })), scales };
 }

@@ -8,18 +8,19 @@ import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import {
   QUADRATURE_METHODS,
+  attributionPicture,
   deletionCurve,
-  heatmapRGBA,
+  encodePNG,
   insertionCurve,
   integratedGradients,
   modelRandomizationCheck,
   saliency,
+  type MapKind,
 } from '@pathgrad/attribution';
 import { predict, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { Tensor, backendInfo, setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
-import { encodePng, upscaleRGBA } from '../files.js';
 import { checkReportFolder, writeReportFolder } from '../output.js';
 import { loadModel, takeRows } from '../load.js';
 import { METHODS, methodByName, resolveOptions, type MethodSpec, type OptionValues } from '../methods.js';
@@ -120,29 +121,28 @@ function meanRows(t: Tensor): Float64Array {
   return out;
 }
 
-/** Heatmap PNG (4x upscaled) of example i's map, over the digit when shapes match. */
-function heatmapPng(attributions: Tensor, inputs: Tensor, i: number): Uint8Array | undefined {
+/**
+ * Heatmap PNG (upscaled to about 112 pixels) of example i's map, over the digit when shapes
+ * match, drawn as what its values are (attributions signed, ranks on a sequential map), and
+ * the value at full colour.
+ */
+function heatmapPng(attributions: Tensor, inputs: Tensor, i: number, kind: MapKind): { png: Uint8Array; scale: number } | undefined {
   const s = attributions.shape;
   if (s.length !== 4) return undefined;
   const [, c, h, w] = s as [number, number, number, number];
   const per = c * h * w;
   const map = new Tensor(Float64Array.from(attributions.toTypedArray().subarray(i * per, (i + 1) * per)), [c, h, w], 'float64');
   const sameShape = inputs.shape.every((d, k) => d === s[k]);
-  const overlay = sameShape ? new Tensor(Float64Array.from(inputs.toTypedArray().subarray(i * per, (i + 1) * per)), [c, h, w], 'float64') : undefined;
-  const scale = Math.max(1, Math.round(112 / w));
-  const rgba = heatmapRGBA(map, { colormap: 'diverging', normalize: { sign: 'all', percentile: 99.5 }, ...(overlay && c === 1 ? { overlay, alpha: 0.75 } : {}) });
-  return encodePng(upscaleRGBA(rgba, w, h, scale), w * scale, h * scale);
+  const image = sameShape && c === 1 ? new Tensor(Float64Array.from(inputs.toTypedArray().subarray(i * per, (i + 1) * per)), [c, h, w], 'float64') : undefined;
+  const upscale = Math.max(1, Math.round(112 / w));
+  const pic = attributionPicture(map, image, { kind, upscale, ...(image ? { mode: 'blendedHeatMap' as const, alpha: 0.75 } : {}) });
+  return { png: encodePNG(pic), scale: pic.scale ?? 0 };
 }
 
 function digitPng(inputs: Tensor, i: number): Uint8Array {
-  const [, , h, w] = inputs.shape as [number, number, number, number];
-  const v = inputs.toTypedArray();
-  const rgba = new Uint8ClampedArray(h * w * 4);
-  for (let p = 0; p < h * w; p++) {
-    const g = Math.round(Math.max(0, Math.min(1, v[i * h * w + p]!)) * 255);
-    rgba.set([g, g, g, 255], p * 4);
-  }
-  return encodePng(upscaleRGBA(rgba, w, h, 4), w * 4, h * 4);
+  const [, c, h, w] = inputs.shape as [number, number, number, number];
+  const image = new Tensor(Float64Array.from(inputs.toTypedArray().subarray(i * c * h * w, (i + 1) * c * h * w)), [c, h, w], 'float64');
+  return encodePNG(attributionPicture(image, image, { mode: 'originalImage', upscale: 4 }));
 }
 
 /** `pathgrad demo`. Returns the report path. */
@@ -294,6 +294,9 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
         insertionAuc: r.insertionAuc,
         evaluations: r.evaluations,
         shape: r.attributions.shape,
+        kind: r.spec.mapKind ?? 'attribution',
+        ...(r.spec.pictureNote ? { note: r.spec.pictureNote } : {}),
+        scales: [] as number[],
       })),
       charts,
       totalSeconds: 0,
@@ -302,8 +305,11 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
     indices.forEach((_, i) => {
       files[`images/digit-${i}.png`] = digitPng(inputs, i);
       for (const r of results) {
-        const png = heatmapPng(r.attributions, inputs, i);
-        if (png) files[`heatmaps/${r.spec.name}-${i}.png`] = png;
+        const pic = heatmapPng(r.attributions, inputs, i, r.spec.mapKind ?? 'attribution');
+        if (pic) {
+          files[`heatmaps/${r.spec.name}-${i}.png`] = pic.png;
+          data.methods.find((m) => m.name === r.spec.name)!.scales[i] = pic.scale;
+        }
       }
     });
     for (const [k, svg] of Object.entries(charts)) files[`charts/${k}.svg`] = svg;

@@ -3,6 +3,8 @@
  * inlined, so the folder opens from disk with no server and no network.
  */
 
+import { colorBarLabels, colormapRGB, type Colormap, type MapKind } from '@pathgrad/attribution';
+
 /** Everything the page shows. */
 export interface ReportData {
   title: string;
@@ -23,9 +25,35 @@ export interface ReportData {
     insertionAuc?: number | undefined;
     evaluations: number;
     shape: readonly number[];
+    /** What the map's values are: signed attributions, or ranks (Greedy PIG). */
+    kind: MapKind;
+    /** What a reader of the maps should know (patches, superpixels, ranks). */
+    note?: string;
+    /** Per digit, the value drawn at full colour. */
+    scales: number[];
   }[];
   charts: Record<'convergence' | 'deletion' | 'insertion' | 'sanity', string>;
   totalSeconds: number;
+}
+
+/**
+ * A small vertical colour bar as inline SVG, labelled with what its ends mean (the value at
+ * full colour is printed under each map).
+ * @example
+ * ```ts
+ * colorBarSvg('diverging', 'all', 'attribution'); // '<svg ...>'
+ * ```
+ */
+export function colorBarSvg(colormap: Colormap, sign: 'all' | 'absolute', kind: MapKind): string {
+  const stops = Array.from({ length: 11 }, (_, k) => {
+    const t = k / 10;
+    const [r, g, b] = colormapRGB(colormap, sign === 'all' ? 1 - 2 * t : 1 - t);
+    return `<stop offset="${t}" stop-color="rgb(${r},${g},${b})"/>`;
+  }).join('');
+  const { unit } = colorBarLabels({ kind, sign, scale: 1 });
+  const id = `bar-${colormap}-${kind}`;
+  const [top, bottom] = sign === 'all' ? ['+max', '−max'] : ['max', '0'];
+  return `<svg width="70" height="84" viewBox="0 0 70 84" role="img" aria-label="colour bar: ${esc(unit)}"><title>${esc(unit)}</title><defs><linearGradient id="${id}" x1="0" y1="0" x2="0" y2="1">${stops}</linearGradient></defs><rect x="0" y="2" width="10" height="80" fill="url(#${id})" stroke="#999" stroke-width="0.5"/><text x="14" y="10" font-size="9">${top}</text><text x="14" y="46" font-size="9">${sign === 'all' ? '0' : ''}</text><text x="14" y="82" font-size="9">${bottom}</text></svg>`;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -50,13 +78,19 @@ export function renderReport(d: ReportData, has: (path: string) => boolean): str
     .join('');
   const gridRows = d.methods
     .map((m) => {
+      const signed = m.kind === 'attribution';
       const cells = d.images
         .map((_, i) => {
           const p = `heatmaps/${m.name}-${i}.png`;
-          return has(p) ? `<td><img src="${p}" alt="${esc(m.title)} heatmap of digit ${i}" width="84" height="84"></td>` : '<td class="na">map of shape<br>[' + m.shape.join(', ') + ']</td>';
+          const s = m.scales[i];
+          const range = s === undefined ? '' : signed ? `±${s.toPrecision(2)}` : `0 … ${s.toPrecision(2)}`;
+          return has(p)
+            ? `<td><img src="${p}" alt="${esc(m.title)} map of digit ${i}" title="full colour at ${range}" width="84" height="84"><br><span class="scale">${range}</span></td>`
+            : '<td class="na">map of shape<br>[' + m.shape.join(', ') + ']</td>';
         })
         .join('');
-      return `<tr><th class="method">${esc(m.title)}<br><code>${esc(m.name)}</code></th>${cells}</tr>`;
+      const bar = colorBarSvg(signed ? 'diverging' : 'magma', signed ? 'all' : 'absolute', m.kind);
+      return `<tr><th class="method">${esc(m.title)}<br><code>${esc(m.name)}</code>${m.note ? `<br><span class="note">${esc(m.note)}</span>` : ''}</th>${cells}<td class="bar">${bar}</td></tr>`;
     })
     .join('\n');
   const tableRows = d.methods
@@ -87,7 +121,8 @@ table { border-collapse: collapse; } td, th { padding: 4px 6px; vertical-align: 
 table.grid th { font-weight: normal; font-size: 12px; } table.grid img, th img { image-rendering: pixelated; display: block; margin: auto; }
 table.grid th.method { text-align: right; font-weight: 600; }
 table.summary td, table.summary th { border-bottom: 1px solid #eee; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.na { font-size: 11px; color: #888; text-align: center; width: 84px; }
+td.na { font-size: 11px; color: #888; text-align: center; width: 84px; } table.grid td { text-align: center; }
+.note { font-size: 11px; font-weight: normal; color: #555; display: inline-block; max-width: 220px; } .scale { font-size: 10px; color: #666; } td.bar { vertical-align: top; }
 .wrong { color: #b2182b; font-weight: 600; } .charts { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure.chart { margin: 0; } figcaption { font-size: 12px; color: #555; max-width: 480px; }
 .legend { display: inline-block; width: 160px; height: 12px; background: linear-gradient(to right, rgb(33,102,172), white, rgb(178,24,43)); vertical-align: middle; }
@@ -100,7 +135,8 @@ Each method explains the class the model <i>predicted</i> (so the wrong digit sh
 
 <h2>Heatmaps</h2>
 <p>Signed attributions, diverging colours: <span class="legend"></span> negative (blue) · 0 (white) · positive (red),
-blended over the digit (alpha 0.75). Each map is divided by the 99.5th percentile of its |attribution| and clipped to ±1; all-zero maps stay white.
+blended over the digit (alpha 0.75). Each map is divided by the 99.5th percentile of its |attribution| and clipped to ±1 (the value at full colour is printed under each map); all-zero maps stay white.
+Maps whose values are not attributions (Greedy PIG's selection ranks) are drawn on a sequential colour map and say so beside their row; methods that work on patches or superpixels show square blocks, which are those groups, not artefacts.
 Layer IG maps are the first convolution's output summed over channels (24×24).</p>
 <table class="grid">
 <tr><th></th>${header}</tr>
