@@ -67,6 +67,11 @@ const cases: Case[] = [
   { name: 'baseline file missing', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'ig', '--baseline', p('nope-baseline.npy')], names: /nope-baseline\.npy/ },
   { name: 'baseline of an unknown kind', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'ig', '--baseline', 'gray'], names: /'gray'/ },
   { name: 'unknown quadrature', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'ig', '--quadrature', 'simpson'], names: /simpson/ },
+  // refused by the library as the method starts: still the only line
+  { name: 'steps 0', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'ig', '--steps', '0'], names: /steps must be .*got 0/ },
+  { name: 'smoothgrad with 0 samples', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'smoothgrad', '-o', 'samples=0'], names: /samples must be .*got 0/ },
+  { name: 'superpixel not dividing the image', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'integrated-hessians', '-o', 'superpixel=5'], names: /superpixel 5/ },
+  { name: 'layer that does not exist', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'layer-ig', '-o', 'layer=99'], names: /"99"/ },
   { name: 'target out of range', args: att('--target', '12'), names: /--target 12/ },
   { name: 'target not a class', args: att('--target', 'x'), names: /'x'/ },
   { name: 'target label without labels', args: ['attribute', ...mlp, '--input', p('ok.npy'), '--target', 'label'], names: /--target label/ },
