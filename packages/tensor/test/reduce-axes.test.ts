@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -5,17 +7,21 @@ import {
   argmin,
   avgPool2d,
   checkOptionKeys,
+  configureGpujs,
   conv2d,
   editDistance,
+  fromNdarray,
   logsumexp,
   max,
   maxPool2d,
+  maxPool2dIndices,
   mean,
   min,
   nearestKey,
   optionKeys,
   rand,
   randn,
+  resolveConv2dOptions,
   rng,
   softplus,
   sum,
@@ -26,6 +32,7 @@ import {
   zeros,
   type Tensor,
 } from '../src/index.js';
+import * as api from '../src/index.js';
 
 /** Naive float64 reduction of `x` over exactly `axes` (keepDims false), by walking every index. */
 function naiveReduce(x: Tensor, axes: number[], fold: (values: number[]) => number): { shape: number[]; values: number[] } {
@@ -133,6 +140,16 @@ describe('tensor option objects refuse unknown keys and arrays', () => {
     ['randn', () => randn([2], rng(0), { sdt: 2 } as never), 'std'],
     ['sum', () => sum(zeros([2]), { Axis: 0 } as never), 'axis'],
     ['argmax', () => argmax(zeros([2]), { keepDim: true } as never), 'keepDims'],
+    ['argmin', () => argmin(zeros([2]), { axs: 0 } as never), 'axis'],
+    ['mean', () => mean(zeros([2]), { keepdim: true } as never), 'keepDims'],
+    ['max', () => max(zeros([2]), { axes: 0 } as never), 'axis'],
+    ['min', () => min(zeros([2]), { axes: 0 } as never), 'axis'],
+    ['logsumexp', () => logsumexp(zeros([2]), { axes: 0 } as never), 'axis'],
+    ['variance', () => variance(zeros([2]), { corection: 1 } as never), 'correction'],
+    ['maxPool2dIndices', () => maxPool2dIndices(img, { kernelSize: 2, dilations: 1 } as never), 'dilation'],
+    ['fromNdarray', () => fromNdarray({} as never, { dytpe: 'float32' } as never), 'dtype'],
+    ['resolveConv2dOptions', () => resolveConv2dOptions({ dilations: 2 } as never, [3, 3], 'resolveConv2dOptions'), 'dilation'],
+    ['configureGpujs', () => configureGpujs({ mdoe: 'cpu' } as never), 'mode'],
   ];
   for (const [name, call, suggestion] of calls) {
     it(`${name} names the unknown key and suggests '${suggestion}'`, () => {
@@ -140,6 +157,19 @@ describe('tensor option objects refuse unknown keys and arrays', () => {
       expect(call).toThrow(new RegExp(`^${name}: unknown option '\\w+' \\(did you mean '${suggestion}'\\?\\)$`));
     });
   }
+  it('every public function with an options parameter is in the table above', () => {
+    const src = fileURLToPath(new URL('../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    const found = new Set<string>();
+    for (const f of files) {
+      for (const m of readFileSync(src + f, 'utf8').matchAll(/^export function (\w+)\(([^)]*)\)/gm)) {
+        if (/\b(opts|options)\??:/.test(m[2]!) && m[1]! in api) found.add(m[1]!);
+      }
+    }
+    const tested = new Set(calls.map(([name]) => name));
+    expect([...found].filter((name) => !tested.has(name)), 'options-taking exports without a row').toEqual([]);
+    expect(found.size).toBeGreaterThan(15);
+  });
   it('an array where the options object belongs is refused', () => {
     expect(() => tensor([1, 2, 3, 4], [2, 2] as never)).toThrow(/tensor: options must be an object .* got an array \[2, 2\]/);
     expect(() => conv2d(img, zeros([1, 1, 3, 3]), null, [1, 1] as never)).toThrow(/conv2d: options must be an object/);
