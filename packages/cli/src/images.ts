@@ -113,6 +113,46 @@ function jpegSize(bytes: Uint8Array, view: DataView, path: string): { width: num
   throw new UsageError(`--input: cannot decode ${path}: the JPEG ends before its frame header (is the file complete?)`);
 }
 
+/**
+ * Most scans a JPEG may have. Each scan of a progressive JPEG is a pass over the whole
+ * image, so a small file of thousands of tiny scans costs thousands of full decodes;
+ * encoders write about 10 (libjpeg's default progression) and never near this.
+ *
+ * @example
+ * ```ts
+ * JPEG_MAX_SCANS; // 64
+ * ```
+ */
+export const JPEG_MAX_SCANS = 64;
+
+/** Counts the start-of-scan markers of a JPEG, stepping over each scan's entropy-coded data. */
+function countJpegScans(bytes: Uint8Array): number {
+  let pos = 2;
+  let scans = 0;
+  while (pos + 3 < bytes.length) {
+    const marker = bytes[pos + 1]!;
+    if (bytes[pos] !== 0xff || marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (marker === 0xd9) break;
+    if (marker === 0x00 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      pos += 2;
+      continue;
+    }
+    pos += 2 + ((bytes[pos + 2]! << 8) | bytes[pos + 3]!);
+    if (marker !== 0xda) continue;
+    scans++;
+    // entropy-coded data runs to the next marker that is neither a stuffed 0xFF00 nor a restart
+    while (pos + 1 < bytes.length) {
+      const next = bytes[pos + 1]!;
+      if (bytes[pos] === 0xff && next !== 0 && !(next >= 0xd0 && next <= 0xd7)) break;
+      pos++;
+    }
+  }
+  return scans;
+}
+
 /** Decoded image: RGBA bytes. */
 interface Decoded {
   width: number;
@@ -164,6 +204,10 @@ function decodeImage(bytes: Uint8Array, path: string, maxPixels: number): Decode
       if (info.interlaced) checkInterlacedInflate(bytes, info, path);
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    }
+    const scans = countJpegScans(bytes);
+    if (scans > JPEG_MAX_SCANS) {
+      throw new UsageError(`--input: ${path}: the JPEG has ${scans} scans, more than the ${JPEG_MAX_SCANS} this reader decodes (each scan is a pass over the whole image)`);
     }
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, data: img.data };

@@ -156,6 +156,21 @@ describe('image bombs', () => {
     expect(usageError(() => imageToMnist(withJpegSize(base, 16, 0), 'dnl.jpg')).message).toContain('16 x 0');
   });
 
+  it('a JPEG of 200 scans (each a pass over the whole image) is refused before decoding', () => {
+    const base = jpegOf(new Uint8Array(16 * 16 * 4).fill(120), 16, 16);
+    // the scan: from its SOS marker to the EOI at the end; repeat it 200 times
+    let sos = base.length - 2;
+    while (!(base[sos] === 0xff && base[sos + 1] === 0xda)) sos--;
+    const scan = base.subarray(sos, base.length - 2);
+    const many = new Uint8Array(sos + 200 * scan.length + 2);
+    many.set(base.subarray(0, sos));
+    for (let i = 0; i < 200; i++) many.set(scan, sos + i * scan.length);
+    many.set([0xff, 0xd9], many.length - 2);
+    expect(usageError(() => imageToMnist(many, 'scans.jpg')).message).toContain('200 scans, more than the 64');
+    // one scan, or a few, decode as before
+    expect(imageToMnist(base, 'one.jpg').shape).toEqual([1, 28, 28]);
+  });
+
   it('an interlaced PNG whose data inflates past its declared size is refused', () => {
     const bomb = deflateSync(new Uint8Array(50_000_000), { level: 9 }); // ~50 KB inflating to 50 MB
     const e = usageError(() => imageToMnist(craftedPng(64, 64, bomb, 1), 'adam7.png'));
