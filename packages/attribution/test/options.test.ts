@@ -4,7 +4,10 @@ import { Flatten, Linear, Sequential } from '@pathgrad/nn';
 import { ArgumentError, matmul, rand, reshape, rng, tensor, zeros, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_STEPS,
+  attributionPicture,
   attributionScale,
+  colorBar,
   blurIG,
   deletionCurve,
   evaluateMethods,
@@ -31,6 +34,7 @@ import {
   noiseTunnel,
   normalizeAttribution,
   pic,
+  pictureGrid,
   randomLogitCheck,
   saliency,
   sensitivityMax,
@@ -41,7 +45,6 @@ import {
   uniformNoiseBaseline,
 } from '../src/index.js';
 import * as api from '../src/index.js';
-import { MAX_STEPS } from '../src/options.js';
 
 // A linear model on [N, 1, 2, 2] inputs with 2 outputs: every call below is valid but for the typo.
 const W = tensor([[1, -1], [2, 0.5], [-1, 1], [0.5, 2]], { dtype: 'float64' });
@@ -88,6 +91,9 @@ const MISSPELLED: [string, string, Call, Record<string, unknown>, string][] = [
   ['heatmapRGBA', 'heatmapRGBA', (o) => heatmapRGBA(zeros([2, 2]), o), { colourmap: 'gray' }, 'colormap'],
   ['normalizeAttribution', 'normalizeAttribution', (o) => normalizeAttribution(attr, o), { percentil: 99 }, 'percentile'],
   ['attributionScale', 'attributionScale', (o) => attributionScale(attr, o), { Sign: 'all' }, 'sign'],
+  ['attributionPicture', 'attributionPicture', (o) => attributionPicture(zeros([2, 2]), undefined, o), { upscal: 2 }, 'upscale'],
+  ['colorBar', 'colorBar', (o) => colorBar({ colormap: 'magma', sign: 'absolute' }, o), { thicknes: 4 }, 'thickness'],
+  ['pictureGrid', 'pictureGrid', (o) => pictureGrid([], o), { column: 2 }, 'columns'],
   ['uniformNoiseBaseline', 'uniformNoiseBaseline', (o) => uniformNoiseBaseline(o), { sample: 2 }, 'samples'],
   ['gaussianBlurBaseline', 'gaussianBlurBaseline', (o) => gaussianBlurBaseline(1, o), { mdoe: 'reflect' }, 'mode'],
   ['gaussianBlur2d', 'gaussianBlur2d', (o) => gaussianBlur2d(x, 1, o), { truncat: 3 }, 'truncate'],
