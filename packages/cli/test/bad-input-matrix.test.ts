@@ -103,6 +103,7 @@ const cases: Case[] = [
   { name: 'igc with an empty data range', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:9-1', '--out', p('i.json')], names: /mnist:test:9-1/ },
   { name: 'igc shard out of range', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--batch-size', '5', '--shard', '5/3', '--out', p('i.json')], names: /'5\/3'/ },
   { name: 'igc with 0 workers', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--workers', '0', '--out', p('i.json')], names: /--workers.*'0'/ },
+  { name: 'igc shard with a class the model does not have', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--batch-size', '5', '--shard', '0/2', '--components', '3,12', '--out', p('i.json')], names: /--components: class 12/ },
   { name: 'igc with a missing model', args: ['igc', '--model', p('gone.onnx'), '--data', 'mnist:test:0-9', '--out', p('i.json')], names: /gone\.onnx/ },
   { name: 'igc with an unknown rule', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--method', 'simpson', '--out', p('i.json')], names: /'simpson'/ },
   { name: 'igc onto an existing file', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--out', p('exists.json')], names: /exists\.json.*--force/ },

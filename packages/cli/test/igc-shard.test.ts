@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -115,6 +115,20 @@ describe('pathgrad igc --shard / merge / --workers', () => {
       const r = cov / Math.sqrt(mean(p.map((v) => (v - mp) ** 2)) * mean(t.map((v) => (v - mt) ** 2)));
       expect(one.correlation[c]!).toBeCloseTo(r, 4);
     });
+  }, 120_000);
+
+  it('--workers beyond the cores is capped, with a note, and gives the same bits', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const code = await main(['igc', ...common, '--workers', '999', '--out', join(dir, 'many.json')]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const cores = availableParallelism();
+    expect(lines.join('')).toContain(`igc: --workers 999 is more than the ${cores} cores here; using ${cores}`);
+    expect(read('many.json').digest).toBe(read('one.json').digest);
   }, 120_000);
 
   it('bad input ends with exit code 2: a missing shard, mixed settings, a bad --shard', async () => {

@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { IGCAccumulator, QUADRATURE_METHODS, igcAccumulate, type IGCState, type QuadratureMethod } from '@pathgrad/attribution';
+import { noGrad } from '@pathgrad/autograd';
 import type { Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { PathgradError, Tensor, backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
@@ -402,6 +403,21 @@ function modelDigest(spec: string): string {
   return modelSha256(spec);
 }
 
+/** One forward pass on the first example: the model must take the data and have every class of --components. */
+function probeModel(model: Module, settings: IgcSettings): void {
+  const { images } = loadData({ ...settings, examples: 1 });
+  let classes: number;
+  try {
+    const out = noGrad(() => model.forward(images));
+    classes = out.rank === 2 ? out.shape[1]! : NaN;
+  } catch (err) {
+    throw new UsageError(`--model ${settings.model} does not take the images of ${settings.data} ([1, 1, 28, 28]): ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (Number.isNaN(classes)) throw new UsageError(`--model ${settings.model} must map [N, 1, 28, 28] to [N, classes]`);
+  const bad = settings.components?.find((c) => c >= classes);
+  if (bad !== undefined) throw new UsageError(`--components: class ${bad} is out of range, the model has ${classes} outputs (0-${classes - 1})`);
+}
+
 /** Loads the model and makes sure it still is the one the settings name by content. */
 function loadCheckedModel(settings: IgcSettings): Module {
   if (modelDigest(settings.model) !== settings.modelSha256) {
@@ -478,7 +494,7 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
   // everything the user gave is checked before the first progress line
   checkOutputFile(args.out);
   useBackend(settings.backend);
-  loadCheckedModel(settings);
+  probeModel(loadCheckedModel(settings), settings);
   const cores = availableParallelism();
   const workers = Math.min(requested, cores);
   // each worker holds a model and a batch of path points: more than the cores only costs memory
