@@ -4,7 +4,8 @@
 // the classic Goto/BLIS one: B is packed into K-blocks of 8-column panels, A into blocks of
 // 4-row panels, and a 4x8 register-blocked micro-kernel (8 f32x4 accumulators) runs over the
 // packed panels so that its inner loop does only contiguous loads. Edge tiles are computed into a
-// small static tile and copied out, so M, N, K need not be multiples of anything.
+// small staging tile (at the end of the caller's scratch, so threads sharing one memory never
+// share it) and copied out, so M, N, K need not be multiples of anything.
 //
 // No allocation happens here (the module is built with `--runtime stub`): the caller passes a
 // scratch pointer with at least `gemmScratchBytes(N, K)` bytes, 16-byte aligned.
@@ -24,8 +25,6 @@ const MC: i32 = 64;
 /** Columns of B packed at once (512 KiB with KC = 512). */
 const NC: i32 = 256;
 
-/** Staging tile for partial (edge) tiles. */
-const TILE: usize = memory.data(MR * NR * 4, 16);
 
 @inline function roundUp(x: i32, m: i32): i32 {
   return ((x + m - 1) / m) * m;
@@ -35,7 +34,7 @@ const TILE: usize = memory.data(MR * NR * 4, 16);
 export function gemmScratchBytes(n: i32, k: i32): i32 {
   const kc = min(k, KC);
   const nc = min(roundUp(n, NR), NC);
-  return (MC * kc + kc * nc) * 4 + 64;
+  return (MC * kc + kc * nc + MR * NR) * 4 + 64;
 }
 
 /**
@@ -120,7 +119,7 @@ function packB(b: usize, ldb: i32, transB: i32, p0: i32, kc: i32, j0: i32, nc: i
  * The MRx8 micro-kernel: acc = Apanel * Bpanel over kc, then C = acc (accumulate == 0) or
  * C += acc, for a tile of `rows` x `cols` at c with row stride ldc (in elements).
  */
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: i32): void {
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: i32, tile: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -181,17 +180,17 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, col
     }
     return;
   }
-  v128.store(TILE, c00, 0);
-  v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32);
-  v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64);
-  v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96);
-  v128.store(TILE, c31, 112);
+  v128.store(tile, c00, 0);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
   for (let i = 0; i < rows; i++) {
     const r = c + <usize>i * rowBytes;
-    const t = TILE + <usize>(i * NR) * 4;
+    const t = tile + <usize>(i * NR) * 4;
     for (let j = 0; j < cols; j++) {
       const v = load<f32>(t + <usize>j * 4);
       const d = r + <usize>j * 4;
@@ -235,6 +234,7 @@ function gemmImpl(
   const kcMax = min(k, KC);
   const ap = (scratch + 15) & ~(<usize>15);
   const bp = ap + <usize>(MC * kcMax) * 4;
+  const tile = bp + <usize>(kcMax * min(roundUp(n, NR), NC)) * 4;
   const mp = roundUp(m, MR);
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
@@ -252,7 +252,7 @@ function gemmImpl(
           const bpanel = bp + <usize>(jr * kc) * 4;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
-            micro(kc, ablock + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc);
+            micro(kc, ablock + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc, tile);
           }
         }
       }

@@ -18,6 +18,11 @@ const defaultOut = join(root, 'src', 'wasm', 'kernels.generated.ts');
 
 /** The compiler flags; part of the source hash so a flag change marks the module stale. */
 export const ASC_FLAGS = ['-O3', '--enable', 'simd', '--runtime', 'stub', '--noAssert'];
+/**
+ * The threaded build: the same sources against an imported shared memory (up to 4 GiB), so
+ * worker threads can run kernels on the same buffers (src/wasm/threads.ts).
+ */
+export const ASC_THREAD_FLAGS = [...ASC_FLAGS, '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'];
 
 /** SHA-256 over the kernel sources (sorted by name), the flags and the compiler version. */
 export function sourceHash() {
@@ -31,16 +36,17 @@ export function sourceHash() {
     h.update('\0');
   }
   h.update(ASC_FLAGS.join(' '));
+  h.update('\0' + ASC_THREAD_FLAGS.join(' '));
   h.update(asc.version);
   return h.digest('hex');
 }
 
-/** Compiles assembly/index.ts and returns the wasm bytes. */
-export async function compile() {
+/** Compiles assembly/index.ts with `flags` and returns the wasm bytes. */
+export async function compile(flags = ASC_FLAGS) {
   const outputs = new Map();
   const stderr = [];
   const { error } = await asc.main(
-    [join(assemblyDir, 'index.ts'), '--outFile', 'kernels.wasm', ...ASC_FLAGS],
+    [join(assemblyDir, 'index.ts'), '--outFile', 'kernels.wasm', ...flags],
     {
       writeFile: (name, contents) => void outputs.set(name, contents),
       stdout: { write: () => true },
@@ -53,12 +59,16 @@ export async function compile() {
   return new Uint8Array(bytes);
 }
 
+function base64Lines(bytes) {
+  const lines = Buffer.from(bytes).toString('base64').match(/.{1,100}/g) ?? [];
+  return lines.map((l) => `  '${l}'`).join(' +\n');
+}
+
 /** The generated TypeScript module's text. */
-export function render(bytes, hash) {
-  const b64 = Buffer.from(bytes).toString('base64');
-  const lines = b64.match(/.{1,100}/g) ?? [];
+export function render(bytes, threadBytes, hash) {
   return `// GENERATED FILE, do not edit. Built from packages/tensor/assembly/*.ts by our own build
-// script packages/tensor/scripts/build-wasm.mjs (AssemblyScript ${asc.version}, flags: ${ASC_FLAGS.join(' ')}).
+// script packages/tensor/scripts/build-wasm.mjs (AssemblyScript ${asc.version}, flags: ${ASC_FLAGS.join(' ')};
+// threaded build: ${ASC_THREAD_FLAGS.join(' ')}).
 // Rebuild with \`pnpm --filter @pathgrad/tensor build:wasm\`; test/wasm.test.ts checks it is up to date.
 
 /** SHA-256 of the AssemblyScript sources, compiler flags and version this module was built from. */
@@ -66,7 +76,11 @@ export const KERNELS_SOURCE_HASH = '${hash}';
 
 /** The kernels' WebAssembly module (${bytes.length} bytes), base64. */
 export const KERNELS_WASM_BASE64 =
-${lines.map((l) => `  '${l}'`).join(' +\n')};
+${base64Lines(bytes)};
+
+/** The same kernels built against an imported shared memory, for worker threads (${threadBytes.length} bytes), base64. */
+export const KERNELS_THREADS_WASM_BASE64 =
+${base64Lines(threadBytes)};
 `;
 }
 
@@ -82,11 +96,13 @@ async function main() {
   const outIdx = args.indexOf('--out');
   const out = outIdx >= 0 ? args[outIdx + 1] : defaultOut;
   if (!out) throw new Error('--out: expected a file path after it');
-  const bytes = await compile();
+  const bytes = await compile(ASC_FLAGS);
+  const threadBytes = await compile(ASC_THREAD_FLAGS);
   // validate before writing: a module that does not compile here must not be committed
   new WebAssembly.Module(bytes);
-  writeFileSync(out, render(bytes, hash));
-  console.log(`wrote ${relative(process.cwd(), out)} (${bytes.length} bytes of wasm)`);
+  new WebAssembly.Module(threadBytes);
+  writeFileSync(out, render(bytes, threadBytes, hash));
+  console.log(`wrote ${relative(process.cwd(), out)} (${bytes.length} + ${threadBytes.length} bytes of wasm)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -52,6 +52,7 @@ export {
   type BackendProvider,
   type BackendSelection,
 } from './backend.js';
+export { setThreads, getThreads } from './wasm/threads.js';
 export { type TensorLike, scalarTensor, checkOptionKeys, optionKeys, nearestKey, editDistance } from './args.js';
 export * from './ops/index.js';
 

@@ -15,7 +15,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OPS, Tensor, backendInfo, getBackend, matmul, randn, rng, runKernel, setBackend, withBackend, type OpDef } from '../src/index.js';
+import {
+  OPS,
+  Tensor,
+  backendInfo,
+  getBackend,
+  getThreads,
+  matmul,
+  randn,
+  rng,
+  runKernel,
+  setBackend,
+  setThreads,
+  withBackend,
+  type OpDef,
+} from '../src/index.js';
 import type { Conv2dAttrs } from '../src/kernels/conv.js';
 import { compareTensors } from '../src/testing/index.js';
 
@@ -156,6 +170,65 @@ describe('wasm conv2d vs float64 reference', () => {
       expectWasmMatchesReference(OPS.conv2dBackwardWeight, [x, dy], { ...c.attrs, weightShape: c.w }, `${c.name} backward weight`);
     });
   }
+});
+
+describe('wasm threads', () => {
+  afterEach(() => {
+    setThreads('auto');
+  });
+
+  const bits = (t: Tensor) => Array.from(t.toTypedArray());
+
+  it('setThreads validates its argument and getThreads reports the count in force', () => {
+    expect(() => setThreads(0)).toThrow(/setThreads: expected an integer from 1 to 256 or 'auto', got 0/);
+    expect(() => setThreads(1.5)).toThrow(/got 1.5/);
+    expect(setThreads(1)).toBe(1);
+    expect(getThreads()).toBe(1);
+    setThreads('auto');
+    expect(getThreads()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('runs on worker threads here (Node has SharedArrayBuffer and worker_threads)', () => {
+    expect(setThreads(3)).toBe(3);
+    expect(backendInfo('wasm').note).toContain('3 threads');
+  });
+
+  it('GEMM and conv forward / input gradient give bitwise the same float32 result on 1, 2 and 3 threads', () => {
+    // the split is over output columns/rows and images: every element is computed in the same order
+    const g = rng(9);
+    const cases: [Tensor, Tensor][] = [
+      [randn([130, 600], g), randn([600, 70], g)], // split by rows (m > n)
+      [randn([40, 300], g), randn([300, 257], g)], // split by columns
+      [randn([3, 40, 300], g), randn([300, 90], g)], // batched
+    ];
+    const x = randn([9, 16, 12, 12], g);
+    const w = randn([32, 16, 5, 5], g);
+    const attrs: Conv2dAttrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };
+    const dy = randn([9, 32, 8, 8], g);
+    const run = () => [
+      ...cases.map(([a, b]) => bits(runKernel(OPS.matmul, 'wasm', [a, b], {})!)),
+      bits(runKernel(OPS.conv2d, 'wasm', [x, w], attrs)!),
+      bits(runKernel(OPS.conv2dBackwardInput, 'wasm', [dy, w], { ...attrs, inputShape: [9, 16, 12, 12] })!),
+    ];
+    setThreads(1);
+    const one = run();
+    for (const n of [2, 3]) {
+      setThreads(n);
+      expect(run()).toEqual(one);
+    }
+  });
+
+  it('conv weight gradient: per-thread partial sums stay within float32 tolerance of the reference and repeat exactly', () => {
+    const g = rng(10);
+    const x = randn([17, 16, 12, 12], g);
+    const dy = randn([17, 32, 8, 8], g);
+    const attrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, weightShape: [32, 16, 5, 5] } as const;
+    for (const n of [1, 2, 3]) {
+      setThreads(n);
+      const a = expectWasmMatchesReference(OPS.conv2dBackwardWeight, [x, dy], attrs, `backward weight on ${n} threads`);
+      expect(bits(runKernel(OPS.conv2dBackwardWeight, 'wasm', [x, dy], attrs)!)).toEqual(bits(a));
+    }
+  });
 });
 
 describe('generated kernels module', () => {

@@ -11,6 +11,27 @@ import type { Kernel } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { getThreads, type Task } from './threads.js';
+
+/**
+ * Multiply-adds below which a kernel stays on one thread: waking a worker and waiting for it
+ * costs tens of microseconds, about what 2^18 multiply-adds take on one core.
+ */
+const PARALLEL_MIN_WORK = 2 ** 18;
+
+/** How many pieces to split `work` multiply-adds over, at most `units` (rows, columns or images). */
+function splitCount(work: number, units: number): number {
+  if (work < PARALLEL_MIN_WORK) return 1;
+  return Math.max(1, Math.min(getThreads(), units));
+}
+
+/** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
+function ranges(total: number, parts: number, multiple: number): [number, number][] {
+  const step = Math.ceil(total / parts / multiple) * multiple;
+  const out: [number, number][] = [];
+  for (let start = 0; start < total; start += step) out.push([start, Math.min(step, total - start)]);
+  return out;
+}
 
 function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
   return outDtype === 'float32' && inputs.every((t) => t.dtype === 'float32');
@@ -62,11 +83,15 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const { batch, m, k, n, aShape, bShape } = matmulPlan(a.shape, b.shape);
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  // split each GEMM into column blocks (or row blocks when the result is tall and narrow),
+  // each thread with its own packing scratch; every element is computed exactly as on one thread
+  const byRows = m > n;
+  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
   const call = new WasmCall();
   const pa = call.allocF32(a.size);
   const pb = call.allocF32(b.size);
   const pc = call.allocF32(size);
-  const ps = call.alloc(call.k.gemmScratchBytes(n, k));
+  const scratch = parts.map(([, len]) => call.alloc(call.k.gemmScratchBytes(byRows ? n : len, k)));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   const transA = isTransposed2d(a) ? 1 : 0;
@@ -80,7 +105,15 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
   for (let i = 0; i < offA.length; i++) {
-    call.k.gemm(m, n, k, pa + offA[i]! * 4, lda, transA, pb + offB[i]! * 4, ldb, transB, pc + i * m * n * 4, n, 0, ps);
+    const a0 = pa + offA[i]! * 4;
+    const b0 = pb + offB[i]! * 4;
+    const c0 = pc + i * m * n * 4;
+    const tasks: Task[] = parts.map(([start, len], t) =>
+      byRows
+        ? { fn: 'gemm', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, b0, ldb, transB, c0 + start * n * 4, n, 0, scratch[t]!] }
+        : { fn: 'gemm', args: [m, len, k, a0, lda, transA, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] },
+    );
+    call.run(tasks);
   }
   return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
 };
@@ -101,6 +134,18 @@ function convScratch(call: WasmCall, d: ConvDims): number {
   return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups, groups));
 }
 
+/** Image ranges [first, count] to split a conv over: one per thread when the batch and the work are large enough. */
+function convParts(d: ConvDims): [number, number][] {
+  const [n, c, , , cout, kh, kw, oh, ow, , , , , , , groups] = d;
+  const work = n * cout * oh * ow * (c / groups) * kh * kw;
+  return ranges(n, splitCount(work, n), 1);
+}
+
+/** The conv entry point's arguments with the batch restricted to `count` images (the pointers already offset to the first). */
+function convTask(fn: string, d: ConvDims, count: number, ptrs: readonly number[]): Task {
+  return { fn, args: [count, ...d.slice(1), ...ptrs] };
+}
+
 /** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */
 export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
   const [x, w] = inputs as [Tensor, Tensor];
@@ -108,17 +153,22 @@ export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(x.shape, w.shape, out.shape, attrs);
+  const parts = convParts(d);
   const call = new WasmCall();
   const px = call.allocF32(x.size);
   const pw = call.allocF32(w.size);
   const py = call.allocF32(size);
-  const ps = convScratch(call, d);
+  const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pw, w);
-  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
-  call.k.conv2dForward(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, px, pw, 0, py, ps);
+  const [, c, h, ww, cout, , , oh, ow] = d;
+  call.run(
+    parts.map(([first, count], t) =>
+      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, 0, py + first * cout * oh * ow * 4, ps[t]!]),
+    ),
+  );
   return new Tensor(copyOut(heap, py, size), out.shape, 'float32');
 };
 
@@ -129,17 +179,22 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(attrs.inputShape, w.shape, g.shape, attrs);
+  const parts = convParts(d);
   const call = new WasmCall();
   const pg = call.allocF32(g.size);
   const pw = call.allocF32(w.size);
   const px = call.allocF32(size);
-  const ps = convScratch(call, d);
+  const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, pg, g);
   copyIn(heap, pw, w);
-  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
-  call.k.conv2dBackwardInput(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, pg, pw, px, ps);
+  const [, c, h, ww, cout, , , oh, ow] = d;
+  call.run(
+    parts.map(([first, count], t) =>
+      convTask('conv2dBackwardInput', d, count, [pg + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!]),
+    ),
+  );
   return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
 };
 
@@ -150,16 +205,28 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(x.shape, attrs.weightShape, g.shape, attrs);
+  // each thread sums its images' contributions into its own buffer; the partial sums are then
+  // added in thread order, so the result is deterministic for a given thread count
+  const parts = convParts(d);
   const call = new WasmCall();
   const px = call.allocF32(x.size);
   const pg = call.allocF32(g.size);
-  const pw = call.allocF32(size);
-  const ps = convScratch(call, d);
+  const pw = parts.map(() => call.allocF32(size));
+  const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pg, g);
-  const [n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups] = d;
-  call.k.conv2dBackwardWeight(n, c, h, ww, cout, kh, kw, oh, ow, sh, sw, ph, pwd, dh, dw, groups, px, pg, pw, ps);
-  return new Tensor(copyOut(heap, pw, size), out.shape, 'float32');
+  const [, c, h, ww, cout, , , oh, ow] = d;
+  call.run(
+    parts.map(([first, count], t) =>
+      convTask('conv2dBackwardWeight', d, count, [px + first * c * h * ww * 4, pg + first * cout * oh * ow * 4, pw[t]!, ps[t]!]),
+    ),
+  );
+  const res = copyOut(heap, pw[0]!, size);
+  for (let t = 1; t < pw.length; t++) {
+    const part = heap.subarray(pw[t]! / 4, pw[t]! / 4 + size);
+    for (let i = 0; i < size; i++) res[i]! += part[i]!;
+  }
+  return new Tensor(res, out.shape, 'float32');
 };

@@ -11,7 +11,8 @@
  */
 import { registerBackend, type BackendInfo } from '../backend.js';
 import type { Tensor } from '../tensor.js';
-import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import { attachSharedKernels, getThreads, onThreadsQuery, runTasks, threadSupportProblem, threadsNote, type Task } from './threads.js';
 
 /**
  * The slice of the WebAssembly JS API used here, typed locally: the project compiles
@@ -19,6 +20,7 @@ import { KERNELS_WASM_BASE64 } from './kernels.generated.js';
  */
 interface WebAssemblyApi {
   validate(bytes: Uint8Array): boolean;
+  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
 }
@@ -90,7 +92,13 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-type State = { ok: true; exports: KernelExports; base: number } | { ok: false; reason: string };
+type State = { ok: true; exports: KernelExports; base: number; shared: boolean } | { ok: false; reason: string };
+
+/** Kernel exports that worker threads may be asked to run. */
+const THREAD_EXPORTS = ['gemm', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight'] as const;
+
+/** Pages the shared memory starts with (2 MiB); it grows on demand up to 4 GiB. */
+const SHARED_INITIAL_PAGES = 32;
 let state: State | undefined;
 
 function decodeBase64(b64: string): Uint8Array {
@@ -110,17 +118,30 @@ function init(): State {
     } else if (!wasm.validate(SIMD_PROBE)) {
       state = { ok: false, reason: 'this engine does not support WebAssembly SIMD (fixed-width, 128-bit)' };
     } else {
-      const module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
-      const instance = new wasm.Instance(module, {
-        env: {
-          // built with --noAssert, so only a compiler-inserted trap could call this
-          abort: () => {
-            throw new Error('internal: wasm kernel aborted');
-          },
-        },
-      });
+      // built with --noAssert, so only a compiler-inserted trap could call abort
+      const abort = () => {
+        throw new Error('internal: wasm kernel aborted');
+      };
+      let instance: { exports: unknown } | undefined;
+      let shared = false;
+      if (threadSupportProblem() === undefined) {
+        // the threaded build on a shared memory, which worker threads instantiate too
+        try {
+          const module = new wasm.Module(decodeBase64(KERNELS_THREADS_WASM_BASE64));
+          const memory = new wasm.Memory({ initial: SHARED_INITIAL_PAGES, maximum: 65536, shared: true });
+          instance = new wasm.Instance(module, { env: { memory, abort } });
+          attachSharedKernels({ module, memory, names: THREAD_EXPORTS });
+          shared = true;
+        } catch {
+          instance = undefined; // no wasm threads in this engine: the single-threaded build below
+        }
+      }
+      if (instance === undefined) {
+        const module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
+        instance = new wasm.Instance(module, { env: { abort } });
+      }
       const exports = instance.exports as unknown as KernelExports;
-      state = { ok: true, exports, base: align(exports.heapBase()) };
+      state = { ok: true, exports, base: align(exports.heapBase()), shared };
     }
   } catch (e) {
     state = { ok: false, reason: `could not instantiate the wasm kernels: ${e instanceof Error ? e.message : String(e)}` };
@@ -144,14 +165,17 @@ export function wasmAvailable(): boolean {
 /** What the `wasm` backend reports about itself. */
 export function wasmInfo(): BackendInfo {
   const s = init();
-  return s.ok
-    ? {
-        name: 'wasm',
-        available: true,
-        mode: 'simd',
-        note: 'AssemblyScript f32x4 SIMD kernels (matmul, conv2d and its gradients), float32 only, one thread; other ops and dtypes fall back to cpu',
-      }
-    : { name: 'wasm', available: false, note: s.reason };
+  if (!s.ok) return { name: 'wasm', available: false, note: s.reason };
+  const threads = getThreads();
+  const why = threads === 1 ? `1 thread${threadsNote() ? ` (${threadsNote()})` : ''}` : `${threads} threads for GEMM and conv`;
+  return {
+    name: 'wasm',
+    available: true,
+    mode: 'simd',
+    note:
+      'AssemblyScript f32x4 SIMD kernels for float32 (matmul, conv2d and its gradients, broadcasting elementwise ops, relu and its backward, max pooling), ' +
+      `${why}; other ops and dtypes fall back to cpu`,
+  };
 }
 
 /**
@@ -174,6 +198,19 @@ export class WasmCall {
     const p = this.top;
     this.top = align(p + Math.max(bytes, 0));
     return p;
+  }
+
+  /**
+   * Runs kernel tasks split over the worker threads (the first on this thread); in order on
+   * this thread when there are none. Call after `commit`, on regions reserved here.
+   */
+  run(tasks: readonly Task[]): void {
+    if (tasks.length === 1) {
+      const t = tasks[0]!;
+      (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args);
+      return;
+    }
+    runTasks(tasks, (t) => (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args));
   }
 
   /** Reserves room for `count` float32 values. */
@@ -238,3 +275,4 @@ export function copyOut(heap: Float32Array, ptr: number, count: number): Float32
 }
 
 registerBackend({ name: 'wasm', info: wasmInfo });
+onThreadsQuery(() => void init());
