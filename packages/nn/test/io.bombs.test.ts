@@ -165,7 +165,7 @@ describe('ONNX bombs are refused at load, before allocating', () => {
     expect(caught(() => loadOnnx(big))).toBeInstanceOf(FormatError);
     // raised limits: the graph loads (running it would need 1 GiB; inference alone is enough)
     expect(() => loadOnnx(big, { maxTensorElements: 2 ** 28, maxTotalElements: 2 ** 29 })).not.toThrow();
-    expect(ONNX_DEFAULT_LIMITS).toEqual({ maxTensorElements: 2 ** 27, maxTotalElements: 2 ** 28 });
+    expect(ONNX_DEFAULT_LIMITS).toEqual({ maxTensorElements: 2 ** 27, maxTotalElements: 2 ** 28, maxOperations: 2 ** 34 });
   });
 
   it('options refuse unknown keys with the nearest valid one, arrays and bad values', () => {
@@ -175,6 +175,24 @@ describe('ONNX bombs are refused at load, before allocating', () => {
     for (const bad of [0, -1, 1.5, NaN, '100']) {
       expect(caught(() => loadOnnx(bytes, { maxTotalElements: bad as number })).message).toContain('options.maxTotalElements must be a positive integer');
     }
+  });
+
+  it('a ~190 KB chain of 1000 convolutions sharing one weight: the work per example is refused (a time bomb)', () => {
+    // each Conv: [1, 64, 28, 28] -> same, 64 x 3 x 3 = 576 multiply-adds per output element,
+    // 2.9e7 per node, 2.9e10 in all: minutes of CPU, while memory stays small (5e7 elements)
+    const nodes: object[] = [];
+    for (let i = 0; i < 1000; i++) nodes.push(node('Conv', [i === 0 ? 'x' : `h${i - 1}`, 'w'], [i === 999 ? 'y' : `h${i}`], [A.ints('pads', [1, 1, 1, 1])], `conv_${i}`));
+    const bytes = onnxBytes({ nodes, initializers: [tp('w', [64, 64, 3, 3], new Array<number>(64 * 64 * 9).fill(0.01))], inputShape: ['N', 64, 28, 28] });
+    expect(bytes.length).toBeLessThan(200_000);
+    const e = refusedQuickly(() => loadOnnx(bytes), FormatError);
+    // 2^34 / 28,901,376 per node: the 595th node (conv_594) passes the limit
+    expect(e.message).toContain('node "conv_594" (Conv)');
+    expect(e.message).toContain('multiply-adds per example');
+    expect(e.message).toContain('maxOperations');
+    // per example: a batch of 8 costs 8x as much and is allowed as much (the budget is per example)
+    const small = onnxBytes({ nodes: nodes.slice(0, 3).map((n, i) => (i === 2 ? { ...n, output: ['y'] } : n)), initializers: [tp('w', [64, 64, 3, 3], new Array<number>(64 * 64 * 9).fill(0.01))], inputShape: ['N', 64, 28, 28] });
+    expect(loadOnnx(small, { maxOperations: 3 * 28_901_376 }).forward(zeros([8, 64, 28, 28])).shape).toEqual([8, 64, 28, 28]);
+    expect(caught(() => loadOnnx(small, { maxOperations: 3 * 28_901_376 - 1 })).message).toContain('conv_2');
   });
 
   it('the total counts every intermediate: a chain under the per-tensor limit can exceed the total', () => {

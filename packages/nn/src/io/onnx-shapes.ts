@@ -19,6 +19,11 @@ export interface InferResult {
   outputs: (readonly number[])[];
   /** Temporaries (a padded copy of the input, partial results of a composite op). */
   scratch?: (readonly number[])[];
+  /**
+   * Multiply-adds the node costs, where that is more than one per element of its outputs
+   * and temporaries (the default): matmul, convolution and pooling windows.
+   */
+  work?: number;
 }
 
 /** A node's shape rule; `undefined` means the output shape depends on values not known yet. */
@@ -131,9 +136,13 @@ export function checkPads(pads: readonly number[], inSize: readonly number[], ke
  */
 export class ElementBudget {
   private total = 0;
+  private operations = 0;
   constructor(
     private readonly maxTensor: number,
     private readonly maxTotal: number,
+    /** Most multiply-adds per example; the work of a pass is divided by `examples`. */
+    private readonly maxOperations: number,
+    private readonly examples: number,
     /** Builds the error (FormatError at load, ArgumentError for a forward input). */
     private readonly fail: (message: string) => Error,
     /** How to raise the limits, appended to messages. */
@@ -152,6 +161,20 @@ export class ElementBudget {
     if (this.total > this.maxTotal) {
       throw this.fail(
         `${where}: ${what} of shape [${shape.join(', ')}] brings the graph's intermediate tensors to ${formatCount(this.total)} elements, over the limit of ${formatCount(this.maxTotal)} in all (maxTotalElements${this.hint})`,
+      );
+    }
+  }
+
+  /**
+   * Counts a node's work: `operations` multiply-adds for the whole pass, of which one
+   * example's share (the pass's work over the batch size) must stay within the limit.
+   */
+  addWork(operations: number, where: string): void {
+    this.operations += operations;
+    const perExample = this.operations / Math.max(1, this.examples);
+    if (perExample > this.maxOperations) {
+      throw this.fail(
+        `${where}: brings the graph's work to ${formatCount(perExample)} multiply-adds per example, over the limit of ${formatCount(this.maxOperations)} (maxOperations${this.hint})`,
       );
     }
   }

@@ -102,6 +102,12 @@ export interface LoadOnnxOptions {
    * {@link ONNX_DEFAULT_LIMITS}.maxTotalElements, 2^28 = 268,435,456: 1 GiB of float32).
    */
   maxTotalElements?: number;
+  /**
+   * Most multiply-adds one example may cost (default {@link ONNX_DEFAULT_LIMITS}.maxOperations,
+   * 2^34, about 1.7e10: some seconds of CPU; a ResNet-18 at 224 x 224 needs 1.8e9). The work
+   * of a forward pass is divided by its batch size (the input's first dimension).
+   */
+  maxOperations?: number;
 }
 
 /**
@@ -113,14 +119,16 @@ export interface LoadOnnxOptions {
  * ```ts
  * ONNX_DEFAULT_LIMITS.maxTensorElements; // 134217728 (2^27)
  * ONNX_DEFAULT_LIMITS.maxTotalElements; // 268435456 (2^28)
+ * ONNX_DEFAULT_LIMITS.maxOperations; // 17179869184 (2^34 multiply-adds per example)
  * ```
  */
 export const ONNX_DEFAULT_LIMITS: Readonly<Required<LoadOnnxOptions>> = Object.freeze({
   maxTensorElements: 2 ** 27,
   maxTotalElements: 2 ** 28,
+  maxOperations: 2 ** 34,
 });
 
-const ONNX_OPTION_KEYS = optionKeys<LoadOnnxOptions>({ maxTensorElements: true, maxTotalElements: true });
+const ONNX_OPTION_KEYS = optionKeys<LoadOnnxOptions>({ maxTensorElements: true, maxTotalElements: true, maxOperations: true });
 
 function resolveLimits(options: LoadOnnxOptions | undefined): Required<LoadOnnxOptions> {
   checkOptionKeys(options, ONNX_OPTION_KEYS, 'loadOnnx');
@@ -545,8 +553,17 @@ function compileNode(ctx: NodeContext): Compiled {
       return broadcasting(mul);
     case 'Div':
       return broadcasting(div);
-    case 'MatMul':
-      return binary(matmul, (a, b) => matmulShape(a, b, where));
+    case 'MatMul': {
+      checkArity(ctx, 2, 2);
+      return one(
+        (xs) => matmul(need(xs, 0, ctx, 'A'), need(xs, 1, ctx, 'B')),
+        (ms) => {
+          const a = need(ms, 0, ctx, 'A').shape;
+          const out = matmulShape(a, need(ms, 1, ctx, 'B').shape, where);
+          return { outputs: [out], work: elementCount(out) * a[a.length - 1]! };
+        },
+      );
+    }
     case 'Gemm': {
       checkArity(ctx, 2, 3);
       const alpha = attrs.float('alpha', 1);
@@ -568,7 +585,7 @@ function compileNode(ctx: NodeContext): Compiled {
           scratch.push(y);
           if (beta !== 1) scratch.push(c);
         }
-        return { outputs: [y], scratch };
+        return { outputs: [y], scratch, work: elementCount(y) * (transA ? a[0]! : a[1]!) };
       };
       return one(
         (xs) => {
@@ -738,7 +755,7 @@ function compileNode(ctx: NodeContext): Compiled {
         (ms) => {
           const s = need(ms, 0, ctx, 'X').shape;
           rank3(s);
-          return { outputs: [[s[0]!, s[1]!, ...s.slice(2).map(() => 1)]] };
+          return { outputs: [[s[0]!, s[1]!, ...s.slice(2).map(() => 1)]], work: elementCount(s) };
         },
       );
     }
@@ -809,8 +826,9 @@ function compileNode(ctx: NodeContext): Compiled {
           return conv2d(x, weight, xs[2] ?? null, { stride: [w.strides[0]!, w.strides[1]!], padding, dilation: [w.dilations[0]!, w.dilations[1]!], groups: group });
         },
         (ms) => {
-          const { out, padded } = convShape(need(ms, 0, ctx, 'X').shape, need(ms, 1, ctx, 'W').shape, ms[2]?.shape);
-          return { outputs: [out], scratch: padded ? [padded] : [] };
+          const weight = need(ms, 1, ctx, 'W').shape;
+          const { out, padded } = convShape(need(ms, 0, ctx, 'X').shape, weight, ms[2]?.shape);
+          return { outputs: [out], scratch: padded ? [padded] : [], work: elementCount(out) * elementCount(weight.slice(1)) };
         },
       );
     }
@@ -865,7 +883,7 @@ function compileNode(ctx: NodeContext): Compiled {
         },
         (ms) => {
           const { out, scratch } = poolShape(need(ms, 0, ctx, 'X').shape);
-          return { outputs: [out], scratch };
+          return { outputs: [out], scratch, work: elementCount(out) * kernel[0]! * kernel[1]! * (scratch.length > 1 ? 2 : 1) };
         },
       );
     }
@@ -1005,9 +1023,10 @@ export class OnnxModel extends Module {
    */
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor)) throw new ArgumentError(`forward: x must be a Tensor, got ${describe(x)}`);
-    const { maxTensorElements, maxTotalElements } = this._limits;
+    const { maxTensorElements, maxTotalElements, maxOperations } = this._limits;
     const hint = ', an option of loadOnnx; or pass fewer examples at a time';
-    return this._evaluate(x, new ElementBudget(maxTensorElements, maxTotalElements, (m) => new ArgumentError(m), hint));
+    const examples = x.rank > 0 ? x.shape[0]! : 1;
+    return this._evaluate(x, new ElementBudget(maxTensorElements, maxTotalElements, maxOperations, examples, (m) => new ArgumentError(m), hint));
   }
 
   /** @internal forward with a given element budget (the load-time probe uses a small one). */
@@ -1086,6 +1105,8 @@ export class OnnxModel extends Module {
 function countNode(budget: ElementBudget, inferred: InferResult, step: PlanStep): void {
   inferred.outputs.forEach((shape, i) => budget.add(shape, `output ${JSON.stringify(step.outputs[i] ?? '')}`, step.where));
   for (const shape of inferred.scratch ?? []) budget.add(shape, 'a temporary', step.where);
+  const elements = [...inferred.outputs, ...(inferred.scratch ?? [])].reduce((n, s) => n + elementCount(s), 0);
+  budget.addWork(Math.max(elements, inferred.work ?? 0), step.where);
 }
 
 /** Re-throws a pathgrad error with the node's name in front, keeping its class. */
@@ -1378,7 +1399,8 @@ function inferAtLoad(
     const t = parameters.get(name)?.value ?? constants.get(name);
     return t ? { shape: t.shape, value: t } : undefined;
   };
-  const budget = new ElementBudget(limits.maxTensorElements, limits.maxTotalElements, (m) => new FormatError(m), ', an option of loadOnnx');
+  const examples = declared.shape.length > 0 ? declared.shape[0]! : 1;
+  const budget = new ElementBudget(limits.maxTensorElements, limits.maxTotalElements, limits.maxOperations, examples, (m) => new FormatError(m), ', an option of loadOnnx');
   return inferGraph(steps, inputName, declared.shape, stored, budget, (e, step) => {
     if (e instanceof FormatError) return e;
     const m = e.message.startsWith(step.where) ? e.message : `${step.where}: ${e.message}`;
@@ -1402,7 +1424,7 @@ function probeShapes(module: OnnxModel, declared: DeclaredInput, inference: Infe
   if (!declared.dtype) return;
   const inputSize = elementCount(declared.shape);
   if (inputSize > PROBE_ELEMENTS || (inference.complete && inference.elements > PROBE_ELEMENTS)) return;
-  const budget = new ElementBudget(PROBE_ELEMENTS, PROBE_ELEMENTS, () => new ProbeTooLarge(), '');
+  const budget = new ElementBudget(PROBE_ELEMENTS, PROBE_ELEMENTS, PROBE_ELEMENTS * 64, 1, () => new ProbeTooLarge(), '');
   try {
     module._evaluate(zeros(declared.shape, declared.dtype), budget);
   } catch (e) {
