@@ -56,6 +56,7 @@ const cases: Case[] = [
   { name: 'a 113-byte Transpose+Add graph broadcasting to [30000, 30000]', args: att(p('transpose-add.onnx'), 'mnist:test:0'), line: /\[30000, 30000\].*limit/ },
   { name: 'broadcast to [1e6, 1e6]', args: att(p('broadcast-1e6.onnx'), 'mnist:test:0'), line: /\[1000000, 1000000\]/ },
   { name: 'Conv pads of 1e6', args: att(p('conv-pads.onnx'), 'mnist:test:0'), line: /pads \[1000000/ },
+  { name: 'a ~190 KB chain of 1000 convolutions sharing one weight (minutes of CPU)', args: att(p('conv-chain.onnx'), 'mnist:test:0'), line: /conv_594.*multiply-adds per example/ },
   { name: 'a 65535 x 1 PNG (legitimate: succeeds quickly)', args: att('mlp', p('wide.png')) },
   { name: 'a PNG of width 0 and height 2^31-1', args: att('mlp', p('flat.png')), line: /flat\.png.*0 x 2147483647/ },
   { name: 'an 8000 x 8000 PNG', args: att('mlp', p('huge.png')), line: /huge\.png.*8000 x 8000.*PATHGRAD_MAX_IMAGE_PIXELS/ },
@@ -99,6 +100,10 @@ beforeAll(async () => {
   writeFileSync(p('broadcast-1e6.onnx'), transposeAdd(1_000_000));
   const w = { name: 'w', dims: [1, 1, 3, 3], data_type: 1, raw_data: new Uint8Array(36) };
   writeFileSync(p('conv-pads.onnx'), onnxBytes({ nodes: [node('Conv', ['x', 'w'], ['y'], [A.ints('pads', [1e6, 1e6, 1e6, 1e6])])], initializers: [w], inputShape: ['N', 1, 28, 28] }));
+  const convs: object[] = [];
+  for (let i = 0; i < 1000; i++) convs.push(node('Conv', [i === 0 ? 'x' : `h${i - 1}`, 'k'], [i === 999 ? 'y' : `h${i}`], [A.ints('pads', [1, 1, 1, 1])], `conv_${i}`));
+  const k = { name: 'k', dims: [64, 64, 3, 3], data_type: 1, raw_data: new Uint8Array(64 * 64 * 9 * 4) };
+  writeFileSync(p('conv-chain.onnx'), onnxBytes({ nodes: convs, initializers: [k], inputShape: ['N', 64, 28, 28] }));
   writeFileSync(p('wide.png'), png(65535, 1, deflateSync(new Uint8Array(65536), { level: 9 })));
   writeFileSync(p('flat.png'), png(0, 2 ** 31 - 1, deflateSync(new Uint8Array(0))));
   writeFileSync(p('huge.png'), png(8000, 8000, deflateSync(new Uint8Array(8001 * 8000), { level: 9 })));
