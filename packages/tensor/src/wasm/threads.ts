@@ -16,6 +16,12 @@ import { ArgumentError, describe } from '../errors.js';
 /** Ints per worker slot in the control block: state, export index, arg count, ready, error, pad, then float64 args. */
 const SLOT_INTS = 64;
 const STATE = 0;
+/** Values of a slot's state word: idle, task posted, claimed by the worker, taken back by the caller, stop. */
+const IDLE = 0;
+const POSTED = 1;
+const RUNNING = 3;
+const STOLEN = 4;
+const STOP = 2;
 const FN = 1;
 const NARGS = 2;
 const READY = 3;
@@ -55,7 +61,14 @@ function serve(msg) {
   for (;;) {
     Atomics.wait(st, base + ${STATE}, 0);
     const s = Atomics.load(st, base + ${STATE});
-    if (s === 2) return;
+    if (s === ${STOP}) return;
+    if (s === ${STOLEN}) {
+      // the caller took this task back and runs it itself: wait until it is done
+      Atomics.wait(st, base + ${STATE}, ${STOLEN});
+      continue;
+    }
+    // claim the task; the caller may have taken it back in the meantime
+    if (Atomics.compareExchange(st, base + ${STATE}, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
     const n = st[base + ${NARGS}];
     const a = new Array(n);
     for (let i = 0; i < n; i++) a[i] = args[a0 + i];
@@ -65,7 +78,7 @@ function serve(msg) {
     } catch (e) {
       st[base + ${ERROR}] = 1;
     }
-    Atomics.store(st, base + ${STATE}, 0);
+    Atomics.store(st, base + ${STATE}, ${IDLE});
     Atomics.notify(st, base + ${STATE});
   }
 }
@@ -227,7 +240,7 @@ function ensurePool(workersWanted: number): Pool | undefined {
 
 function stop(w: WorkerHandle, p: Pool): void {
   const slot = p.workers.indexOf(w);
-  Atomics.store(p.st, slot * SLOT_INTS + STATE, 2);
+  Atomics.store(p.st, slot * SLOT_INTS + STATE, STOP);
   Atomics.notify(p.st, slot * SLOT_INTS + STATE);
 }
 
@@ -254,7 +267,9 @@ export interface Task {
 
 /**
  * Runs `tasks` in parallel: the first on this thread (through `runHere`), the others on
- * workers. Returns after all finished. With no usable pool, runs them all here in order.
+ * workers. A task no worker has claimed by the time this thread is free again is taken back
+ * and run here, so a worker that the OS has not scheduled (a busy machine) delays nothing.
+ * Returns after all finished. With no usable pool, runs them all here in order.
  */
 export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): void {
   if (tasks.length === 0) return;
@@ -272,16 +287,28 @@ export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): vo
     if (fn === undefined) throw new Error(`internal: no kernel export '${t.fn}' for workers`);
     p.st[base + FN] = fn;
     p.st[base + NARGS] = t.args.length;
+    p.st[base + ERROR] = 0;
     const a0 = (i - 1) * (SLOT_INTS / 2) + ARG0;
     for (let j = 0; j < t.args.length; j++) p.args[a0 + j] = t.args[j]!;
-    Atomics.store(p.st, base + STATE, 1);
+    Atomics.store(p.st, base + STATE, POSTED);
     Atomics.notify(p.st, base + STATE);
   }
   runHere(tasks[0]!);
+  for (let i = 1; i < tasks.length; i++) {
+    const base = (i - 1) * SLOT_INTS;
+    if (Atomics.compareExchange(p.st, base + STATE, POSTED, STOLEN) === POSTED) {
+      try {
+        runHere(tasks[i]!);
+      } finally {
+        Atomics.store(p.st, base + STATE, IDLE);
+        Atomics.notify(p.st, base + STATE);
+      }
+    }
+  }
   let failed = false;
   for (let i = 1; i < tasks.length; i++) {
     const base = (i - 1) * SLOT_INTS;
-    while (Atomics.load(p.st, base + STATE) === 1) Atomics.wait(p.st, base + STATE, 1);
+    while (Atomics.load(p.st, base + STATE) === RUNNING) Atomics.wait(p.st, base + STATE, RUNNING);
     if (p.st[base + ERROR] !== 0) failed = true;
   }
   if (failed) throw new Error('internal: a wasm kernel failed on a worker thread');
