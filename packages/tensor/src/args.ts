@@ -184,7 +184,11 @@ export function nearestKey(key: string, allowed: readonly string[]): string | un
 export function checkOptionKeys<T extends object | undefined>(opts: T, allowed: readonly string[], where: string): T {
   if (opts === undefined) return opts;
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts) || !isPlainObject(opts)) {
-    const got = Array.isArray(opts) ? `an array ${describe(opts)}` : describe(opts);
+    const got = Array.isArray(opts)
+      ? `an array ${describe(opts)}`
+      : typeof opts === 'object' && opts !== null && !('shape' in opts)
+        ? `an instance of ${(opts as object).constructor?.name ?? 'a class'} (pass a plain { key: value } object)`
+        : describe(opts);
     throw new ArgumentError(`${where}: options must be an object like { ${allowed.slice(0, 3).join(', ')}${allowed.length > 3 ? ', ...' : ''} }, got ${got}`);
   }
   for (const key of Object.keys(opts)) {

@@ -175,8 +175,9 @@ describe('tensor option objects refuse unknown keys and arrays', () => {
     expect(() => conv2d(img, zeros([1, 1, 3, 3]), null, [1, 1] as never)).toThrow(/conv2d: options must be an object/);
     expect(() => maxPool2d(img, [2] as never)).toThrow(/maxPool2d: options must be an object/);
   });
-  it('an options object from a class (a Tensor) is refused', () => {
+  it('an options object from a class (a Tensor, a Map) is refused', () => {
     expect(() => softplus(zeros([2]), zeros([2]) as never)).toThrow(/softplus: options must be an object .* got Tensor/);
+    expect(() => softplus(zeros([2]), new Map([['beta', 2]]) as never)).toThrow(/softplus: options must be an object .* got an instance of Map \(pass a plain/);
   });
 });
 
