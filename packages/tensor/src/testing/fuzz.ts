@@ -91,17 +91,24 @@ export function hostileBytes(fc: typeof FastCheck, valid: readonly Uint8Array[],
   return fc.oneof(fc.uint8Array({ maxLength: maxRandomLength }), truncated, flipped, overwritten, spliced);
 }
 
+/** The process's resident memory in bytes where Node tells it, else undefined. */
+function residentBytes(): number | undefined {
+  const usage = (globalThis as { process?: { memoryUsage?: { rss?: () => number } } }).process?.memoryUsage;
+  return typeof usage?.rss === 'function' ? usage.rss() : undefined;
+}
+
 /**
  * Runs one fuzz case: `fn` must return or throw an instance of one of `allowed` (anything
- * else, a RangeError or TypeError from deep inside, fails the case), and must finish within
- * `maxMs` milliseconds (a generous bound against hangs, not a speed measurement).
+ * else, a RangeError or TypeError from deep inside, fails the case), must finish within
+ * `maxMs` milliseconds, and the process must stay under `maxResidentBytes` afterwards
+ * (generous bounds against hangs and huge allocations, not speed or memory measurements).
  *
  * @example
  * ```ts
  * boundedRefusal(() => readNpy(bytes), [FormatError]); // true, or throws explaining what went wrong
  * ```
  */
-export function boundedRefusal(fn: () => unknown, allowed: readonly (abstract new (...args: never[]) => Error)[], maxMs = 2000): true {
+export function boundedRefusal(fn: () => unknown, allowed: readonly (abstract new (...args: never[]) => Error)[], maxMs = 2000, maxResidentBytes = 1.5e9): true {
   const start = performance.now();
   try {
     fn();
@@ -112,5 +119,7 @@ export function boundedRefusal(fn: () => unknown, allowed: readonly (abstract ne
   }
   const ms = performance.now() - start;
   if (ms > maxMs) throw new Error(`one case took ${ms.toFixed(0)} ms (bound ${maxMs} ms)`);
+  const rss = residentBytes();
+  if (rss !== undefined && rss > maxResidentBytes) throw new Error(`after one case the process holds ${(rss / 1e6).toFixed(0)} MB (bound ${(maxResidentBytes / 1e6).toFixed(0)} MB)`);
   return true;
 }
