@@ -472,7 +472,7 @@ function windowAttrs(ctx: NodeContext, withKernel: boolean): WindowAttrs {
   checkRange(dilations, 'dilations', ctx, 1, 2);
   const pads = attrs.ints('pads');
   checkRange(pads, 'pads', ctx, 0, 4);
-  // the bound relative to the input (checkPads) needs the input's shape: see inferWindow
+  // the bound relative to the input (checkPads) needs the input's shape: see windowPads
   const autoPad = attrs.string('auto_pad', 'NOTSET');
   resolveAutoPad(ctx, autoPad, pads, [1, 1], [1, 1], [1, 1], [1, 1]); // validates the mode
   if (autoPad !== 'NOTSET' && pads !== undefined && pads.some((p) => p !== 0)) {
@@ -1186,6 +1186,8 @@ function registerTree(root: OnnxModel, parameters: Map<string, Parameter>, buffe
  * const model = loadOnnx(readFileSync('mlp.onnx'));
  * model.namedParameters().map(([n]) => n); // ['0.weight', '0.bias', '2.weight', ...]
  * model.forward(images).shape;             // [16, 10]
+ * // a graph with larger intermediate tensors than the default budget allows
+ * const big = loadOnnx(readFileSync('large.onnx'), { maxTensorElements: 2 ** 29, maxTotalElements: 2 ** 30 });
  * ```
  */
 export function loadOnnx(bytes: Uint8Array, options?: LoadOnnxOptions): OnnxModel {
