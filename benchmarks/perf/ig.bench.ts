@@ -114,7 +114,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     }
   }
   const profileBackend = DEFAULT_BACKEND;
-  const profile = opts.quick ? undefined : profileIG(10, profileBackend);
+  const PROFILE_REPS = 10;
+  const profile = opts.quick ? undefined : profileIG(PROFILE_REPS, profileBackend);
   for (const r of rows) {
     console.log(
       `${r.model} x${r.images} ${r.impl.padEnd(14)} ${r.timing ? `${ms(r.timing.medianMs)} ms (±${ms(r.timing.madMs)})  worst rel L2 vs float64 ${r.worstRelL2!.toExponential(2)}` : `skipped: ${r.skipped}`}`,
@@ -154,7 +155,7 @@ PyTorch, onnxruntime-web and jax-js, measured in the same run, and peak memory a
 
 ### Where the time goes: CPU profile of IG on the CNN
 
-\`node --cpu-prof\` of 20 calls of 64-step IG on one test image (benchmarks/perf/profile-ig.ts, ${profileBackend} backend,
+\`node --cpu-prof\` of ${PROFILE_REPS} calls of 64-step IG on one test image (benchmarks/perf/profile-ig.ts, default backend: ${profileBackend},
 ${ms(profile!.msPerCall)} ms per call under the profiler), self time by category (lib/profile.ts): **kernels** =
 typed-array loops of packages/tensor/src/kernels and WebAssembly; **copies** = strided copies into and out of wasm
 memory, \`toTypedArray\`, \`contiguous\`; **allocation** = buffer and tensor construction; **gc** = garbage

