@@ -16,6 +16,7 @@ import { trainCommand, type TrainArgs } from './commands/train.js';
 import { registerIgcCommand } from './commands/igc.js';
 import { describeMethods } from './methods.js';
 import { setForceOutput } from './output.js';
+import { isQuiet, setQuiet } from './progress.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -42,6 +43,7 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
   const program = new Command('pathgrad')
     .description('Explain neural networks with path-integrated gradients: run `pathgrad demo` for a report on MNIST.')
     .option('--verbose', 'print stack traces on errors')
+    .option('--quiet', 'no progress or information lines (errors still print, on one line)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
@@ -132,6 +134,8 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
     .option('--target <target>', 'index, auto (predicted) or label', 'auto')
     .option('--seed <n>', 'seed', '0')
     .option('--out <file>', 'table file stem: writes FILE.csv and FILE.json', 'pathgrad-metrics')
+    .option('--backend <name>', 'tensor backend: auto (fastest here), wasm, cpu or gpujs', 'auto')
+    .option('--pixels-per-step <n>', 'pixels deleted/inserted per model call in the deletion and insertion curves (must divide the pixel count; 28 = a row of a 28x28 digit, 1 = pixel by pixel, slow)', '28')
     .addHelpText('after', `\n${INPUT_HELP}`)
     .action((opts: EvaluateArgs) => evaluateCommand(opts, log));
 
@@ -169,6 +173,7 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
  */
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
+  setQuiet(argv.includes('--quiet'));
   // `pathgrad --help | head`: a reader that stops early is not an error
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -179,14 +184,14 @@ export async function main(argv: string[]): Promise<number> {
   setForceOutput(argv.includes('--force'));
   let code = 0;
   const log = (line: string): void => {
-    process.stderr.write(`${line}\n`);
+    if (!isQuiet()) process.stderr.write(`${line}\n`);
   };
   const program = buildProgram(log, (c) => {
     code = c;
   });
   try {
     // --verbose may come anywhere (before or after the command name)
-    await program.parseAsync(argv.filter((a) => a !== '--verbose'), { from: 'user' });
+    await program.parseAsync(argv.filter((a) => a !== '--verbose' && a !== '--quiet'), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { loadInputs, loadModel, modelSha256, parseDType, takeRows, type FloatDType } from '../load.js';
 import { checkOutputFile } from '../output.js';
+import { startProgress } from '../progress.js';
 import { resolveShard } from '../shard.js';
 import { mergeAttributeParts, writeAttributePart, type AttributeRunSettings } from './attributeParts.js';
 import { methodByName, resolveOptions, type MethodContext, type MethodOutput, type MethodSpec } from '../methods.js';
@@ -169,6 +170,8 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
   let startLine: string | undefined = `${spec.title} on ${examples} input(s) [${inputs.shape.join(', ')}], model ${description}, ${dtype}${where}`;
 
   const background = mnistBackground(200, dtype);
+  // examples as units: the estimate improves block by block (--block-size makes blocks finer)
+  const progress = startProgress(spec.name, rows[1] - rows[0]);
   const maps: Tensor[] = [];
   const targets: number[] = [];
   const deltas: number[] = [];
@@ -189,8 +192,9 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
     else deltas.push(...run.output.delta);
     evaluations = run.output.evaluations;
     seconds += run.seconds;
-    if (b1 - b0 > 1) log(`block ${k - b0 + 1}/${b1 - b0} done (${seconds.toFixed(1)} s, about ${((seconds / (k - b0 + 1)) * (b1 - k - 1)).toFixed(0)} s left)`);
+    progress.tick(idx.length, `block ${k - b0 + 1}/${b1 - b0}`);
   }
+  progress.stop();
   const attributions = maps.length === 1 ? maps[0]! : concat(maps, 0);
   const why = args.target === 'auto' || args.target === 'predicted' ? "the model's prediction" : args.target === 'label' ? 'the true label' : '--target';
   const listed = targets.slice(0, 16).map((t, i) => `${names[rows[0] + i] ?? `#${rows[0] + i}`}: ${t}`).join(', ');

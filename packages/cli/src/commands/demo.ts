@@ -27,6 +27,7 @@ import { METHODS, methodByName, resolveOptions, type MethodSpec, type OptionValu
 import { lineChartSvg, type Point } from '../report/charts.js';
 import { renderReport, type ReportData } from '../report/html.js';
 import { mnistBackground } from './attribute.js';
+import { isQuiet } from '../progress.js';
 
 /** Parsed options of `demo`. */
 export interface DemoArgs {
@@ -65,6 +66,7 @@ interface Progress {
 
 function makeProgress(total: number, log: (line: string) => void): Progress {
   let n = 0;
+  if (isQuiet()) return { step: () => {}, done: () => {}, stop: () => {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar({ format: 'demo {bar} {value}/{total} | {label}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0, { label: 'starting' });

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { checkOutputFile } from '../output.js';
 import { ARCHS } from '../load.js';
+import { isQuiet } from '../progress.js';
 
 /** Parsed options of `train`. */
 export interface TrainArgs {
@@ -49,7 +50,7 @@ export function trainCommand(args: TrainArgs, log: (line: string) => void): void
   const train = mnist({ split: 'train', ...(limit !== undefined ? { limit } : {}) });
   const test = mnist({ split: 'test' });
   log(`training ${args.arch} on ${train.images.shape[0]} MNIST images, ${epochs} epoch(s), batch ${batchSize}, Adam lr ${lr}, seed ${seed}`);
-  fit(model, train, { epochs, batchSize, optimizer: new Adam(model.parameters(), { lr }), rng: seed });
+  fit(model, train, { epochs, batchSize, optimizer: new Adam(model.parameters(), { lr }), rng: seed, ...(isQuiet() ? { progress: 'none' as const } : {}) });
   model.eval();
   const accuracy = evaluateAccuracy(model, test.images, test.labels);
   log(`test accuracy ${(accuracy * 100).toFixed(2)}% on ${test.images.shape[0]} MNIST test images`);
