@@ -16,6 +16,23 @@ const integrate = (m: QuadratureMethod, n: number, f: (a: number) => number) => 
   for (let k = 0; k < n; k++) s += weights[k]! * f(alphas[k]!);
   return s;
 };
+/**
+ * Collects the failures of many scalar checks and asserts once (one expect per element over
+ * 200 × 7 rules costs seconds); a failure lists the first cases that failed.
+ */
+function checker() {
+  const bad: string[] = [];
+  return {
+    le: (value: number, limit: number, label: string) => {
+      if (!(value <= limit) && bad.length < 20) bad.push(`${label}: ${value} > ${limit}`);
+    },
+    ok: (cond: boolean, label: string) => {
+      if (!cond && bad.length < 20) bad.push(label);
+    },
+    done: () => expect(bad).toEqual([]),
+  };
+}
+
 const each = (fn: (m: QuadratureMethod, n: number) => void) => {
   for (const m of QUADRATURE_METHODS) for (let n = minSteps(m); n <= 200; n++) fn(m, n);
 };
@@ -26,57 +43,65 @@ describe('quadrature: structure, every rule, n up to 200', () => {
   });
 
   it('weights sum to 1, except captumTrapezoid whose weights sum to (n − 1)/n (Captum riemann_trapezoid: 1/n, halved at both ends)', () => {
+    const c = checker();
     each((m, n) => {
       const { weights } = quadrature(m, n);
       const sum = weights.reduce((s, w) => s + w, 0);
       const expected = m === 'captumTrapezoid' ? (n - 1) / n : 1;
       // n positive terms of size ≤ 1: rounding of the sum is at most n·ε
-      expect(Math.abs(sum - expected), `${m} n=${n}`).toBeLessThanOrEqual(n * EPS);
-      weights.forEach((w) => expect(w).toBeGreaterThan(0));
+      c.le(Math.abs(sum - expected), n * EPS, `${m} n=${n} sum`);
+      weights.forEach((w, k) => c.ok(w > 0, `${m} n=${n} w[${k}] = ${w}`));
     });
+    c.done();
   });
 
   it('nodes lie in [0, 1], strictly ascending, and the tabulated endpoints are exact', () => {
+    const c = checker();
     each((m, n) => {
       const { alphas } = quadrature(m, n);
-      expect(alphas.length).toBe(n);
+      c.ok(alphas.length === n, `${m} n=${n} length ${alphas.length}`);
       alphas.forEach((a, k) => {
-        expect(a).toBeGreaterThanOrEqual(0);
-        expect(a).toBeLessThanOrEqual(1);
-        if (k > 0) expect(a, `${m} n=${n} k=${k}`).toBeGreaterThan(alphas[k - 1]!);
+        c.ok(a >= 0 && a <= 1, `${m} n=${n} α[${k}] = ${a}`);
+        if (k > 0) c.ok(a > alphas[k - 1]!, `${m} n=${n} α[${k}] not above α[${k - 1}]`);
       });
-      if (m === 'riemannLeft' || m === 'riemannTrapezoid' || m === 'captumTrapezoid' || m === 'equalWeight') expect(alphas[0]).toBe(0);
-      if (m === 'riemannRight' || m === 'riemannTrapezoid' || m === 'captumTrapezoid' || m === 'equalWeight') expect(alphas[n - 1]).toBe(1);
+      if (m === 'riemannLeft' || m === 'riemannTrapezoid' || m === 'captumTrapezoid' || m === 'equalWeight') c.ok(alphas[0] === 0, `${m} n=${n} α[0] = ${alphas[0]}`);
+      if (m === 'riemannRight' || m === 'riemannTrapezoid' || m === 'captumTrapezoid' || m === 'equalWeight') c.ok(alphas[n - 1] === 1, `${m} n=${n} α[n-1] = ${alphas[n - 1]}`);
     });
+    c.done();
   });
 
   it('the tabulated rules: h = 1/(n − 1) spacing and 1/(n − 1) weights for the trapezoid, 1/n for equalWeight', () => {
+    const c = checker();
     for (let n = 2; n <= 200; n++) {
       const t = quadrature('riemannTrapezoid', n);
       const e = quadrature('equalWeight', n);
       for (let k = 0; k < n; k++) {
-        expect(Math.abs(t.alphas[k]! - k / (n - 1))).toBeLessThanOrEqual(EPS);
-        expect(e.alphas[k]).toBe(t.alphas[k]);
-        expect(t.weights[k]).toBe(k === 0 || k === n - 1 ? 0.5 / (n - 1) : 1 / (n - 1));
-        expect(e.weights[k]).toBe(1 / n);
+        c.le(Math.abs(t.alphas[k]! - k / (n - 1)), EPS, `n=${n} trapezoid α[${k}]`);
+        c.ok(e.alphas[k] === t.alphas[k], `n=${n} equalWeight α[${k}]`);
+        c.ok(t.weights[k] === (k === 0 || k === n - 1 ? 0.5 / (n - 1) : 1 / (n - 1)), `n=${n} trapezoid w[${k}] = ${t.weights[k]}`);
+        c.ok(e.weights[k] === 1 / n, `n=${n} equalWeight w[${k}] = ${e.weights[k]}`);
       }
     }
+    c.done();
   });
 
   it('Gauss–Legendre nodes are symmetric about 1/2 (the middle one is exactly 1/2 for odd n) with symmetric weights', () => {
+    const c = checker();
     for (let n = 1; n <= 200; n++) {
       const { alphas, weights } = quadrature('gaussLegendre', n);
       for (let k = 0; k < n; k++) {
-        expect(Math.abs(alphas[k]! + alphas[n - 1 - k]! - 1)).toBeLessThanOrEqual(2 * EPS);
-        expect(weights[k]).toBe(weights[n - 1 - k]);
+        c.le(Math.abs(alphas[k]! + alphas[n - 1 - k]! - 1), 2 * EPS, `n=${n} α[${k}] + α[n-1-k]`);
+        c.ok(weights[k] === weights[n - 1 - k], `n=${n} w[${k}] ≠ w[n-1-k]`);
       }
-      if (n % 2 === 1) expect(alphas[(n - 1) / 2]).toBe(0.5);
+      if (n % 2 === 1) c.ok(alphas[(n - 1) / 2] === 0.5, `n=${n} middle node ${alphas[(n - 1) / 2]}`);
     }
+    c.done();
   });
 });
 
 describe('quadrature: exactness', () => {
   it('Gauss–Legendre with n nodes integrates α^d exactly for every d ≤ 2n − 1, and not α^{2n}', () => {
+    const c = checker();
     for (let n = 1; n <= 200; n++) {
       const { alphas, weights } = quadrature('gaussLegendre', n);
       const moment = (d: number) => {
@@ -86,13 +111,12 @@ describe('quadrature: exactness', () => {
       };
       // all terms are positive, so the relative rounding error is that of the weights (≤ n·ε
       // from the recurrence) plus d·(node error ≤ ε) from the power, plus n·ε for the sum
-      for (let d = 0; d <= 2 * n - 1; d++) {
-        expect(Math.abs(moment(d) * (d + 1) - 1), `n=${n} d=${d}`).toBeLessThanOrEqual(4 * (n + d + 1) * EPS);
-      }
+      for (let d = 0; d <= 2 * n - 1; d++) c.le(Math.abs(moment(d) * (d + 1) - 1), 4 * (n + d + 1) * EPS, `n=${n} d=${d}`);
       // the GL remainder for α^{2n}: (n!)^4 / ((2n+1) ((2n)!)^3) · (2n)! > 0 (visible while above rounding)
-      const c = momentRemainderGL(n);
-      if (c > 1e-10) expect(Math.abs(1 / (2 * n + 1) - moment(2 * n) - c)).toBeLessThanOrEqual(1e-12 * c + 8 * n * EPS);
+      const rem = momentRemainderGL(n);
+      if (rem > 1e-10) c.le(Math.abs(1 / (2 * n + 1) - moment(2 * n) - rem), 1e-12 * rem + 8 * n * EPS, `n=${n} remainder of α^{2n}`);
     }
+    c.done();
   });
 
   it('the trapezoid, midpoint and equal-weight rules are exact on linear functions; Captum’s trapezoid is short by 1/n', () => {
@@ -176,24 +200,28 @@ describe('quadrature: leading error terms on f = exp (∫_0^1 e^α dα = e − 1
 
 describe('Gauss–Legendre nodes in O(n): the asymptotic expansion against Newton on the recurrence', () => {
   it('nodes agree to 1e-14 and weights to 8·n·ε relative (the recurrence’s own error grows like n·ε)', () => {
+    const c = checker();
     for (const n of [101, 128, 199, 257, 500, 1000, 2001]) {
       const fast = gaussLegendreNodes(n);
       const ref = gaussLegendreRecurrence(n);
       for (let k = 0; k < n; k++) {
-        expect(Math.abs(fast.nodes[k]! - ref.nodes[k]!), `n=${n} k=${k}`).toBeLessThanOrEqual(1e-14);
-        expect(Math.abs(fast.weights[k]! - ref.weights[k]!) / ref.weights[k]!, `n=${n} k=${k}`).toBeLessThanOrEqual(8 * n * EPS);
+        c.le(Math.abs(fast.nodes[k]! - ref.nodes[k]!), 1e-14, `n=${n} node ${k}`);
+        c.le(Math.abs(fast.weights[k]! - ref.weights[k]!) / ref.weights[k]!, 8 * n * EPS, `n=${n} weight ${k}`);
       }
     }
+    c.done();
   });
 
   it('65,536 nodes: ascending in (−1, 1), weights sum to 2, low moments exact', () => {
     const n = 65536;
     const { nodes, weights } = gaussLegendreNodes(n);
     let sum = 0;
+    let ascending = true;
     for (let k = 0; k < n; k++) {
       sum += weights[k]!;
-      if (k > 0) expect(nodes[k]! > nodes[k - 1]!).toBe(true);
+      if (k > 0 && !(nodes[k]! > nodes[k - 1]!)) ascending = false;
     }
+    expect(ascending).toBe(true);
     expect(nodes[0]).toBeGreaterThan(-1);
     expect(nodes[n - 1]).toBeLessThan(1);
     expect(Math.abs(sum - 2)).toBeLessThanOrEqual(n * EPS);
