@@ -63,3 +63,12 @@ describe('pnpm commands in the docs', () => {
     });
   }
 });
+
+describe('the web page command', () => {
+  it("the README's URL is where `pnpm web` serves the page", () => {
+    const vite = readFileSync(join(root, 'web', 'vite.config.ts'), 'utf8');
+    const host = /preview:\s*\{[^}]*host:\s*'([^']+)'/.exec(vite)?.[1];
+    expect(host).toBeDefined();
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`http://${host}:4173/`);
+  });
+});

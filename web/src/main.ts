@@ -180,7 +180,8 @@ worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
   if (res.type === 'error') {
     status.textContent = `error: ${res.message}`;
     $('prediction').dataset.state = 'error';
-  } else if (!pending) {
+  } else if (!pending && res.id > clearedAt) {
+    // a result for a drawing made before Clear is dropped
     render(res);
   }
   if (pending) {
@@ -231,9 +232,26 @@ const stop = () => {
 draw.addEventListener('pointerup', stop);
 draw.addEventListener('pointercancel', stop);
 
+/** Requests numbered up to here were made before the last Clear. */
+let clearedAt = -1;
+
 $('clear').addEventListener('click', () => {
   clearCanvas();
   digit.value = '';
+  clearTimeout(debounce);
+  pending = undefined;
+  clearedAt = nextId - 1;
+  currentPixels = undefined;
+  // back to the page's first state: no prediction, no bars, no maps
+  const pred = $('prediction');
+  pred.textContent = 'draw a digit to start';
+  pred.dataset.state = 'idle';
+  delete pred.dataset.predicted;
+  $('probabilities').replaceChildren();
+  $('heatmaps').replaceChildren();
+  $('completeness').textContent = '';
+  showInput(new Float32Array(784));
+  status.textContent = 'cleared';
 });
 digit.addEventListener('change', () => {
   if (digit.value === '') return;

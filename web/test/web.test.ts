@@ -131,6 +131,13 @@ describe('live explainer in headless Chromium', () => {
   it('draws a stroke, shows the prediction and heatmaps, and IG sums to the displayed logit difference', async () => {
     const before = Number(await page.getAttribute('#completeness', 'data-stamp'));
     await page.click('#clear');
+    // Clear goes back to the first state: the earlier prediction and maps are gone
+    expect(await page.evaluate(() => ({
+      prediction: document.getElementById('prediction')!.textContent,
+      state: document.getElementById('prediction')!.dataset.state,
+      maps: document.querySelectorAll('#heatmaps figure').length,
+      bars: document.getElementById('probabilities')!.children.length,
+    }))).toEqual({ prediction: 'draw a digit to start', state: 'idle', maps: 0, bars: 0 });
     const box = (await page.locator('#draw').boundingBox())!;
     // a "1": one vertical stroke down the middle
     await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.15);
