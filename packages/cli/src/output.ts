@@ -464,5 +464,10 @@ export function swapInFolder(tmp: string, dir: string, target: ReportTarget): vo
     renameSync(old, dir);
     throw err;
   }
-  rmSync(old, { recursive: true, force: true });
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch {
+    // the new report is in place; what is left of the old one (it carries the marker) goes
+    // with the next run's cleanStaleTemporaries once this process has ended
+  }
 }

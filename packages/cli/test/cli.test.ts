@@ -201,7 +201,7 @@ describe('bad input: exit 2, one line, no stack, nothing partial', SLOW, () => {
   });
 
   it('leaves no temporary files behind', () => {
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => /\.pathgrad-(tmp|old)\./.test(f))).toEqual([]);
   });
 });
 

@@ -47,7 +47,7 @@ describe('pathgrad demo --images 2 --quick', () => {
       expect(readFileSync(join(report, 'charts', `${c}.svg`), 'utf8')).toMatch(/^<svg/);
       expect(html).toContain(`id="chart-${c}"`);
     }
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => /\.pathgrad-(tmp|old)\./.test(f))).toEqual([]);
   });
 });
 
