@@ -138,6 +138,21 @@ describe('attribution options objects refuse unknown keys', () => {
     );
   });
 
+  it('IGC data batches and dataset baselines refuse unknown keys too', () => {
+    expect(() => integratedGradientCorrelation(model, { inputs: x, target: labels } as never)).toThrow(
+      "integratedGradientCorrelation: data: unknown option 'target' (did you mean 'targets'?)",
+    );
+    expect(() => integratedGradientCorrelation(model, [{ input: x, targets: labels }] as never)).toThrow(
+      "integratedGradientCorrelation: batch: unknown option 'input' (did you mean 'inputs'?)",
+    );
+    expect(() => integratedGradientCorrelation(model, { inputs: x, targets: labels }, { baseline: { samples: 2, dat: x } as never })).toThrow(
+      "integratedGradientCorrelation: baseline: unknown option 'dat' (did you mean 'data'?)",
+    );
+    expect(() => integratedGradientCorrelation(model, { inputs: x, targets: labels }, { baseline: { samples: 2 } as never })).toThrow(
+      /a dataset baseline needs both samples and data/,
+    );
+  });
+
   it('metric specs in evaluateMethods refuse unknown keys too', async () => {
     const base = { model, inputs: x, methods: { s: saliency } };
     await expect(evaluateMethods({ ...base, metrics: [{ metric: 'deletion', option: { step: 1 } } as never] })).rejects.toThrow(

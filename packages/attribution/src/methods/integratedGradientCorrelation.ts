@@ -348,14 +348,17 @@ export function igcAccumulate(model: Model, data: DataBatch | Iterable<DataBatch
   const name = 'integratedGradientCorrelation';
   checkModel(model, name);
   checkOptions(opts, IGC_KEYS, name);
-  const batches: Iterable<DataBatch> = isBatch(data) ? [data] : data;
+  const batches: Iterable<DataBatch> = isBatch(data) ? [data] : checkedBatches(data, name);
   const { method, steps } = quadratureOptions(opts.method ?? 'riemannTrapezoid', opts.steps ?? 64, name);
   const quad = quadrature(method, steps);
   let acc = into;
   let batchIndex = 0;
   const seed = intOption(opts.seed, 100, 'seed', name, 0);
   for (const batch of batches) {
-    if (!isBatch(batch)) throw new ArgumentError(`${name}: every batch must be { inputs: Tensor, targets: Tensor }, got ${describe(batch)}`);
+    if (!isBatch(batch)) {
+      if (typeof batch === 'object' && batch !== null) checkOptions(batch, DATA_BATCH_KEYS, `${name}: batch`);
+      throw new ArgumentError(`${name}: every batch must be { inputs: Tensor, targets: Tensor }, got ${describe(batch)}`);
+    }
     const { inputs, targets } = batch;
     checkInputs(inputs, name);
     const B = inputs.shape[0]!;
@@ -409,8 +412,19 @@ function isBatch(d: unknown): d is DataBatch {
   return typeof d === 'object' && d !== null && 'inputs' in d && 'targets' in d;
 }
 
+const DATA_BATCH_KEYS = optionKeys<DataBatch>({ inputs: true, targets: true });
+
+/** `data` as an iterable of batches; a lone object that is not a batch is refused naming its odd key. */
+function checkedBatches(data: unknown, name: string): Iterable<DataBatch> {
+  if (typeof data === 'object' && data !== null && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function') return data as Iterable<DataBatch>;
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) checkOptions(data, DATA_BATCH_KEYS, `${name}: data`);
+  throw new ArgumentError(`${name}: data must be a batch { inputs, targets } or an iterable of them, got ${describe(data)}`);
+}
+
 function igcBaselines(inputs: Tensor, spec: IGCOptions['baseline'], seed: number, name: string): Tensor[] {
-  if (spec && typeof spec === 'object' && 'samples' in spec && 'data' in spec && !(spec instanceof Tensor)) {
+  if (spec && typeof spec === 'object' && ('samples' in spec || 'data' in spec) && !(spec instanceof Tensor) && !Array.isArray(spec)) {
+    checkOptions(spec, ['samples', 'data'], `${name}: baseline`);
+    if (!('samples' in spec && 'data' in spec)) throw new ArgumentError(`${name}: a dataset baseline needs both samples and data, got ${describe(Object.keys(spec))}`);
     return resolveBaselines(inputs, datasetSamplesBaseline(spec.data, spec.samples), seed, name);
   }
   return resolveBaselines(inputs, spec as Baseline | undefined, seed, name);
