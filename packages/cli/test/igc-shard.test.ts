@@ -9,7 +9,8 @@ import { noGrad } from '@pathgrad/autograd';
 import { loadPretrained } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { ArgumentError, rng, softmax } from '@pathgrad/tensor';
-import { encodeState, pushLeaf, reduceTree, type IgcResultFile, type TreeNode } from '../src/commands/igc.js';
+import { encodeState, igcMergeCommand, pushLeaf, reduceTree, type IgcResultFile, type TreeNode } from '../src/commands/igc.js';
+import { UsageError } from '../src/errors.js';
 import { main } from '../src/main.js';
 import { fixture } from './helpers.js';
 
@@ -256,6 +257,41 @@ describe('igc merge refuses parts that are not what they claim to be', () => {
     delete r.checksum;
     expectRefused(await mergeWith(JSON.stringify(r)), /field checksum is missing/);
     expectRefused(await mergeWith(readFileSync(part(1), 'utf8').slice(0, 5000)), /not valid JSON/);
+  });
+
+  it('random damage (fast-check: flipped, deleted, repeated bytes, truncation) is refused as bad input, or changes nothing', () => {
+    const original = readFileSync(part(1), 'utf8');
+    const merged = (file: string, out: string): string => {
+      igcMergeCommand([part(0), file, part(2)], out, () => {});
+      return (JSON.parse(readFileSync(out, 'utf8')) as IgcResultFile).digest;
+    };
+    const reference = merged(part(1), join(dir, 'fuzz-reference.json'));
+    let run = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('flip', 'delete', 'repeat', 'truncate'),
+        fc.nat({ max: original.length - 1 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 32, max: 126 }),
+        (kind, at, len, code) => {
+          const damaged =
+            kind === 'flip' ? original.slice(0, at) + String.fromCharCode(code) + original.slice(at + 1)
+            : kind === 'delete' ? original.slice(0, at) + original.slice(at + len)
+            : kind === 'repeat' ? original.slice(0, at + len) + original.slice(at)
+            : original.slice(0, at);
+          const file = join(dir, 'fuzz-1.json');
+          writeFileSync(file, damaged);
+          try {
+            // accepted only when the damage changed nothing the part means (e.g. a character replaced by itself)
+            expect(merged(file, join(dir, `fuzz-out-${run++}.json`))).toBe(reference);
+          } catch (err) {
+            if (!(err instanceof UsageError)) throw err;
+            expect(err.message).toMatch(/^igc merge: .*fuzz-1\.json/);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('different model bytes at the same path: settings.modelSha256', async () => {
