@@ -8,6 +8,7 @@ import { div } from './div.js';
 import { expand } from './expand.js';
 import { reshape } from './reshape.js';
 import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs } from './sum.js';
+import { reduceSumWasm } from '../wasm/reduce.js';
 
 /** Number of input elements folded into each output slot of a reduction. */
 export function reducedCount(shape: readonly number[], axes: readonly number[]): number {
@@ -47,6 +48,7 @@ export const meanOp = defineOp<ReduceAttrs>({
   infer: reductionInfer('mean', { float: true }),
   kernels: {
     cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, 0, (a, v) => a + v, (a, n) => a / n),
+    wasm: ([x], { axes }, out) => reduceSumWasm(x!, axes, true, out),
   },
   vjp: (g, { inputs: [x], attrs: { axes } }) => [div(expandReduced(g, x!.shape, axes), reducedCount(x!.shape, axes))],
   spec: {

@@ -9,6 +9,7 @@ import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
 import { expand } from './expand.js';
 import { reshape } from './reshape.js';
+import { reduceSumWasm } from '../wasm/reduce.js';
 
 /** Attributes of a reduction: sorted non-negative axes and whether to keep them as size 1. */
 export interface ReduceAttrs {
@@ -91,7 +92,10 @@ export function referenceReduce(x: Tensor, { axes, keepDims }: ReduceAttrs, fold
 export const sumOp = defineOp<ReduceAttrs>({
   name: 'sum',
   infer: ([x], { axes, keepDims }) => ({ shape: reducedShape(x!.shape, axes, keepDims), dtype: x!.dtype }),
-  kernels: { cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, 0, (a, v) => a + v) },
+  kernels: {
+    cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, 0, (a, v) => a + v),
+    wasm: ([x], { axes }, out) => reduceSumWasm(x!, axes, false, out),
+  },
   vjp: (g, { inputs: [x], attrs: { axes } }) => [expand(reshape(g, reducedShape(x!.shape, axes, true)), x!.shape)],
   spec: {
     sample: (fc) => reduceSample(fc),

@@ -67,6 +67,12 @@ export interface KernelExports {
   greater3: Binary3;
   reluMask3: Binary3;
   relu(n: number, x: number, out: number): void;
+  reduceSum3(
+    d0: number, d1: number, d2: number,
+    x: number, sx0: number, sx1: number, sx2: number,
+    so0: number, so1: number, so2: number,
+    acc: number, out: number, nOut: number, div: number,
+  ): void;
   maxPool2dForward(
     planes: number, h: number, w: number, ho: number, wo: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
