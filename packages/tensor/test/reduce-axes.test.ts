@@ -33,6 +33,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 import * as api from '../src/index.js';
+import { compareTensors } from '../src/testing/index.js';
 
 /** Naive float64 reduction of `x` over exactly `axes` (keepDims false), by walking every index. */
 function naiveReduce(x: Tensor, axes: number[], fold: (values: number[]) => number): { shape: number[]; values: number[] } {
@@ -169,6 +170,9 @@ describe('tensor option objects refuse unknown keys and arrays', () => {
     const tested = new Set(calls.map(([name]) => name));
     expect([...found].filter((name) => !tested.has(name)), 'options-taking exports without a row').toEqual([]);
     expect(found.size).toBeGreaterThan(15);
+  });
+  it('the testing kit refuses unknown keys too', () => {
+    expect(() => compareTensors(zeros([2]), zeros([2]), { rTol: 1e-3 } as never)).toThrow("compareTensors: unknown option 'rTol' (did you mean 'rtol'?)");
   });
   it('an array where the options object belongs is refused', () => {
     expect(() => tensor([1, 2, 3, 4], [2, 2] as never)).toThrow(/tensor: options must be an object .* got an array \[2, 2\]/);

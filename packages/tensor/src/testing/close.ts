@@ -1,3 +1,4 @@
+import { checkOptionKeys, optionKeys } from '../args.js';
 import { shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -17,6 +18,8 @@ export interface CloseReport {
   message: string;
 }
 
+const COMPARE_KEYS = optionKeys<NonNullable<Parameters<typeof compareTensors>[2]>>({ rtol: true, atol: true });
+
 /**
  * Compares two tensors with a mixed tolerance `|a - e| <= atol + rtol * |e|`; NaN equals
  * NaN and infinities must match exactly. Returns a report instead of throwing.
@@ -27,7 +30,8 @@ export interface CloseReport {
  * compareTensors(tensor([NaN]), tensor([NaN])).ok; // true: NaN matches NaN
  * ```
  */
-export function compareTensors(actual: Tensor, expected: Tensor, { rtol = 1e-12, atol = 1e-12 } = {}): CloseReport {
+export function compareTensors(actual: Tensor, expected: Tensor, options: { rtol?: number; atol?: number } = {}): CloseReport {
+  const { rtol = 1e-12, atol = 1e-12 } = checkOptionKeys(options, COMPARE_KEYS, 'compareTensors');
   if (!shapesEqual(actual.shape, expected.shape)) {
     return {
       ok: false,
