@@ -17,11 +17,11 @@ import type * as TF from '@tensorflow/tfjs';
 import { integratedGradients, quadrature } from '@pathgrad/attribution';
 import { Adam, fit, loadPretrained, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { Tensor, backendInfo, cast, conv2d, matmul, randn, rng, withBackend } from '@pathgrad/tensor';
+import { Tensor, backendInfo, cast, conv2d, getThreads, matmul, randn, rng, setThreads, withBackend } from '@pathgrad/tensor';
 import { DEFAULT_BACKEND, defaultLabel, machineInfo, measure, ms, relDiff, repoRoot, restoreDefaultBackend, worstRelL2, writeDocSection, writeResult } from './lib/measure.js';
 import { peakMemory } from './lib/memory.js';
 import { loadTfjs, tfjsIG, tfjsModel, useTfjs, type ModelName } from './lib/models.js';
-import { evaluateTargets, pathgradThreads, targetsMarkdown, type PeerResults } from './lib/targets.js';
+import { evaluateTargets, targetsMarkdown, type PeerResults } from './lib/targets.js';
 import type { BenchOptions } from './run.js';
 
 const require = createRequire(import.meta.url);
@@ -80,8 +80,9 @@ export async function run(opts: BenchOptions): Promise<void> {
   writeFileSync(imagesFile, Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
   const weightsFile = (m: ModelName) => join(repoRoot, 'packages', 'nn', 'weights', `mnist-${m}.safetensors`);
   const budgetMs = quick ? 100 : 500;
-  const res: PeerResults = { quick, defaultBackend: DEFAULT_BACKEND, defaultLabel: defaultLabel(), backendInfo: backendInfo(DEFAULT_BACKEND), ig: [], forward: [], kernels: [], training: [], memory: [], checks: [], notes: {}, load: { start: loadavg()[0]!, end: 0, cores: cpus().length } };
+  const res: PeerResults = { quick, defaultBackend: DEFAULT_BACKEND, defaultLabel: defaultLabel(), backendInfo: backendInfo(DEFAULT_BACKEND), ig: [], forward: [], kernels: [], training: [], memory: [], checks: [], notes: {}, load: { start: loadavg()[0]!, end: 0, cores: cpus().length }, threads: getThreads() };
 
+  res.notes.gpujs = backendInfo('gpujs').mode ?? 'unavailable';
   // --- PyTorch (also exports the ONNX files onnxruntime-web loads) ---
   const missing = torchMissing();
   let torch: any;
@@ -120,7 +121,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   const tsx = require.resolve('tsx/cli', { paths: [repoRoot] });
   if (torch) {
     // --quick: only at the thread count the target compares
-    for (const threads of quick ? [Math.min(2, pathgradThreads(backendInfo(DEFAULT_BACKEND)))] : [1, 2]) {
+    for (const threads of quick ? [Math.min(2, res.threads)] : [1, 2]) {
       const cfg = { threads, models: { mlp: join(dir, 'mlp.onnx'), cnn: join(dir, 'cnn.onnx') }, images: imagesFile, count: nImages, batches: FORWARD_BATCHES, timeMs: budgetMs };
       writeFileSync(join(dir, `ort${threads}.json`), JSON.stringify(cfg));
       const out = runPeer(process.execPath, [tsx, join(repoRoot, 'benchmarks', 'perf', 'peers', 'ort-peer.ts'), join(dir, `ort${threads}.json`)]);
@@ -182,7 +183,14 @@ export async function run(opts: BenchOptions): Promise<void> {
     for (const b of FORWARD_BATCHES) {
       const x = take(b);
       const timing = await measure(`pathgrad forward ${name} b${b}`, () => void model.forward(x), quick);
-      res.forward.push({ model: name, batch: b, impl: 'pathgrad', timing });
+      res.forward.push({ model: name, batch: b, impl: 'pathgrad', threads: res.threads, timing });
+      if (res.threads > 1 && !quick) {
+        // the same forward on one thread, for the comparison with onnxruntime-web's one-thread build
+        setThreads(1);
+        const one = await measure(`pathgrad forward ${name} b${b} 1 thread`, () => void model.forward(x), quick);
+        setThreads('auto');
+        res.forward.push({ model: name, batch: b, impl: 'pathgrad 1 thread', threads: 1, timing: one });
+      }
       for (const t of [1, 2]) {
         const r = ort[t]?.rows.find((v: any) => v.model === name && v.batch === b);
         if (r) res.forward.push({ model: name, batch: b, impl: `onnxruntime-web ${t} thread${t > 1 ? 's' : ''}`, threads: t, timing: r });

@@ -33,6 +33,8 @@ export interface PeerResults {
   memory: MemoryPoint[];
   checks: { what: string; peer: string; relDiff: number }[];
   notes: Record<string, string>;
+  /** Threads pathgrad's wasm kernels use by default (getThreads()). */
+  threads: number;
   /** 1-minute load average when the suite started and ended (the machine is shared). */
   load: { start: number; end: number; cores: number };
 }
@@ -49,14 +51,6 @@ export interface TargetRow {
   detail: string;
   /** undefined: the peer did not run, so the target could not be checked in this run. */
   met?: boolean;
-}
-
-/** pathgrad's thread count on its default backend, as backendInfo reports it (1 when it does not say). */
-export function pathgradThreads(info: BackendInfo): number {
-  const t = (info as { threads?: unknown }).threads;
-  if (typeof t === 'number' && t >= 1) return t;
-  const m = /(\d+) threads?/.exec(`${info.mode ?? ''} ${info.note ?? ''}`);
-  return m ? Number(m[1]) : 1;
 }
 
 const x2 = (v: number) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
@@ -92,18 +86,20 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
       }
     }
   }
-  const threads = Math.min(2, pathgradThreads(r.backendInfo));
+  // pathgrad at each thread count it ran (its default, and one thread) against onnxruntime-web at the same count
   for (const m of ['mlp', 'cnn']) {
     for (const b of [1, 64]) {
-      const pg = find(r.forward, (p) => p.model === m && p.batch === b && p.impl === 'pathgrad');
-      if (!pg) continue;
-      const ort = find(r.forward, (p) => p.model === m && p.batch === b && p.threads === threads);
-      const c = `${m.toUpperCase()} forward, batch ${b} (${threads} thread${threads > 1 ? 's' : ''})`;
-      out.push(
-        ort
-          ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(ort.minMs)} ms`, detail: `${x2(ort.minMs / pg.minMs)} its speed (bound ≥ 1×)`, met: pg.minMs <= ort.minMs }
-          : { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, detail: `onnxruntime-web did not run: ${r.notes.ort ?? ''}` },
-      );
+      for (const pgRow of r.forward.filter((p) => p.model === m && p.batch === b && p.impl.startsWith('pathgrad'))) {
+        const threads = Math.min(2, pgRow.threads ?? 1);
+        const pg = pgRow.timing;
+        const ort = find(r.forward, (p) => p.model === m && p.batch === b && p.impl.startsWith('onnxruntime') && p.threads === threads);
+        const c = `${m.toUpperCase()} forward, batch ${b} (${threads} thread${threads > 1 ? 's' : ''})`;
+        out.push(
+          ort
+            ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(ort.minMs)} ms`, detail: `${x2(ort.minMs / pg.minMs)} its speed (bound ≥ 1×)`, met: pg.minMs <= ort.minMs }
+            : { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, detail: `onnxruntime-web did not run: ${r.notes.ort ?? ''}` },
+        );
+      }
     }
   }
   const mm = r.kernels.find((k) => k.id === 'matmul-512' && k.impl === 'pathgrad');
@@ -216,8 +212,11 @@ machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.l
 (${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': other jobs competed for the cores, so every time is inflated and ratios move with the load between one measurement and the next' : ''}.
 
 ${r.notes.pytorch?.startsWith('PyTorch ') ? '' : `**PyTorch was not measured in this run** (${r.notes.pytorch ?? 'not run'}): install Debian's \`python3-torch\` with \`libopenblas0-pthread\` (apt-get) and rerun to measure the PyTorch rows and targets.\n\n`}Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
-TensorFlow.js — 4.22, wasm backend (XNNPACK). gpu.js is not a peer here: no GPU was available, so pathgrad's \`gpujs\`
-backend ran only in gpu.js's CPU fallback (see the other sections).
+TensorFlow.js — 4.22, wasm backend (XNNPACK). ${
+    ['webgpu', 'headlessgl', 'webgl', 'webgl2'].includes(r.notes.gpujs ?? '')
+      ? `pathgrad's \`gpujs\` backend reached a GPU in this run (gpu.js mode \`${r.notes.gpujs}\`): see the other sections.`
+      : `No GPU was available to this run (gpu.js mode \`${r.notes.gpujs ?? 'unavailable'}\`), so pathgrad's \`gpujs\` backend ran only in gpu.js's CPU fallback (see the other sections).`
+  }
 Same computation checked before timing (max abs difference / max abs value): ${checks || 'no peer output to check'}.
 
 ### Targets: ${metN} of ${checked} met${unchecked.length ? ` (${unchecked.length} not checked: a peer did not run)` : ''}
