@@ -205,7 +205,7 @@ export function targetsMarkdown(r: PeerResults, targets: TargetRow[], jsonPath: 
 
 Written by \`pnpm bench peers\` (benchmarks/perf/peers.bench.ts; targets evaluated in lib/targets.ts) from one run: every
 figure below was measured in that run on this machine, pathgrad on its default backend
-(${r.defaultLabel}: ${r.backendInfo.note ?? r.backendInfo.mode ?? ''}) and each peer on the same
+(${r.defaultLabel}: ${r.backendInfo.note ?? r.backendInfo.mode ?? ''}; ${r.threads} thread${r.threads > 1 ? 's' : ''} by default) and each peer on the same
 shipped MNIST weights and the same test images. Medians ± median absolute deviation, in ms. The peers run one
 after another (PyTorch, onnxruntime-web and jax-js in child processes, then pathgrad and tfjs-wasm here) on a shared
 machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.load.end.toFixed(1)} at the end
