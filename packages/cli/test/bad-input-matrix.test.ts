@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tensor, writeNpy } from '@pathgrad/tensor';
-import { bin, fixture, tempDir } from './helpers.js';
+import { bin, fixture, inPool, tempDir } from './helpers.js';
 
 interface Case {
   name: string;
@@ -169,13 +169,9 @@ beforeAll(async () => {
   mkdirSync(p('user'));
   writeFileSync(join(p('user'), 'notes.md'), 'the user\'s notes');
   for (const [k, v] of snapshot()) before.set(k, v);
-  // a few at a time: each child is a node process with tsx (~1 s of start-up)
-  const queue = [...cases];
-  await Promise.all(
-    Array.from({ length: 3 }, async () => {
-      for (let c = queue.shift(); c !== undefined; c = queue.shift()) outcomes.set(c.name, await run(c.args));
-    }),
-  );
+  await inPool(cases, 3, async (c) => {
+    outcomes.set(c.name, await run(c.args));
+  });
 }, 240_000);
 
 describe('bad input: exit 2, one line naming the path or value, nothing before it, nothing written', () => {

@@ -32,3 +32,13 @@ export function pathgrad(args: string[], { cwd, timeoutMs = 120_000 }: { cwd?: s
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'pathgrad-cli-'));
 }
+
+/** Runs `fn` on every item, `concurrency` at a time (each CLI child takes about a second to start). */
+export async function inPool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
