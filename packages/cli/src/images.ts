@@ -5,7 +5,7 @@
  * resampled by a separable box filter, in time proportional to its pixels plus the output.
  */
 import { inflateSync } from 'node:zlib';
-import { Tensor } from '@pathgrad/tensor';
+import { Tensor, checkOptionKeys, optionKeys } from '@pathgrad/tensor';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { UsageError } from './errors.js';
@@ -273,6 +273,7 @@ export interface ImageToMnistOptions {
  * ```
  */
 export function imageToMnist(bytes: Uint8Array, path: string, size = 28, options: ImageToMnistOptions = {}): Tensor {
+  checkOptionKeys(options, optionKeys<ImageToMnistOptions>({ maxPixels: true }), 'imageToMnist');
   const maxPixels = options.maxPixels ?? IMAGE_MAX_PIXELS;
   const img = decodeImage(bytes, path, maxPixels);
   const { width: w, height: h } = img;
