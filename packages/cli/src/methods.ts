@@ -610,6 +610,36 @@ export const METHODS: readonly MethodSpec[] = [
   },
 ];
 
+/** The family each method belongs to, for charts that group methods by colour. */
+const FAMILIES: Record<string, string> = {
+  saliency: 'gradients',
+  'input-x-gradient': 'gradients',
+  smoothgrad: 'gradients',
+  ig: 'straight-path IG',
+  'layer-ig': 'straight-path IG',
+  idgi: 'straight-path IG',
+  'integrated-hessians': 'straight-path IG',
+  'blur-ig': 'other paths',
+  'guided-ig': 'other paths',
+  ggig: 'other paths',
+  'greedy-pig': 'other paths',
+  'expected-gradients': 'baselines and Shapley',
+  'shapley-ig': 'baselines and Shapley',
+  'exact-shapley': 'baselines and Shapley',
+  igc: 'baselines and Shapley',
+};
+
+/**
+ * The family of a method (gradients, straight-path IG, other paths, baselines and Shapley).
+ * @example
+ * ```ts
+ * methodFamily('blur-ig'); // 'other paths'
+ * ```
+ */
+export function methodFamily(name: string): string {
+  return FAMILIES[name] ?? 'other';
+}
+
 /**
  * The method named `name`, or a UsageError listing the names.
  * @example

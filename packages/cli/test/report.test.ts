@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { colormapRGB } from '@pathgrad/attribution';
-import { methodByName } from '../src/methods.js';
-import { colorBarSvg, renderReport, type ReportData } from '../src/report/html.js';
+import { METHODS, methodByName, methodFamily } from '../src/methods.js';
+import { lineChartSvg } from '../src/report/charts.js';
+import { colorBarSvg, renderReport, saturationNote, type ReportData } from '../src/report/html.js';
 
 const method = (name: string, scales: number[]): ReportData['methods'][number] => {
   const spec = methodByName(name);
@@ -48,6 +49,13 @@ describe('report maps', () => {
     expect(row('exact-shapley')).toMatch(/class="note">[^<]*blocks are the patches/);
   });
 
+  it('says when insertion AUCs are too close to 1 to rank methods', () => {
+    const m = (insertionAuc: number) => ({ ...method('ig', [1]), insertionAuc });
+    expect(saturationNote({ methods: [m(0.95), m(0.99)] })).toMatch(/Insertion saturates here:.*between 0\.950 and 0\.990/);
+    expect(saturationNote({ methods: [m(0.6), m(0.99)] })).toBe('');
+    expect(saturationNote({ methods: [method('ig', [1])] })).toBe('');
+  });
+
   it('the colour bar runs from +max (red) at the top to −max (blue) at the bottom', () => {
     const svg = colorBarSvg('diverging', 'all', 'attribution');
     const [r0, g0, b0] = colormapRGB('diverging', 1);
@@ -55,4 +63,17 @@ describe('report maps', () => {
     expect(svg).toContain(`<stop offset="0" stop-color="rgb(${r0},${g0},${b0})"/>`);
     expect(svg).toContain(`<stop offset="1" stop-color="rgb(${r1},${g1},${b1})"/>`);
   });
+});
+
+describe('report charts', () => {
+  it('every method of the library is in the legend, grouped by family; a count axis has whole ticks', async () => {
+    // y in whole tens, so any decimal tick label would come from the x axis
+    const points = METHODS.flatMap((m, k) => [0, 1, 2, 3].map((x) => ({ x, y: 100 * k + 10 * x, series: m.name, group: methodFamily(m.name) })));
+    expect(new Set(METHODS.map((m) => methodFamily(m.name)))).not.toContain('other');
+    const svg = await lineChartSvg(points, { title: 't', xTitle: 'layers', yTitle: 'y', seriesTitle: 'method', integerX: true });
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+    for (const m of METHODS) expect(texts, m.name).toContain(m.name);
+    for (const f of new Set(METHODS.map((m) => methodFamily(m.name)))) expect(texts).toContain(f);
+    expect(texts.filter((t) => /^\d+\.\d+$/.test(t))).toEqual([]);
+  }, 60_000);
 });

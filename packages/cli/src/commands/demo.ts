@@ -23,7 +23,7 @@ import { Tensor, backendInfo, setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { checkReportFolder, writeReportFolder } from '../output.js';
 import { loadModel, takeRows } from '../load.js';
-import { METHODS, methodByName, resolveOptions, type MethodSpec, type OptionValues } from '../methods.js';
+import { METHODS, methodByName, methodFamily, resolveOptions, type MethodSpec, type OptionValues } from '../methods.js';
 import { lineChartSvg, type Point } from '../report/charts.js';
 import { renderReport, type ReportData } from '../report/html.js';
 import { mnistBackground } from './attribute.js';
@@ -250,14 +250,14 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
     for (const [name, explain] of explainers) {
       const res = modelRandomizationCheck(model, explain, sanityInputs, { mode: 'cascading', metrics: ['spearmanAbs', 'spearmanSigned'], seed });
       layerOrder = res.layerOrder;
-      for (const row of res.rows) sanity.push({ x: row.stage, y: row.mean, series: `${name}, ${row.metric === 'spearmanAbs' ? '|map|' : 'signed map'}` });
+      for (const row of res.rows) sanity.push({ x: row.stage, y: row.mean, series: `${name}, ${row.metric === 'spearmanAbs' ? '|map|' : 'signed map'}`, group: name });
     }
     progress.done(`model randomisation ${lap()}`);
 
     // report
     progress.step('report');
     const curvePoints = (key: 'deletion' | 'insertion'): Point[] =>
-      results.flatMap((r) => (r[key] && r.fractions ? Array.from(r[key]!, (y, k) => ({ x: r.fractions![k]!, y, series: r.spec.name })) : []));
+      results.flatMap((r) => (r[key] && r.fractions ? Array.from(r[key]!, (y, k) => ({ x: r.fractions![k]!, y, series: r.spec.name, group: methodFamily(r.spec.name) })) : []));
     const charts = {
       convergence: await lineChartSvg(convergence, {
         title: `IG completeness error against steps (mean over ${convN} digit(s))`,
@@ -273,7 +273,8 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
         title: 'Model randomisation (cascading, top layer first)',
         xTitle: `layers randomised (${layerOrder.join(' → ')})`,
         yTitle: 'Spearman rank correlation',
-        seriesTitle: 'method',
+        seriesTitle: 'map',
+        integerX: true,
       }),
     };
     const data: ReportData = {

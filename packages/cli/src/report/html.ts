@@ -60,6 +60,22 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const fmt = (v: number | undefined, digits: number, exp = false): string => (v === undefined ? '–' : exp ? v.toExponential(digits) : v.toFixed(digits));
 
 /**
+ * A sentence when the insertion AUCs are too close to 1 to rank methods (on MNIST a blurred
+ * digit often keeps most of its class probability), so a reader does not over-read them.
+ * @example
+ * ```ts
+ * saturationNote(data); // '' or ' Insertion saturates here: ...'
+ * ```
+ */
+export function saturationNote(d: Pick<ReportData, 'methods'>): string {
+  const auc = d.methods.map((m) => m.insertionAuc).filter((v): v is number => v !== undefined);
+  if (auc.length === 0) return '';
+  const low = Math.min(...auc);
+  if (low < 0.9) return '';
+  return ` <b>Insertion saturates here:</b> every insertion AUC is between ${low.toFixed(3)} and ${Math.max(...auc).toFixed(3)}, because the blurred digit alone already keeps most of the class probability; the insertion ranking separates methods little, and deletion is the more informative curve on these digits.`;
+}
+
+/**
  * Renders the report page; `has(path)` says whether a heatmap file exists (layer maps of a
  * non-image shape have none).
  * @example
@@ -146,7 +162,7 @@ ${gridRows}
 <h2>Summary</h2>
 <p>Time is wall-clock seconds for all ${d.images.length} digits. |delta| is the completeness error Σ attributions − (F(x) − F(baseline)), where the method defines one
 (for exact Shapley: Σ φ − (v(all) − v(∅))). Deletion / insertion AUC: area under the softmax probability of the explained class as pixels are removed (to 0) / inserted (into a σ=2 blur),
-most important first, 2×28 pixels per step; lower deletion and higher insertion are better.</p>
+most important first, 2×28 pixels per step; lower deletion and higher insertion are better.${saturationNote(d)}</p>
 <table class="summary">
 <tr><th>method</th><th>what</th><th>settings (budget-conscious)</th><th>time (s)</th><th>mean |delta|</th><th>deletion AUC</th><th>insertion AUC</th></tr>
 ${tableRows}
