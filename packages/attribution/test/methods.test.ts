@@ -465,6 +465,44 @@ describe('integratedHessians', () => {
     );
   });
 
+  it('equalWeight reproduces PAIR saliency’s IntegratedGradients and path_explain’s interactions (linspace nodes, mean of the points)', () => {
+    // PAIR: (x − x′) ⊙ (1/k) Σ_{α ∈ linspace(0, 1, k)} ∇F(x′ + α(x − x′)).
+    // path_explain: Γ_ji = mean_β Δ_i ∂/∂z_i [ (z_j − x′_j) mean_α ∂_jF(x′ + α(z − x′)) ] at
+    // z = x′ + βΔ, both α and β on linspace(0, 1, k): the double-quadrature definition above
+    // with the equal-weight rule (H symmetric, so Γ_ji = Γ_ij).
+    const D = 3;
+    const k = 7;
+    const net = tanhNet(81, D, 5);
+    const x = randn([1, D], rng(82), { dtype: 'float64' });
+    const baseline = randn([1, D], rng(83), { dtype: 'float64' });
+    const xs = toF64(x);
+    const bs = toF64(baseline);
+    const pair = new Float64Array(D);
+    const pe = new Float64Array(D * D);
+    for (let a = 0; a < k; a++) {
+      const alpha = a / (k - 1);
+      const g = net.derivs(Array.from(xs, (v, i) => bs[i]! + alpha * (v - bs[i]!))).grad;
+      for (let i = 0; i < D; i++) pair[i]! += ((xs[i]! - bs[i]!) * g[i]!) / k;
+    }
+    for (let b = 0; b < k; b++) {
+      const beta = b / (k - 1);
+      for (let a = 0; a < k; a++) {
+        const t = (a / (k - 1)) * beta;
+        const { grad, hess } = net.derivs(Array.from(xs, (v, i) => bs[i]! + t * (v - bs[i]!)));
+        for (let j = 0; j < D; j++) {
+          for (let i = 0; i < D; i++) {
+            // ∂/∂z_i of (z_j − x′_j) ∂_jF(x′ + α(z − x′)) = δ_ij ∂_jF + (z_j − x′_j) α H_ji
+            const dj = beta * (xs[j]! - bs[j]!);
+            const d = (i === j ? grad[j]! : 0) + dj * (a / (k - 1)) * hess[j * D + i]!;
+            pe[j * D + i]! += ((xs[i]! - bs[i]!) * d) / (k * k);
+          }
+        }
+      }
+    }
+    close(toF64(integratedGradients(net.forward, x, { baseline, method: 'equalWeight', steps: k }).attributions), pair, 1e-13, 'PAIR IG');
+    close(toF64(integratedHessians(net.forward, x, { baseline, method: 'equalWeight', steps: k }).interactions), pe, 1e-13, 'path_explain');
+  });
+
   it('a quadratic: Γ = Δ_iΔ_j A_ij/4 + δ_ij Δ_i (∇F(x′) + AΔ/4)_i exactly for the midpoint-symmetric rules; rows sum to IG', () => {
     const D = 4;
     const m = quadratic(61, D);
