@@ -3,7 +3,7 @@
  * A stack, not a global registry: rules apply only to ops recorded while `fn` runs, and
  * leaving the scope (even by a throw) restores what was there before.
  */
-import { ArgumentError, describe, OPS, type OpName, type Vjp, type VjpContext, type Tensor } from '@pathgrad/tensor';
+import { ArgumentError, describe, nearestKey, OPS, type OpName, type Vjp, type VjpContext, type Tensor } from '@pathgrad/tensor';
 
 /**
  * A hand-written backward rule: given the output gradient `g` and the op's context, one
@@ -53,7 +53,9 @@ export function withGradOverrides<T>(rules: Partial<Record<OpName, Rule>>, fn: (
   for (const [name, rule] of Object.entries(rules) as [string, Rule | undefined][]) {
     if (rule === undefined) continue;
     if (!(name in OPS)) {
-      throw new ArgumentError(`withGradOverrides: unknown op ${JSON.stringify(name)}; expected one of the registered ops (${Object.keys(OPS).join(', ')})`);
+      const near = nearestKey(name, Object.keys(OPS));
+      const hint = near === undefined ? `expected one of the registered ops (${Object.keys(OPS).join(', ')})` : `did you mean '${near}'?`;
+      throw new ArgumentError(`withGradOverrides: unknown op ${JSON.stringify(name)} (${hint})`);
     }
     if (typeof rule !== 'function') {
       throw new ArgumentError(`withGradOverrides: the rule for '${name}' must be a function (g, ctx) => gradients, got ${describe(rule)}`);

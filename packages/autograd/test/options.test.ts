@@ -1,6 +1,6 @@
 import { ArgumentError, mul, sum, tensor, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { Tape, grad, gradcheck, valueAndGrad } from '../src/index.js';
+import { Tape, grad, gradcheck, valueAndGrad, withGradOverrides } from '../src/index.js';
 
 const f = (x: Tensor) => sum(mul(x, x));
 const x = tensor([1, 2], { dtype: 'float64' });
@@ -24,6 +24,10 @@ describe('autograd options objects refuse unknown keys', () => {
       expect(() => call([opts] as never)).toThrow(new RegExp(`^${name.replace('.', '\\.')}: options must be an object .*got an array`));
     });
   }
+  it('withGradOverrides names the op it does not know and the nearest registered one', () => {
+    expect(() => withGradOverrides({ rellu: (g) => [g] } as never, () => 0)).toThrow(`withGradOverrides: unknown op "rellu" (did you mean 'relu'?)`);
+    expect(() => withGradOverrides({ zzzzzz: (g) => [g] } as never, () => 0)).toThrow(/unknown op "zzzzzz" \(expected one of the registered ops \(/);
+  });
   it('valid options still work', () => {
     expect(grad(f, { argnums: 0 })(x).toArray()).toEqual([2, 4]);
     expect(gradcheck(f, [x], { mode: 'full' }).ok).toBe(true);
