@@ -44,6 +44,7 @@ export interface IgcArgs {
   batchSize: string;
   internalBatchSize?: string;
   components?: string;
+  baselines?: string;
   seed: string;
   backend: string;
   shard?: string;
@@ -66,6 +67,8 @@ export interface IgcSettings {
   method: QuadratureMethod;
   internalBatchSize: number | null;
   components: number[] | null;
+  /** K random baselines drawn from the --data examples for every batch (IGC v1's MNIST setting: 32), or null for a zero baseline. */
+  baselines: number | null;
   seed: number;
   backend: BackendName;
   /** The pathgrad version that computed it. */
@@ -286,6 +289,8 @@ export function runBatches(settings: IgcSettings, model: Module, first: number, 
       seed: settings.seed + k,
       ...(settings.internalBatchSize !== null ? { internalBatchSize: settings.internalBatchSize } : {}),
       ...(settings.components !== null ? { components: settings.components } : {}),
+      // drawn from the whole --data set, so every shard draws from the same pool
+      ...(settings.baselines !== null ? { baseline: { samples: settings.baselines, data: images } } : {}),
     });
     pushLeaf(stack, k, acc);
     log?.(`igc: batch ${k + 1 - first}/${last - first} (examples ${a}-${b - 1})`);
@@ -373,6 +378,7 @@ export function igcSettings(args: IgcArgs): IgcSettings {
   });
   const steps = positiveInt(args.steps, '--steps');
   const internalBatchSize = args.internalBatchSize === undefined ? null : positiveInt(args.internalBatchSize, '--internal-batch-size');
+  const baselines = args.baselines === undefined ? null : positiveInt(args.baselines, '--baselines');
   return {
     model: args.model,
     modelSha256: modelDigest(args.model),
@@ -385,6 +391,7 @@ export function igcSettings(args: IgcArgs): IgcSettings {
     method: args.method as QuadratureMethod,
     internalBatchSize,
     components,
+    baselines,
     seed,
     backend: args.backend as BackendName,
     pathgrad: PATHGRAD_VERSION,
@@ -522,7 +529,7 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
   log(`igc: ${settings.examples} examples in ${secs.toFixed(1)} s (${(settings.examples / secs).toFixed(1)} images/s); correlation ${out.correlation.map((c) => c.toFixed(3)).join(' ')}; wrote ${args.out}`);
 }
 
-const SETTING_KEYS = ['model', 'modelSha256', 'arch', 'data', 'examples', 'batchSize', 'batches', 'steps', 'method', 'internalBatchSize', 'components', 'seed', 'backend', 'pathgrad'] as const;
+const SETTING_KEYS = ['model', 'modelSha256', 'arch', 'data', 'examples', 'batchSize', 'batches', 'steps', 'method', 'internalBatchSize', 'components', 'baselines', 'seed', 'backend', 'pathgrad'] as const;
 
 /** Checks a part's settings field by field (types, and that the derived counts agree). */
 function checkSettings(v: unknown, where: string): IgcSettings {
@@ -554,6 +561,7 @@ function checkSettings(v: unknown, where: string): IgcSettings {
     const c = intArray(s['components'], `${where}.components`, 0);
     if (c.length === 0 || new Set(c).size !== c.length) bad('components', 'null or distinct class indices');
   }
+  if (s['baselines'] !== null) posInt('baselines', 1);
   posInt('seed', 0);
   if (!['cpu', 'wasm', 'gpujs'].includes(s['backend'] as string)) bad('backend', 'cpu, wasm or gpujs');
   if (typeof s['pathgrad'] !== 'string') bad('pathgrad', 'a version string');
@@ -681,6 +689,7 @@ export function registerIgcCommand(program: Command, log: (line: string) => void
     .option('--batch-size <n>', 'examples per batch: the unit of the fixed reduction (all parts of one run must agree)', '100')
     .option('--internal-batch-size <n>', 'at most this many path points per forward/backward pass (memory bound)')
     .option('--components <list>', 'comma-separated classes to explain (default: all)')
+    .option('--baselines <k>', 'K random baselines drawn from the --data examples for every batch, IG averaged over them (IGC v1 MNIST: 32); default: a zero baseline')
     .option('--seed <n>', 'seed of random baselines (batch k uses seed + k)', '100')
     .option('--backend <name>', 'tensor backend: cpu, wasm or gpujs (all parts of one run must agree)', 'wasm')
     .option('--shard <i/n|auto>', 'compute only shard i of n (contiguous batches) and write a part file; auto or auto/N takes i (and n) from a Slurm array or Kubernetes Indexed Job')
