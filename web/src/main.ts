@@ -150,7 +150,7 @@ function render(res: ExplainResponse): void {
       c.width = c.height = 28;
       c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(h.rgba), 28, 28), 0, 0);
       const cap = document.createElement('figcaption');
-      cap.textContent = `${h.method} · Σ=${h.sum.toFixed(3)} · ${h.ms.toFixed(0)} ms`;
+      cap.textContent = `${h.method} · Σ=${h.sum.toFixed(3)} · full colour ±${h.scale.toPrecision(2)} · ${h.ms.toFixed(0)} ms`;
       fig.append(c, cap);
       return fig;
     }),

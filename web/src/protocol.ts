@@ -19,6 +19,8 @@ export interface HeatmapResult {
   method: string;
   /** 28x28x4 RGBA bytes. */
   rgba: Uint8ClampedArray;
+  /** The attribution drawn at full colour (blue −scale, white 0, red +scale). */
+  scale: number;
   /** Sum of the attributions. */
   sum: number;
   ms: number;

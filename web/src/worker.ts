@@ -4,7 +4,7 @@
  * synchronously (as pathgrad's wasm backend does) inside workers.
  */
 import {
-  heatmapRGBA,
+  attributionPicture,
   idgi,
   integratedGradients,
   noiseTunnel,
@@ -111,7 +111,8 @@ function explain(req: ExplainRequest): WorkerResponse {
     const t0 = performance.now();
     const attributions = run();
     const map = attributions.reshape([28, 28]);
-    heatmaps.push({ method, rgba: heatmapRGBA(map, { overlay, alpha: 0.75 }), sum: sumOf(attributions), ms: performance.now() - t0 });
+    const picture = attributionPicture(map, overlay, { mode: 'blendedHeatMap', alpha: 0.75 });
+    heatmaps.push({ method, rgba: picture.rgba, scale: picture.scale ?? 0, sum: sumOf(attributions), ms: performance.now() - t0 });
     return attributions;
   };
   const common = { target: predicted };
