@@ -43,3 +43,32 @@ export function expectedBias(m: QuadratureMethod, n: number, I: number, g0: numb
   if (m === 'equalWeight') return ((g0 + g1) / 2 - I) / n;
   return 0;
 }
+
+/**
+ * Gauss–Legendre error bound for g(α) = Σ_j v_j c_j tanh'(z_j + α c_j) (the path integrand of
+ * a one-hidden-layer tanh network along any straight segment whose pre-activation changes
+ * satisfy |c_j| ≤ C_j), summed over segments that split the features (so Σ_segments |c_j| ≤ C_j):
+ * g is analytic where |Im(z_j + α c_j)| < π/2, and there |tanh'(u + iy)| = 1/|cosh|² ≤ 1/cos²y.
+ * Mapping [0, 1] to [−1, 1], the Bernstein ellipse E_ρ with semi-minor axis b = 2θ/max C keeps
+ * |Im| ≤ θ, so |g| ≤ M = Σ_j |v_j| C_j / cos²θ there, and Gauss quadrature errs by at most
+ * (64/15) M ρ^{−2n}/(ρ² − 1) (Trefethen, Approximation Theory and Approximation Practice,
+ * Thm 19.3), halved by the map; the smallest bound over θ ∈ (0, π/2) is returned.
+ */
+export function gaussLegendreTanhBound(n: number, v: ArrayLike<number>, C: ArrayLike<number>): number {
+  let maxC = 0;
+  let mass = 0;
+  for (let j = 0; j < C.length; j++) {
+    maxC = Math.max(maxC, C[j]!);
+    mass += Math.abs(v[j]!) * C[j]!;
+  }
+  if (maxC === 0) return 0;
+  let best = Infinity;
+  for (let k = 1; k < 128; k++) {
+    const theta = (k / 128) * (Math.PI / 2);
+    const b = (2 * theta) / maxC;
+    const rho = b + Math.sqrt(b * b + 1);
+    const M = mass / Math.cos(theta) ** 2;
+    best = Math.min(best, (0.5 * (64 / 15) * M * rho ** (-2 * n)) / (rho * rho - 1));
+  }
+  return best;
+}

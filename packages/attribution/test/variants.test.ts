@@ -5,6 +5,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tensor, add, matmul, mul, randn, relu, reshape, rng, softplus, sum, tanh, tensor } from '@pathgrad/tensor';
+import { gaussLegendreTanhBound } from './bounds.js';
 import {
   blurIG,
   exactShapley,
@@ -49,7 +50,25 @@ function smallNetParts(seed: number, d: number, hidden = 8) {
     for (let i = 0; i < d; i++) norm2 += a[i * hidden + j]! ** 2;
     hessianBound += Math.abs(b[j]!) * (4 / (3 * Math.sqrt(3))) * norm2;
   }
-  return { forward: (x: Tensor) => reshape(matmul(tanh(matmul(x, w1)), w2), [x.shape[0]!]), hessianBound };
+  /** Per hidden unit, max |change of its pre-activation| over segments within x' → x: Σ_i |W1_ij| |x_i − x'_i|. */
+  const preChange = (delta: ArrayLike<number>) =>
+    Array.from({ length: hidden }, (_, j) => {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += Math.abs(a[i * hidden + j]!) * Math.abs(delta[i]!);
+      return s;
+    });
+  return { forward: (x: Tensor) => reshape(matmul(tanh(matmul(x, w1)), w2), [x.shape[0]!]), hessianBound, v: b, preChange };
+}
+
+/**
+ * |delta| bound of a Gauss–Legendre path method on smallNet along straight segments that
+ * split the features of x − 0 (IG, SIG's coalition paths, Greedy PIG's greedy path), plus
+ * float64 rounding of the sums (64·(n + terms)·ε times their magnitude).
+ */
+function glDeltaBound(net: ReturnType<typeof smallNetParts>, xRow: ArrayLike<number>, steps: number): number {
+  const C = net.preChange(xRow);
+  const scale = C.reduce((s, c, j) => s + Math.abs(net.v[j]!) * c, 0);
+  return gaussLegendreTanhBound(steps, net.v, C) + 64 * (steps + xRow.length + C.length) * Number.EPSILON * (1 + 2 * scale);
 }
 
 describe('exactShapley', () => {
@@ -153,15 +172,19 @@ describe('shapleyIG (reconstructed)', () => {
   // on additive models and the closed-form expectation on pairwise models (where IG already
   // equals the Shapley value, so no test can show SIG closer to φ than IG there).
 
-  it('completeness against the mean coalition-baseline output', () => {
-    const net = smallNet(4, 5);
-    const r = shapleyIG(net, randn([3, 5], rng(9), { dtype: 'float64' }), { steps: 32, coalitions: 10 });
-    flat(r.delta).forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-8));
+  it('completeness against the mean coalition-baseline output, within the Gauss–Legendre bound for analytic integrands', () => {
+    const net = smallNetParts(4, 5);
+    const x = randn([3, 5], rng(9), { dtype: 'float64' });
+    for (const steps of [4, 8, 32]) {
+      const r = shapleyIG(net.forward, x, { steps, coalitions: 10 });
+      flat(r.delta).forEach((v, e) => expect(Math.abs(v), `steps ${steps}`).toBeLessThanOrEqual(glDeltaBound(net, flat(x).slice(e * 5, e * 5 + 5), steps)));
+    }
   });
 });
 
 describe('greedyPIG (reconstructed)', () => {
-  const net = smallNet(11, 9);
+  const parts = smallNetParts(11, 9);
+  const net = parts.forward;
   const x = randn([2, 9], rng(12), { dtype: 'float64' });
 
   it('rounds: 1 ranks features exactly as IG does', () => {
@@ -188,9 +211,11 @@ describe('greedyPIG (reconstructed)', () => {
     }
   });
 
-  it('the cumulative (greedy path) attribution is complete', () => {
-    const r = greedyPIG(net, x, { rounds: 3, steps: 64 });
-    flat(r.delta).forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-8));
+  it('the cumulative (greedy path) attribution is complete, within the Gauss–Legendre bound of its segments', () => {
+    for (const steps of [4, 8, 64]) {
+      const r = greedyPIG(net, x, { rounds: 3, steps });
+      flat(r.delta).forEach((v, e) => expect(Math.abs(v), `steps ${steps}`).toBeLessThanOrEqual(glDeltaBound(parts, flat(x).slice(e * 9, e * 9 + 9), steps)));
+    }
   });
 });
 
