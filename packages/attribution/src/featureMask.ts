@@ -19,7 +19,7 @@ export interface FeatureGroups {
 }
 
 /**
- * Resolves a feature mask (METHODS §0.4): an integer tensor with the shape of one example
+ * Resolves a feature mask: an integer tensor with the shape of one example
  * (or `[1, ...]`), one group id per element, ids 0..n-1 without gaps. Without a mask every
  * element is its own feature.
  *

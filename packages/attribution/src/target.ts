@@ -17,7 +17,7 @@ import { ArgumentError, ShapeError, Tensor, argmax, describe, logSoftmax, mul, r
 export type Target = number | readonly number[] | Int32Array | Tensor | 'predicted' | ((output: Tensor) => Tensor);
 
 /**
- * How the model output is transformed before the target is taken (METHODS §0.2).
+ * How the model output is transformed before the target is taken.
  *
  * @example
  * ```ts

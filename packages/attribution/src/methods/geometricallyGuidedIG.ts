@@ -21,7 +21,7 @@ export interface GeometricallyGuidedIGOptions extends ExplainOptions {
   scales?: number;
   /** Gradient-ascent iterations T per scaled point (default 200, the authors' MNIST setting). */
   iterations?: number;
-  /** Ascent step η (default 1e-4; tune per model, METHODS §3.6). */
+  /** Ascent step η (default 1e-4; tune per model: it sets how far each ascent step moves). */
   learningRate?: number;
   /** `'max'` (GGIG: feature-wise max over scales, default) or `'integral'` (GGIG_IG: trapezoid mean over scales). */
   reduce?: 'max' | 'integral';

@@ -21,11 +21,11 @@ import type { IntegratedGradientsOptions } from './integratedGradients.js';
 export interface GreedyPIGOptions extends Omit<IntegratedGradientsOptions, 'multiplyByInputs'> {
   /** Feature groups (int tensor with one example's shape); default: every element. */
   featureMask?: Tensor;
-  /** Selection rounds (default 10). `rounds: 1` is plain IG's ranking. [PROPOSED] */
+  /** Selection rounds (default 10). `rounds: 1` is plain IG's ranking. (Our choice: the paper leaves it open.) */
   rounds?: number;
-  /** Features selected per round (default ceil(n / rounds), so all are ranked). [PROPOSED] */
+  /** Features selected per round (default ceil(n / rounds), so all are ranked). (Our choice: the paper leaves it open.) */
   perRound?: number;
-  /** Rank candidates by signed attribution (default, consistent with maximising G) or by |attribution|. [PROPOSED] */
+  /** Rank candidates by signed attribution (default, consistent with maximising G) or by |attribution|. (Our choice: the paper leaves it open.) */
   selection?: 'signed' | 'absolute';
 }
 
@@ -57,7 +57,7 @@ export interface GreedyPIGResult {
   /**
    * Path attribution along the greedy path x' → b_1 → … → b_R → x (each segment reveals one
    * round's selection; the last reveals the rest), `[N, n]`: a path method, so it sums to
-   * F(x) − F(x') up to quadrature error (completeness). [PROPOSED]
+   * F(x) − F(x') up to quadrature error (completeness). (Our choice: the paper leaves it open.)
    */
   cumulative: Tensor;
   /** `Σ cumulative − (F(x) − F(x'))` per example. */
@@ -66,7 +66,7 @@ export interface GreedyPIGResult {
 }
 
 /**
- * Greedy PIG (Axiotis et al. 2023), **reconstructed** from the abstract (METHODS §4): in
+ * Greedy PIG (Axiotis et al. 2023), **reconstructed** from the abstract: in
  * each round, IG from the current baseline (selected features revealed at their input
  * values) to the input scores the unselected features; the top `perRound` are selected and
  * revealed. The objective defaults to the target's log-softmax. With one round it is IG's

@@ -67,7 +67,7 @@ export interface IDGIResult {
  * authors' `idgi.py`: along path points x_0 (baseline) … x_N (input),
  * `IDGI = Σ_j (F(x_{j+1}) − F(x_j)) · g_j ⊙ g_j / ‖g_j‖²` with `g_j = ∇F(x_j)`. It sums to
  * F(x) − F(x_0) exactly, whatever N, except that steps where ‖g_j‖² < 1e-30 are
- * skipped [PROPOSED guard]: their output change (if any) is then lost and shows in `delta`.
+ * skipped (a guard of ours, not in the paper): their output change (if any) is then lost and shows in `delta`.
  * The path is IG's straight line, Blur IG's blur path, or Guided IG's adaptive path (the
  * points PAIR's guided_ig_impl visits, one gradient each).
  *

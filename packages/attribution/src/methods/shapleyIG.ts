@@ -28,7 +28,7 @@ export interface ShapleyIGOptions extends Omit<IntegratedGradientsOptions, 'base
   /**
    * How coalition sizes are drawn: `'stratified'` (default; size k mod n for the k-th
    * coalition, so sizes 0..n−1 are equally represented) or `'random'` (size uniform on 0..n−1).
-   * Within a size, the coalition is uniform. [PROPOSED reconstruction, METHODS §5.2]
+   * Within a size, the coalition is uniform. (Our reconstruction: the paper leaves it open.)
    */
   sampling?: 'stratified' | 'random';
 }
@@ -53,7 +53,7 @@ export interface ShapleyIGResult {
   perFeature: Tensor;
   /**
    * Group sums rescaled per example so they add up to v(N) − v(∅) = F(x) − F(r), the
-   * Shapley total: SIG tracks the ratios of Shapley values, not their scale (METHODS §5.2).
+   * Shapley total: SIG tracks the ratios of Shapley values, not their scale.
    */
   rescaled: Tensor;
   /** `Σ attributions − (F(x) − mean_k F(b_k))` per example. */
@@ -63,7 +63,7 @@ export interface ShapleyIGResult {
 
 /**
  * Shapley Integrated Gradients (Liu, Chen et al. 2023/24), **reconstructed**: no reference
- * code or full text was available, so this follows METHODS §5.2. Coalitions S are drawn by
+ * code or full text was available, so this is our reconstruction from the abstract. Coalitions S are drawn by
  * proportional (size-stratified) sampling; each defines a baseline `b_S = x_S ⊕ r_S̄`
  * (present features at their input value); IG from `b_S` to `x` credits only the absent
  * features; SIG averages these IG maps. For an additive model E[SIG_i] = (n+1)/(2n) φ_i.

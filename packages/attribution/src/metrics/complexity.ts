@@ -1,5 +1,5 @@
 /**
- * Attribution-only statistics: completeness error (METHODS §7.8), Sparseness (Gini index,
+ * Attribution-only statistics: completeness error, Sparseness (Gini index,
  * Chalasani et al. 2020 as Quantus `Sparseness`) and Complexity (entropy, Bhatt et al.
  * 2020 as Quantus `Complexity`). Each is per example and defined for all-zero and
  * constant maps (no NaN).

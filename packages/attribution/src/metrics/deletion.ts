@@ -42,7 +42,7 @@ export interface CausalMetricOptions {
   /** Features changed per iteration (default 1); must divide the number of features. */
   step?: number;
   /**
-   * Feature groups (METHODS §0.4): an int tensor with one example's shape. Default: for
+   * Feature groups: an int tensor with one example's shape. Default: for
    * `[N, C, H, W]` inputs one feature per pixel (all channels move together, as RISE);
    * otherwise one per element. A group's saliency is the sum of its elements' attributions.
    */
@@ -51,7 +51,7 @@ export interface CausalMetricOptions {
   substrate?: Substrate;
   /**
    * σ of the `'blur'` substrate in pixels (default 5 with an 11-tap kernel: RISE's
-   * `gkern(klen=11, nsig=5)`, zero padding). METHODS §7.1 suggests 2 for 28×28 MNIST.
+   * `gkern(klen=11, nsig=5)`, zero padding). 2 suits 28×28 MNIST digits better: σ = 5 blurs a digit away.
    */
   blurSigma?: number;
   /** Rows per model call (default 256). */

@@ -1,7 +1,7 @@
 /**
  * Infidelity (Yeh, Hsieh, Suggala, Inouye & Ravikumar, "On the (In)fidelity and Sensitivity
  * of Explanations", NeurIPS 2019, arXiv:1901.09392), as Captum's
- * `captum/metrics/_core/infidelity.py` computes it (METHODS §7.3).
+ * `captum/metrics/_core/infidelity.py` computes it.
  */
 import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual, type Rng } from '@pathgrad/tensor';

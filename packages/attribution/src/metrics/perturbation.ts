@@ -1,7 +1,7 @@
 /**
  * GGIG's model-perturbation sanity check (Rahman, Lewis & Plis, "Geometrically Guided
- * Integrated Gradients", arXiv:2206.05903; code `codes/model_perturbation_test.py`,
- * METHODS §3.4 and §7.6) with the [PROPOSED] quantitative scoring of METHODS §3.4.5.
+ * Integrated Gradients", arXiv:2206.05903; code `codes/model_perturbation_test.py`), with a
+ * quantitative score of our own (the paper shows the curves only).
  */
 import { noGrad } from '@pathgrad/autograd';
 import { Module } from '@pathgrad/nn';

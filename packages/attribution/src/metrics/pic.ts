@@ -1,7 +1,7 @@
 /**
  * Performance Information Curves, SIC and AIC (Kapishnikov, Bolukbasi, Viégas & Terry,
  * "XRAI: Better Attributions Through Regions", ICCV 2019, arXiv:1906.02825), following
- * PAIR-code/saliency `saliency/metrics/pic.py` step by step (METHODS §7.2).
+ * PAIR-code/saliency `saliency/metrics/pic.py` step by step.
  */
 import Delaunator from 'delaunator';
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, softmax, type Rng } from '@pathgrad/tensor';
@@ -216,7 +216,7 @@ function roundHalfEven(v: number): number {
 }
 
 /**
- * Performance information curves of saliency maps, SIC and AIC (PAIR pic.py, METHODS §7.2).
+ * Performance information curves of saliency maps, SIC and AIC (PAIR pic.py).
  * Works on uint8 images, as pic.py requires: float inputs in [0, 1] (`[N, C, H, W]` with
  * C = 1 or 3, or `[N, H, W]`) are converted with `round(x·255)`, and every image shown to
  * the model is `u8 / 255` passed through `preprocess`. Per image: a seeded 1% random mask
@@ -423,7 +423,7 @@ function picCurve(example: number, info: Float64Array, pred: Float64Array, minPr
  * scipy interp1d 'linear' at one point inside [xs[0], xs[last]]: searchsorted left,
  * clipped to [1, len − 1], then the line through (lo, hi). Where the two x values are
  * equal (x is a duplicated h), scipy divides 0 by 0 and returns NaN; we return the
- * largest q among the points at that h instead (METHODS §7.2 [PROPOSED]).
+ * largest q among the points at that h instead (our choice; pic.py does not define this case).
  */
 function interp1d(xs: number[], ys: number[], x: number): number {
   let lo = 0;

@@ -1,7 +1,7 @@
 /**
  * Model-randomisation sanity check (Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim,
  * "Sanity Checks for Saliency Maps", NeurIPS 2018, arXiv:1810.03292; code
- * adebayoj/sanity_checks_saliency, METHODS §7.5) and Quantus' RandomLogit check.
+ * adebayoj/sanity_checks_saliency) and Quantus' RandomLogit check.
  */
 import { Module } from '@pathgrad/nn';
 import { ArgumentError, Tensor, describe, optionKeys, rng as makeRng, type Rng } from '@pathgrad/tensor';
@@ -157,7 +157,7 @@ export function parameterisedLayers(model: Module): string[] {
  * explanation after re-initialising layers, top-down. Cascading mode randomises one more
  * layer per stage (Adebayo et al.'s main test); independent mode one layer at a time.
  * Maps are compared per example with Spearman rank correlation of the abs-normalised and
- * of the signed (diverging) maps and SSIM of the abs-normalised maps (METHODS §7.5). A
+ * of the signed (diverging) maps and SSIM of the abs-normalised maps (as Adebayo et al. 2018 compare them). A
  * method that depends on the model loses similarity as layers are randomised; one that
  * does not (an edge detector) keeps it. The caller's model is never changed: parameter
  * values are swapped for each stage and always restored.

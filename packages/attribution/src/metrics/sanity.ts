@@ -9,7 +9,7 @@ import { toFloat64 } from '../gradients.js';
 import { normalizeAbs, normalizeSigned, spearman, ssim } from './similarity.js';
 
 /**
- * Similarity measures of the sanity checks (METHODS §7.5).
+ * Similarity measures of the sanity checks (Adebayo et al. 2018).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * Max-sensitivity (Yeh et al., NeurIPS 2019, arXiv:1901.09392) as Captum's
- * `captum/metrics/_core/sensitivity.py::sensitivity_max` computes it (METHODS §7.4).
+ * `captum/metrics/_core/sensitivity.py::sensitivity_max` computes it.
  */
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual } from '@pathgrad/tensor';
 import { fromFlat, toFloat64 } from '../gradients.js';

@@ -1,5 +1,5 @@
 /**
- * Similarity measures between attribution maps used by the sanity checks (METHODS §7.5):
+ * Similarity measures between attribution maps used by the sanity checks (Adebayo et al. 2018):
  * Spearman rank correlation (average ranks for ties, as scipy.stats.spearmanr), Pearson
  * correlation, SSIM (Wang et al. 2004), NumPy's linear quantile, and the two
  * visualisation normalisations of the sanity-checks code (abs and diverging).
@@ -120,7 +120,7 @@ export interface SsimOptions {
   window?: 7 | 11;
   /**
    * Dynamic range L of the values (default `max(a) − min(a)` of the first, reference map,
-   * as METHODS §7.5 asks; 1 when that is 0, the range of maps normalised to [0, 1]).
+   * as Adebayo et al. do; 1 when that is 0, the range of maps normalised to [0, 1]).
    */
   dataRange?: number;
 }
