@@ -2,7 +2,8 @@
  * @pathgrad/attribution: Integrated Gradients and its family, written against pathgrad's
  * own autodiff, with shared quadrature, baselines and batching.
  *
- * @packageDocumentation
+ * @module @pathgrad/attribution
+ * @document ../README.md
  */
 export { quadrature, gaussLegendreNodes, QUADRATURE_METHODS, type Quadrature, type QuadratureMethod } from './quadrature.js';
 export type { Model } from './model.js';

@@ -12,7 +12,8 @@
  * grad((x) => sum(mul(x, x)))(tensor([1, 2, 3])).toArray(); // [2, 4, 6]
  * ```
  *
- * @packageDocumentation
+ * @module @pathgrad/autograd
+ * @document ../README.md
  */
 export { Tape, noGrad, isRecording, type GradientOptions } from './tape.js';
 export {

@@ -1,7 +1,8 @@
 /**
  * @pathgrad/cli: the `pathgrad` command line as a library (the bin is bin/pathgrad.mjs).
  *
- * @packageDocumentation
+ * @module @pathgrad/cli
+ * @document ../README.md
  */
 export { main, buildProgram } from './main.js';
 export { METHODS, methodByName, resolveOptions, describeMethods, parseBaseline, type MethodSpec, type MethodOption, type MethodContext, type MethodOutput, type OptionValues, type OptionKind } from './methods.js';

@@ -4,7 +4,8 @@
  * and (below) safetensors/ONNX import and the IDX reader. The MNIST loader reads files and
  * is exported by the Node-only entry `@pathgrad/nn/node`.
  *
- * @packageDocumentation
+ * @module @pathgrad/nn
+ * @document ../README.md
  */
 export { Parameter, Module, withForwardHook, type ForwardHook, type LoadStateDictResult } from './module.js';
 export {

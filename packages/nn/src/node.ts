@@ -12,6 +12,6 @@
  * loadPretrained('mnist-cnn').forward(images).shape; // [8, 10]
  * ```
  *
- * @packageDocumentation
+ * @module @pathgrad/nn/node
  */
 export { mnist, mnistDataDir, type MnistOptions, type MnistData } from './data/mnist.js';

@@ -2,7 +2,8 @@
  * @pathgrad/tensor: immutable typed-array tensors, their ops (one file each, with shape
  * rule, kernels and vector-Jacobian product together), seeded randomness and backends.
  *
- * @packageDocumentation
+ * @module @pathgrad/tensor
+ * @document ../README.md
  */
 import './methods.js';
 

@@ -2,7 +2,7 @@
  * Test helpers shared by pathgrad's packages and offered to users who add ops:
  * fast-check arbitraries for tensors and naive float64 references.
  *
- * @packageDocumentation
+ * @module @pathgrad/tensor/testing
  */
 export * from './arbitraries.js';
 export * from './reference.js';
