@@ -34,6 +34,8 @@ const VARIANTS = [`${T}variants.test.ts`];
 const CAPTUM = [`${T}captum-reference.test.ts`];
 const GRADCHECK = ['packages/autograd/test/ops.gradcheck.test.ts'];
 const PARITY = ['packages/tensor/test/ops.parity.test.ts'];
+// tests written for earlier survivors
+const KILLS = `${T}mutants.test.ts`;
 
 export const MUTANTS: Mutant[] = [
   // ---- quadrature ------------------------------------------------------------------------
@@ -229,7 +231,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}baselines.ts`,
     search: 'for (let i = 0; i < m; i++) for (let j = 0; j < per; j++) mean[j]! += flat[i * per + j]! / m;',
     replace: 'for (let i = 0; i < m; i++) for (let j = 0; j < per; j++) mean[j]! += flat[i * per + j]! / per;',
-    tests: IG,
+    tests: [...IG, KILLS],
     bug: 'meanBaseline divides by the feature count instead of the sample count',
   },
   {
@@ -238,8 +240,26 @@ export const MUTANTS: Mutant[] = [
     file: `${A}baselines.ts`,
     search: 'v[i] = low + (high - low) * g.uniform();',
     replace: 'v[i] = low + high * g.uniform();',
-    tests: IG,
+    tests: [...IG, KILLS],
     bug: 'uniformNoiseBaseline draws from [low, low + high] (right only when low = 0)',
+  },
+  {
+    id: 'softmax-transform-ignored',
+    area: 'IG',
+    file: `${A}target.ts`,
+    search: 'return softmax(output, 1);',
+    replace: 'return output;',
+    tests: [...IG, KILLS],
+    bug: "outputTransform 'softmax' explains the logits",
+  },
+  {
+    id: 'log-softmax-transform-is-softmax',
+    area: 'IG',
+    file: `${A}target.ts`,
+    search: 'return logSoftmax(output, 1);',
+    replace: 'return softmax(output, 1);',
+    tests: [...IG, KILLS],
+    bug: "outputTransform 'logSoftmax' explains probabilities",
   },
   // ---- other methods ---------------------------------------------------------------------
   {
@@ -447,7 +467,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}methods/geometricallyGuidedIG.ts`,
     search: 'for (let k = 0; k < m; k++) v += (M[(k * n + e) * per + d]! + M[((k + 1) * n + e) * per + d]!) / 2 / m;',
     replace: 'for (let k = 0; k < m; k++) v += M[(k * n + e) * per + d]! / m;',
-    tests: VARIANTS,
+    tests: [...VARIANTS, KILLS],
     bug: "GGIG's mean over scales by the left rule instead of the trapezoid",
   },
   // ---- metrics ---------------------------------------------------------------------------
@@ -475,7 +495,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}metrics/infidelity.ts`,
     search: 'infid[e] = sq / samples;',
     replace: 'infid[e] = sq;',
-    tests: [`${T}metrics.faithfulness.test.ts`],
+    tests: [`${T}metrics.faithfulness.test.ts`, KILLS],
     bug: 'infidelity sums the squared errors instead of averaging them',
   },
   {
@@ -538,7 +558,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}metrics/sanity.ts`,
     search: 'sa[i]! += Math.abs(v);',
     replace: 'sa[i]! += v;',
-    tests: [`${T}metrics.sanity.test.ts`],
+    tests: [`${T}metrics.sanity.test.ts`, KILLS],
     bug: 'sanity-check absolute maps sum signed values',
   },
   {
@@ -547,8 +567,44 @@ export const MUTANTS: Mutant[] = [
     file: `${A}blur.ts`,
     search: 'const v = Math.exp((-0.5 * i * i) / (sigma * sigma));',
     replace: 'const v = Math.exp((-i * i) / (sigma * sigma));',
-    tests: METHODS,
+    tests: [...METHODS, KILLS],
     bug: 'Gaussian blur kernel with σ/√2 (missing ½ in the exponent)',
+  },
+  {
+    id: 'deletion-order-ascending',
+    area: 'metrics',
+    file: `${A}metrics/common.ts`,
+    search: 'Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b),',
+    replace: 'Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]! || a - b),',
+    tests: [`${T}metrics.faithfulness.test.ts`],
+    bug: 'deletion/insertion removes the least important features first',
+  },
+  {
+    id: 'pic-median-even',
+    area: 'metrics',
+    file: `${A}metrics/pic.ts`,
+    search: 'y[i] = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;',
+    replace: 'y[i] = s[m]!;',
+    tests: [`${T}metrics.pic.test.ts`],
+    bug: 'PIC aggregation takes the upper median of an even number of curves',
+  },
+  {
+    id: 'gini-rank-offset',
+    area: 'metrics',
+    file: `${A}metrics/complexity.ts`,
+    search: 'num += (2 * (i + 1) - d - 1) * s[i]!;',
+    replace: 'num += (2 * i - d - 1) * s[i]!;',
+    tests: [`${T}metrics.sanity.test.ts`, `${T}metrics.similarity.test.ts`],
+    bug: 'Gini sparseness with 0-based ranks',
+  },
+  {
+    id: 'igc-merge-covariance',
+    area: 'methods',
+    file: `${A}methods/integratedGradientCorrelation.ts`,
+    search: 'this.coYhatY[c] = this.coYhatY[c]! + other.coYhatY[c]! + (dh * dy * na * nb) / n;',
+    replace: 'this.coYhatY[c] = this.coYhatY[c]! + other.coYhatY[c]!;',
+    tests: [`${T}igc.test.ts`],
+    bug: "IGC's merge of two shards forgets the between-shard covariance term",
   },
   // ---- kernels ---------------------------------------------------------------------------
   {
