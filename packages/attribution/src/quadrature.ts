@@ -69,7 +69,7 @@ const GL_ASYMPTOTIC_FROM = 101;
  * (x = cos θ) on Stieltjes' asymptotic expansion of P_n(cos θ), as in Hale & Townsend
  * (SIAM J. Sci. Comput. 2013), O(1) per node, with the number of terms chosen from the
  * expansion's error bound; the few nodes next to ±1 where that bound cannot reach machine
- * precision within 30 terms (about 8 at each end, whatever n) fall back to the recurrence.
+ * precision within 30 terms (5 or 6 at each end, whatever n) fall back to the recurrence.
  *
  * @example
  * ```ts
