@@ -30,9 +30,6 @@ const ERROR = 4;
 const ARG0 = 4;
 const MAX_ARGS = (SLOT_INTS - 8) / 2;
 
-/** How long the first parallel call waits for the workers to start before running on one thread. */
-const START_TIMEOUT_MS = 10_000;
-
 /** A started worker as far as we use it (Node's Worker and the web Worker both fit). */
 interface WorkerHandle {
   postMessage(message: unknown): void;
@@ -102,7 +99,6 @@ interface Pool {
   st: Int32Array;
   args: Float64Array;
   names: Map<string, number>;
-  started: boolean;
 }
 
 let shared: SharedKernels | undefined;
@@ -234,7 +230,7 @@ function ensurePool(workersWanted: number): Pool | undefined {
     poolFailure = `could not start worker threads: ${e instanceof Error ? e.message : String(e)}`;
     return undefined;
   }
-  pool = { workers, st, args, names: new Map(shared.names.map((n, i) => [n, i])), started: false };
+  pool = { workers, st, args, names: new Map(shared.names.map((n, i) => [n, i])) };
   return pool;
 }
 
@@ -244,19 +240,9 @@ function stop(w: WorkerHandle, p: Pool): void {
   Atomics.notify(p.st, slot * SLOT_INTS + STATE);
 }
 
-/** Blocks until every worker has instantiated its module (once); false on timeout. */
-function awaitStarted(p: Pool): boolean {
-  if (p.started) return true;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (let slot = 0; slot < p.workers.length; slot++) {
-    while (Atomics.load(p.st, slot * SLOT_INTS + READY) === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      Atomics.wait(p.st, slot * SLOT_INTS + READY, 0, left);
-    }
-  }
-  p.started = true;
-  return true;
+/** True once worker `slot` has instantiated its module (never blocks: see runTasks). */
+function isReady(p: Pool, slot: number): boolean {
+  return Atomics.load(p.st, slot * SLOT_INTS + READY) === 1;
 }
 
 /** One unit of work: a kernel export and its numeric arguments (pointers are byte offsets). */
@@ -274,42 +260,51 @@ export interface Task {
 export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): void {
   if (tasks.length === 0) return;
   const p = tasks.length > 1 ? ensurePool(tasks.length - 1) : undefined;
-  if (p === undefined || !awaitStarted(p)) {
-    if (p !== undefined) poolFailure = `worker threads did not start within ${START_TIMEOUT_MS} ms`;
-    for (const t of tasks) runHere(t);
-    return;
-  }
-  for (let i = 1; i < tasks.length; i++) {
-    const t = tasks[i]!;
-    if (t.args.length > MAX_ARGS) throw new Error(`internal: task ${t.fn} has ${t.args.length} args (at most ${MAX_ARGS})`);
-    const base = (i - 1) * SLOT_INTS;
-    const fn = p.names.get(t.fn);
-    if (fn === undefined) throw new Error(`internal: no kernel export '${t.fn}' for workers`);
-    p.st[base + FN] = fn;
-    p.st[base + NARGS] = t.args.length;
-    p.st[base + ERROR] = 0;
-    const a0 = (i - 1) * (SLOT_INTS / 2) + ARG0;
-    for (let j = 0; j < t.args.length; j++) p.args[a0 + j] = t.args[j]!;
-    Atomics.store(p.st, base + STATE, POSTED);
-    Atomics.notify(p.st, base + STATE);
+  // Workers that have not started yet get no task: their share runs here. Never block on a
+  // worker's start: a browser starts a nested worker only when the creating thread returns
+  // to its event loop, which a synchronous kernel call never does. The split itself does
+  // not depend on who runs a task, so results are the same either way.
+  const posted: boolean[] = tasks.map(() => false);
+  if (p !== undefined) {
+    for (let i = 1; i < tasks.length; i++) {
+      if (!isReady(p, i - 1)) continue;
+      const t = tasks[i]!;
+      if (t.args.length > MAX_ARGS) throw new Error(`internal: task ${t.fn} has ${t.args.length} args (at most ${MAX_ARGS})`);
+      const base = (i - 1) * SLOT_INTS;
+      const fn = p.names.get(t.fn);
+      if (fn === undefined) throw new Error(`internal: no kernel export '${t.fn}' for workers`);
+      p.st[base + FN] = fn;
+      p.st[base + NARGS] = t.args.length;
+      p.st[base + ERROR] = 0;
+      const a0 = (i - 1) * (SLOT_INTS / 2) + ARG0;
+      for (let j = 0; j < t.args.length; j++) p.args[a0 + j] = t.args[j]!;
+      Atomics.store(p.st, base + STATE, POSTED);
+      Atomics.notify(p.st, base + STATE);
+      posted[i] = true;
+    }
   }
   runHere(tasks[0]!);
   for (let i = 1; i < tasks.length; i++) {
+    if (!posted[i]) {
+      runHere(tasks[i]!);
+      continue;
+    }
     const base = (i - 1) * SLOT_INTS;
-    if (Atomics.compareExchange(p.st, base + STATE, POSTED, STOLEN) === POSTED) {
+    if (Atomics.compareExchange(p!.st, base + STATE, POSTED, STOLEN) === POSTED) {
       try {
         runHere(tasks[i]!);
       } finally {
-        Atomics.store(p.st, base + STATE, IDLE);
-        Atomics.notify(p.st, base + STATE);
+        Atomics.store(p!.st, base + STATE, IDLE);
+        Atomics.notify(p!.st, base + STATE);
       }
     }
   }
   let failed = false;
   for (let i = 1; i < tasks.length; i++) {
+    if (!posted[i]) continue;
     const base = (i - 1) * SLOT_INTS;
-    while (Atomics.load(p.st, base + STATE) === RUNNING) Atomics.wait(p.st, base + STATE, RUNNING);
-    if (p.st[base + ERROR] !== 0) failed = true;
+    while (Atomics.load(p!.st, base + STATE) === RUNNING) Atomics.wait(p!.st, base + STATE, RUNNING);
+    if (p!.st[base + ERROR] !== 0) failed = true;
   }
   if (failed) throw new Error('internal: a wasm kernel failed on a worker thread');
 }
