@@ -336,11 +336,11 @@ export function fmt(v: number, digits = 4): string {
   return v.toFixed(digits);
 }
 
-/** A Markdown table. */
+/** A Markdown table; a `|` inside a cell (|x|, |·|) is escaped so that it does not split the cell. */
 export function mdTable(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cell = (c: string | number): string => (typeof c === 'number' ? fmt(c) : c);
+  const cell = (c: string | number): string => (typeof c === 'number' ? fmt(c) : c.replace(/\|/g, '\\|'));
   return [
-    `| ${headers.join(' | ')} |`,
+    `| ${headers.map(cell).join(' | ')} |`,
     `| ${headers.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ].join('\n');
