@@ -38,7 +38,7 @@ export { crossEntropy, nllLoss, mse, type Reduction, type LossOptions } from './
 export { Optimizer } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
-export { fit, batches, evaluateAccuracy, predict, type Batch, type BatchOptions, type FitOptions, type TrainProgress, type EpochSummary, type EvaluateOptions } from './train.js';
+export { fit, batches, evaluateAccuracy, predict, type Batch, type BatchOptions, type FitOptions, type TrainProgress, type EpochSummary, type EvaluateOptions, type ProgressStream } from './train.js';
 export { mnistMlp, mnistCnn, MnistMlp, type ZooOptions } from './zoo.js';
 export { loadPretrained, pretrainedBytes, type PretrainedName } from './pretrained.js';
 

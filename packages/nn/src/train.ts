@@ -163,7 +163,24 @@ export interface FitOptions {
   /** `'auto'` (default): a bar on a TTY, lines otherwise; `'bar'`, `'lines'`, or `'none'`. */
   progress?: 'auto' | 'bar' | 'lines' | 'none';
   /** Where progress goes (default `process.stderr`). */
-  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  stream?: ProgressStream;
+}
+
+/**
+ * Where {@link fit} writes its progress: any text stream with `write` (`process.stderr`, a
+ * file stream). Typed structurally so the declarations need no Node types.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const stream: ProgressStream = { write: (text) => lines.push(text) };
+ * fit(model, data, { progress: 'lines', stream });
+ * ```
+ */
+export interface ProgressStream {
+  write(text: string): unknown;
+  /** A terminal: progress is drawn as a bar. */
+  isTTY?: boolean;
 }
 
 const FIT_KEYS = optionKeys<FitOptions>({ epochs: true, batchSize: true, optimizer: true, loss: true, rng: true, shuffle: true, onProgress: true, progress: true, stream: true });
@@ -196,7 +213,7 @@ function makeSink(mode: FitOptions['progress'], stream: FitOptions['stream']): P
     return {
       start(epoch, epochs, total) {
         bar = new cliProgress.SingleBar(
-          { format: `epoch ${epoch}/${epochs} {bar} {percentage}% | {value}/{total} batches | loss {loss} | eta {eta_formatted}`, stream: out, hideCursor: true },
+          { format: `epoch ${epoch}/${epochs} {bar} {percentage}% | {value}/{total} batches | loss {loss} | eta {eta_formatted}`, stream: out as unknown as NodeJS.WritableStream, hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
         bar.start(total, 0, { loss: '-' });
