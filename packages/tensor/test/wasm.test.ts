@@ -31,6 +31,7 @@ import {
   type OpDef,
 } from '../src/index.js';
 import type { Conv2dAttrs } from '../src/kernels/conv.js';
+import { readyWorkers } from '../src/wasm/threads.js';
 import { compareTensors } from '../src/testing/index.js';
 
 const TOL = { rtol: 1e-4, atol: 1e-4 };
@@ -179,6 +180,17 @@ describe('wasm threads', () => {
 
   const bits = (t: Tensor) => Array.from(t.toTypedArray());
 
+  /** Starts the pool (one large matmul) and waits until `n` workers take tasks, so the split really runs on them. */
+  async function workersStarted(n: number): Promise<void> {
+    const g = rng(1);
+    runKernel(OPS.matmul, 'wasm', [randn([64, 256], g), randn([256, 64], g)], {});
+    const deadline = Date.now() + 20_000;
+    while (readyWorkers() < n) {
+      if (Date.now() > deadline) throw new Error(`only ${readyWorkers()} of ${n} worker threads started within 20 s`);
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+  }
+
   it('setThreads validates its argument and getThreads reports the count in force', () => {
     expect(() => setThreads(0)).toThrow(/setThreads: expected an integer from 1 to 256 or 'auto', got 0/);
     expect(() => setThreads(1.5)).toThrow(/got 1.5/);
@@ -193,7 +205,7 @@ describe('wasm threads', () => {
     expect(backendInfo('wasm').note).toContain('3 threads');
   });
 
-  it('GEMM and conv forward / input gradient give bitwise the same float32 result on 1, 2 and 3 threads', () => {
+  it('GEMM and conv forward / input gradient give bitwise the same float32 result on 1, 2 and 3 threads', async () => {
     // the split is over output columns/rows and images: every element is computed in the same order
     const g = rng(9);
     const cases: [Tensor, Tensor][] = [
@@ -214,17 +226,19 @@ describe('wasm threads', () => {
     const one = run();
     for (const n of [2, 3]) {
       setThreads(n);
+      await workersStarted(n - 1);
       expect(run()).toEqual(one);
     }
   });
 
-  it('conv weight gradient: per-thread partial sums stay within float32 tolerance of the reference and repeat exactly', () => {
+  it('conv weight gradient: per-thread partial sums stay within float32 tolerance of the reference and repeat exactly', async () => {
     const g = rng(10);
     const x = randn([17, 16, 12, 12], g);
     const dy = randn([17, 32, 8, 8], g);
     const attrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, weightShape: [32, 16, 5, 5] } as const;
     for (const n of [1, 2, 3]) {
       setThreads(n);
+      await workersStarted(n - 1);
       const a = expectWasmMatchesReference(OPS.conv2dBackwardWeight, [x, dy], attrs, `backward weight on ${n} threads`);
       expect(bits(runKernel(OPS.conv2dBackwardWeight, 'wasm', [x, dy], attrs)!)).toEqual(bits(a));
     }

@@ -240,6 +240,17 @@ function stop(w: WorkerHandle, p: Pool): void {
   Atomics.notify(p.st, slot * SLOT_INTS + STATE);
 }
 
+/**
+ * How many worker threads have started and take tasks (0 before the first parallel kernel
+ * call creates them). Tests use it to wait until the workers really run tasks.
+ */
+export function readyWorkers(): number {
+  if (pool === undefined) return 0;
+  let n = 0;
+  for (let slot = 0; slot < pool.workers.length; slot++) if (isReady(pool, slot)) n++;
+  return n;
+}
+
 /** True once worker `slot` has instantiated its module (never blocks: see runTasks). */
 function isReady(p: Pool, slot: number): boolean {
   return Atomics.load(p.st, slot * SLOT_INTS + READY) === 1;
