@@ -13,8 +13,8 @@ import { UsageError } from './errors.js';
 /**
  * Most pixels an input image may have (4096 x 4096) unless raised: decoding needs about
  * 8 bytes per pixel, so the default keeps one image near 130 MB. Raise it with the
- * `maxPixels` option of {@link imageToMnist}, or for the CLI with the environment variable
- * `PATHGRAD_MAX_IMAGE_PIXELS`.
+ * `maxPixels` option of {@link imageToMnist}, or for the CLI with `--max-image-pixels` or the
+ * environment variable `PATHGRAD_MAX_IMAGE_PIXELS`.
  *
  * @example
  * ```ts
@@ -168,7 +168,7 @@ function checkSize(info: ImageHeader, path: string, maxPixels: number): void {
   }
   if (width * height > maxPixels) {
     throw new UsageError(
-      `--input: ${path} is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, over the limit of ${maxPixels.toLocaleString('en-US')} (set PATHGRAD_MAX_IMAGE_PIXELS to raise it, or scale the image down first)`,
+      `--input: ${path} is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, over the limit of ${maxPixels.toLocaleString('en-US')} (raise it with --max-image-pixels or PATHGRAD_MAX_IMAGE_PIXELS, or scale the image down first)`,
     );
   }
 }

@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import { loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrainedBytes, type Module } from '@pathgrad/nn';
+import type { Command } from 'commander';
+import { ONNX_DEFAULT_LIMITS, loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrainedBytes, type LoadOnnxOptions, type Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
+import { FormatError, Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
 import { readUserFile } from './files.js';
-import { imageToMnist, maxImagePixels } from './images.js';
+import { IMAGE_MAX_PIXELS, imageToMnist, maxImagePixels } from './images.js';
 
 /**
  * Built-in architectures a .safetensors file can be loaded into.
@@ -69,6 +70,116 @@ export function parseDType(value: string): FloatDType {
   return value;
 }
 
+/** The flag that raises each {@link LoadOnnxOptions} budget. */
+const ONNX_FLAGS: Record<keyof LoadOnnxOptions, string> = {
+  maxTensorElements: '--max-tensor-elements',
+  maxTotalElements: '--max-total-elements',
+  maxOperations: '--max-operations',
+};
+
+/**
+ * The budgets a command's flags set for what `--model` and `--input` may cost: the
+ * {@link LoadOnnxOptions} of an `.onnx` model and the pixel limit of PNG/JPEG inputs. An
+ * absent key keeps the default (for images: `PATHGRAD_MAX_IMAGE_PIXELS`, else 4096 x 4096).
+ *
+ * @example
+ * ```ts
+ * const limits: LoadLimits = { onnx: { maxTensorElements: 2 ** 29 }, maxImagePixels: 8192 * 8192 };
+ * loadModel('big.onnx', undefined, 'float32', limits);
+ * ```
+ */
+export interface LoadLimits {
+  onnx?: LoadOnnxOptions;
+  maxImagePixels?: number;
+}
+
+/**
+ * The limit flags as commander gives them (strings), before {@link parseLoadLimits}.
+ *
+ * @example
+ * ```ts
+ * const args: LoadLimitArgs = { maxTensorElements: '536870912', maxImagePixels: '67108864' };
+ * ```
+ */
+export interface LoadLimitArgs {
+  maxTensorElements?: string;
+  maxTotalElements?: string;
+  maxOperations?: string;
+  maxImagePixels?: string;
+}
+
+function limitValue(value: string, flag: string, unit: string): number {
+  // Number('') is 0 and Number('0x10') is 16: only plain decimal or exponent notation
+  const v = /^\s*[0-9][0-9_]*(\.[0-9]*)?(e\+?[0-9]+)?\s*$/i.test(value) ? Number(value.replace(/_/g, '')) : NaN;
+  if (!Number.isSafeInteger(v) || v < 1) throw new UsageError(`${flag} must be a positive integer (${unit}), got '${value}'`);
+  return v;
+}
+
+/**
+ * Validates the limit flags: each a positive integer (`1e9` and `1_000_000` are accepted),
+ * refused naming the flag otherwise.
+ *
+ * @throws UsageError naming the flag and the value given.
+ * @example
+ * ```ts
+ * parseLoadLimits({ maxTensorElements: '1e9' }); // { onnx: { maxTensorElements: 1000000000 } }
+ * parseLoadLimits({ maxImagePixels: 'lots' }); // throws: --max-image-pixels must be a positive integer ...
+ * ```
+ */
+export function parseLoadLimits(args: LoadLimitArgs): LoadLimits {
+  const onnx: LoadOnnxOptions = {};
+  for (const key of Object.keys(ONNX_FLAGS) as (keyof LoadOnnxOptions)[]) {
+    const raw = args[key];
+    if (raw !== undefined) onnx[key] = limitValue(raw, ONNX_FLAGS[key], key === 'maxOperations' ? 'multiply-adds per example' : 'a number of elements');
+  }
+  const limits: LoadLimits = {};
+  if (Object.keys(onnx).length > 0) limits.onnx = onnx;
+  if (args.maxImagePixels !== undefined) limits.maxImagePixels = limitValue(args.maxImagePixels, '--max-image-pixels', 'a number of pixels');
+  return limits;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Adds `--max-tensor-elements`, `--max-total-elements` and `--max-operations` (the ONNX
+ * budgets of `--model`) to a command.
+ *
+ * @example
+ * ```ts
+ * addModelLimitOptions(program.command('attribute')); // then parseLoadLimits(opts)
+ * ```
+ */
+export function addModelLimitOptions(command: Command): Command {
+  const d = ONNX_DEFAULT_LIMITS;
+  return command
+    .option('--max-tensor-elements <n>', `most elements one intermediate tensor of an .onnx --model may have (default ${count(d.maxTensorElements)})`)
+    .option('--max-total-elements <n>', `most elements all intermediate tensors of an .onnx --model may have in one pass (default ${count(d.maxTotalElements)})`)
+    .option('--max-operations <n>', `most multiply-adds per example an .onnx --model may cost (default ${count(d.maxOperations)})`);
+}
+
+/**
+ * Adds `--max-image-pixels` (the pixel limit of PNG/JPEG `--input` files) to a command.
+ *
+ * @example
+ * ```ts
+ * addInputLimitOptions(program.command('evaluate')); // then parseLoadLimits(opts)
+ * ```
+ */
+export function addInputLimitOptions(command: Command): Command {
+  return command.option('--max-image-pixels <n>', `most pixels a PNG/JPEG --input may have, read from its header (default ${count(IMAGE_MAX_PIXELS)} or PATHGRAD_MAX_IMAGE_PIXELS)`);
+}
+
+/** An .onnx model refused by a budget names the flag that raises it (loadOnnx's message names its option). */
+function loadOnnxModel(bytes: Uint8Array, spec: string, options: LoadOnnxOptions | undefined): Module {
+  try {
+    return loadOnnx(bytes, options);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    const message = err.message.replace(/\((maxTensorElements|maxTotalElements|maxOperations), an option of loadOnnx\)/, (_, key: keyof LoadOnnxOptions) => `(raise it with ${ONNX_FLAGS[key]})`);
+    throw new UsageError(`--model ${spec}: ${message}`);
+  }
+}
+
 function newArch(arch: string | undefined, file: string): Module {
   if (arch === undefined) {
     throw new UsageError(`--model ${file}: a .safetensors file holds only weights; add --arch ${ARCHS.join('|')} to say which architecture they belong to`);
@@ -84,13 +195,14 @@ const ZOO: Record<string, 'mnist-mlp' | 'mnist-cnn'> = { mlp: 'mnist-mlp', cnn: 
 /**
  * Loads `--model`: `mlp`/`cnn`/`mnist-mlp`/`mnist-cnn` (the shipped pretrained zoo
  * models), an `.onnx` file, or a `.safetensors` file with `--arch`. The model is in eval
- * mode and converted to `dtype`.
+ * mode and converted to `dtype`. `limits.onnx` raises or lowers an `.onnx` model's budgets
+ * (a refusal names the flag that raises it, e.g. `--max-tensor-elements`).
  * @example
  * ```ts
  * const { model } = loadModel('model.safetensors', 'mnist-mlp', 'float64');
  * ```
  */
-export function loadModel(spec: string, arch: string | undefined, dtype: FloatDType = 'float32'): LoadedModel {
+export function loadModel(spec: string, arch: string | undefined, dtype: FloatDType = 'float32', limits: LoadLimits = {}): LoadedModel {
   let model: Module;
   let description = spec;
   const zooName = ZOO[spec];
@@ -108,7 +220,7 @@ export function loadModel(spec: string, arch: string | undefined, dtype: FloatDT
     }
     const bytes = readUserFile(spec, '--model');
     if (ext === '.onnx') {
-      model = loadOnnx(bytes);
+      model = loadOnnxModel(bytes, spec, limits.onnx);
     } else {
       model = newArch(arch, spec);
       const { tensors } = loadSafetensors(bytes);
@@ -193,12 +305,13 @@ export function takeRows(t: Tensor, indices: readonly number[]): Tensor {
 /**
  * Loads `--input`: a `.npy` array `[N, ...]`, one or more PNG/JPEG files (comma
  * separated; each converted to a `[1, 28, 28]` gray MNIST-like image), or MNIST indices.
+ * `limits.maxImagePixels` overrides the image pixel limit (`--max-image-pixels`).
  * @example
  * ```ts
  * const { inputs, labels } = loadInputs('mnist:test:0-15', 'float64');
  * ```
  */
-export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096): LoadedInputs {
+export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096, limits: LoadLimits = {}): LoadedInputs {
   if (spec.startsWith('mnist:')) {
     const { split, indices } = parseMnistSpec(spec, maxImages);
     const data = mnist({ split, limit: Math.max(...indices) + 1, dtype });
@@ -225,7 +338,7 @@ export function loadInputs(spec: string, dtype: FloatDType, maxImages = 4096): L
     if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg') {
       throw new UsageError(`--input ${f}: unsupported input type '${ext || '(none)'}'; use .npy, .png, .jpg/.jpeg or mnist:test:0-15`);
     }
-    const img = imageToMnist(readUserFile(f, '--input'), f, 28, { maxPixels: maxImagePixels() });
+    const img = imageToMnist(readUserFile(f, '--input'), f, 28, { maxPixels: limits.maxImagePixels ?? maxImagePixels() });
     images.push(new Tensor(img.data, [1, ...img.shape], 'float32'));
   });
   const batch = images.length === 1 ? images[0]! : concat(images, 0);

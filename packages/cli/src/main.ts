@@ -15,6 +15,7 @@ import { benchCommand, listPapers, reproduceCommand } from './commands/scripts.j
 import { trainCommand, type TrainArgs } from './commands/train.js';
 import { registerIgcCommand } from './commands/igc.js';
 import { describeMethods } from './methods.js';
+import { addInputLimitOptions, addModelLimitOptions } from './load.js';
 import { setForceOutput } from './output.js';
 import { isQuiet, setQuiet } from './progress.js';
 
@@ -155,6 +156,12 @@ export function buildProgram(log: (line: string) => void, setExit: (code: number
     .action((paper: string, args: string[]) => setExit(reproduceCommand(paper, args)));
 
   registerIgcCommand(program, log);
+
+  // the budgets of what --model and --input may cost, on every command that loads them (igc adds its own)
+  for (const c of program.commands) {
+    if (['demo', 'attribute', 'evaluate'].includes(c.name())) addModelLimitOptions(c);
+    if (['attribute', 'evaluate'].includes(c.name())) addInputLimitOptions(c);
+  }
 
   for (const c of program.commands) {
     // read in main() (setForceOutput); declared here so --help shows it and parsing accepts it

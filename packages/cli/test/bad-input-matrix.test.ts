@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
 import { Tensor, writeNpy } from '@pathgrad/tensor';
 import { bin, fixture, inPool, tempDir } from './helpers.js';
 
@@ -27,6 +28,7 @@ interface Outcome {
 const dir = tempDir();
 const p = (name: string): string => join(dir, name);
 const MLP = fixture('mlp.safetensors');
+const ONNX = fixture('mlp.onnx');
 const mlp = ['--model', MLP, '--arch', 'mnist-mlp'];
 const att = (...more: string[]): string[] => ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'saliency', ...more];
 
@@ -110,6 +112,17 @@ const cases: Case[] = [
   { name: 'igc merge of a missing part', args: ['igc', 'merge', p('part-9.json'), '--out', p('m.json')], names: /part-9\.json/ },
   { name: 'igc merge of a garbage part', args: ['igc', 'merge', p('junk.json'), '--out', p('m.json')], names: /junk\.json/ },
   { name: 'igc merge of a part of another format', args: ['igc', 'merge', p('exists.json'), '--out', p('m.json')], names: /exists\.json.*format/ },
+  // budgets of what --model and --input may cost: validated, and a refusal names the flag that raises it
+  { name: 'attribute with --max-tensor-elements 0', args: att('--max-tensor-elements', '0'), names: /--max-tensor-elements must be a positive integer.*'0'/ },
+  { name: 'evaluate with --max-image-pixels lots', args: ['evaluate', ...mlp, '--input', 'mnist:test:0', '--max-image-pixels', 'lots'], names: /--max-image-pixels must be a positive integer.*'lots'/ },
+  { name: 'demo with --max-operations 1.5', args: ['demo', '--quick', '--images', '1', '--methods', 'saliency', '--model', 'mlp', '--max-operations', '1.5', '--out', p('demo-limits')], names: /--max-operations must be a positive integer.*'1\.5'/ },
+  { name: 'igc with --max-total-elements x', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--max-total-elements', 'x', '--out', p('i.json')], names: /--max-total-elements must be a positive integer.*'x'/ },
+  { name: 'an ONNX model over --max-operations', args: ['attribute', '--model', ONNX, '--input', 'mnist:test:0', '--max-operations', '1000'], names: /mlp\.onnx.*limit of 1,000 \(raise it with --max-operations\)/ },
+  { name: 'an ONNX model over --max-tensor-elements (evaluate)', args: ['evaluate', '--model', ONNX, '--input', 'mnist:test:0', '--max-tensor-elements', '10', '--out', p('limits-table')], names: /mlp\.onnx.*raise it with --max-tensor-elements/ },
+  { name: 'an ONNX model over --max-total-elements (igc)', args: ['igc', '--model', ONNX, '--data', 'mnist:test:0-9', '--max-total-elements', '100', '--out', p('i.json')], names: /mlp\.onnx.*raise it with --max-total-elements/ },
+  { name: 'an ONNX model over --max-tensor-elements (demo)', args: ['demo', '--quick', '--images', '1', '--methods', 'saliency', '--model', ONNX, '--max-tensor-elements', '10', '--out', p('demo-limits')], names: /mlp\.onnx.*raise it with --max-tensor-elements/ },
+  { name: 'an image over --max-image-pixels', args: ['attribute', ...mlp, '--input', p('wide.png'), '--max-image-pixels', '999'], names: /wide\.png.*limit of 999 \(raise it with --max-image-pixels/ },
+  { name: 'igc with 2.5 workers', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--workers', '2.5', '--out', p('i.json')], names: /--workers.*'2\.5'/ },
   // the rest
   { name: 'unknown paper', args: ['reproduce', 'no-such-paper'], names: /'no-such-paper'/ },
   { name: 'unknown command', args: ['frobnicate'], names: /'frobnicate'/ },
@@ -165,6 +178,7 @@ beforeAll(async () => {
   writeFileSync(p('table.csv'), 'the user\'s table');
   writeFileSync(p('junk.json'), '{"format": "pathgrad-igc-part", "version": 2, "nodes": [');
   writeFileSync(p('notes.txt'), 'the user\'s notes');
+  writeFileSync(p('wide.png'), PNG.sync.write(new PNG({ width: 100, height: 10 })));
   mkdirSync(p('folder.npy'));
   mkdirSync(p('user'));
   writeFileSync(join(p('user'), 'notes.md'), 'the user\'s notes');

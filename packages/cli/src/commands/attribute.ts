@@ -9,7 +9,7 @@ import { mnist } from '@pathgrad/nn/node';
 import { Tensor, argmax, concat, getBackend, writeNpy } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
-import { loadInputs, loadModel, modelSha256, parseDType, takeRows, type FloatDType } from '../load.js';
+import { loadInputs, loadModel, modelSha256, parseDType, parseLoadLimits, takeRows, type FloatDType, type LoadLimitArgs } from '../load.js';
 import { checkOutputFile } from '../output.js';
 import { startProgress } from '../progress.js';
 import { resolveShard } from '../shard.js';
@@ -17,7 +17,7 @@ import { mergeAttributeParts, writeAttributePart, type AttributeRunSettings } fr
 import { methodByName, resolveOptions, type MethodContext, type MethodOutput, type MethodSpec } from '../methods.js';
 
 /** Parsed options of `attribute` (as commander gives them). */
-export interface AttributeArgs {
+export interface AttributeArgs extends LoadLimitArgs {
   model?: string;
   arch?: string;
   input?: string;
@@ -152,9 +152,10 @@ export function attributeCommand(args: AttributeArgs, log: (line: string) => voi
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${args.seed}'`);
   const blockSize = args.blockSize === undefined ? DEFAULT_BLOCK_SIZE : Number(args.blockSize);
   if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new UsageError(`--block-size must be a positive integer, got '${args.blockSize}'`);
-  const { model, description } = loadModel(args.model, args.arch, dtype);
+  const limits = parseLoadLimits(args);
+  const { model, description } = loadModel(args.model, args.arch, dtype, limits);
   // block by block, so a whole MNIST split fits in memory
-  const { inputs, labels, names } = loadInputs(args.input, dtype, 60000);
+  const { inputs, labels, names } = loadInputs(args.input, dtype, 60000, limits);
   const examples = inputs.shape[0]!;
   if (examples === 0) throw new UsageError(`--input ${args.input} holds no examples (shape [${inputs.shape.join(', ')}])`);
   const blocks = Math.ceil(examples / blockSize);

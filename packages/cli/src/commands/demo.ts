@@ -22,7 +22,7 @@ import { mnist } from '@pathgrad/nn/node';
 import { Tensor, backendInfo, setBackend } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { checkReportFolder, writeReportFolder } from '../output.js';
-import { loadModel, takeRows } from '../load.js';
+import { loadModel, parseLoadLimits, takeRows, type LoadLimitArgs } from '../load.js';
 import { METHODS, methodByName, methodFamily, resolveOptions, type MethodSpec, type OptionValues } from '../methods.js';
 import { lineChartSvg, type Point } from '../report/charts.js';
 import { renderReport, type ReportData } from '../report/html.js';
@@ -30,7 +30,7 @@ import { mnistBackground } from './attribute.js';
 import { isQuiet } from '../progress.js';
 
 /** Parsed options of `demo`. */
-export interface DemoArgs {
+export interface DemoArgs extends LoadLimitArgs {
   out: string;
   images: string;
   model: string;
@@ -163,11 +163,12 @@ export async function demoCommand(args: DemoArgs, log: (line: string) => void): 
   } catch {
     setBackend('cpu');
   }
+  const limits = parseLoadLimits(args);
   // refuse a destination that is not ours before any work (never empties a user's folder)
   checkReportFolder(args.out);
   const backend = backendInfo();
   const outDir = resolve(args.out);
-  const { model, description } = loadModel(args.model, args.arch, 'float32');
+  const { model, description } = loadModel(args.model, args.arch, 'float32', limits);
   const { indices, misclassified } = pickImages(model, count);
   const test = mnist({ split: 'test', limit: Math.max(...indices) + 1 });
   const inputs = takeRows(test.images, indices);

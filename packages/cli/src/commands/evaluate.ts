@@ -10,12 +10,12 @@ import { UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { writeFileAtomic } from '../files.js';
 import { checkOutputFile } from '../output.js';
-import { loadInputs, loadModel } from '../load.js';
+import { loadInputs, loadModel, parseLoadLimits, type LoadLimitArgs } from '../load.js';
 import { methodByName, resolveOptions, type MethodContext } from '../methods.js';
 import { mnistBackground, probeModel, resolveTargetArg } from './attribute.js';
 
 /** Parsed options of `evaluate`. */
-export interface EvaluateArgs {
+export interface EvaluateArgs extends LoadLimitArgs {
   model: string;
   arch?: string;
   input: string;
@@ -63,12 +63,13 @@ export async function evaluateCommand(args: EvaluateArgs, log: (line: string) =>
   useBackend(args.backend);
   const seed = Number(args.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${args.seed}'`);
+  const limits = parseLoadLimits(args);
   const stem = args.out.replace(/\.(csv|json)$/i, '');
   // before any work: both outputs must be writable (and not someone's existing files)
   checkOutputFile(`${stem}.csv`);
   checkOutputFile(`${stem}.json`);
-  const { model } = loadModel(args.model, args.arch, 'float32');
-  const { inputs, labels } = loadInputs(args.input, 'float32');
+  const { model } = loadModel(args.model, args.arch, 'float32', limits);
+  const { inputs, labels } = loadInputs(args.input, 'float32', undefined, limits);
   const pixels = inputs.shape.slice(2).reduce((a, b) => a * b, 1);
   if (pixels % step !== 0) throw new UsageError(`--pixels-per-step ${step} must divide the ${pixels} pixels of each input (e.g. ${inputs.shape[inputs.rank - 1] ?? 1} for a row)`);
   const logits = probeModel(model, inputs);

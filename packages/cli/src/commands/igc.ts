@@ -30,12 +30,12 @@ import { mnist } from '@pathgrad/nn/node';
 import { PathgradError, Tensor, backendInfo, setBackend, type BackendName } from '@pathgrad/tensor';
 import { UsageError } from '../errors.js';
 import { readUserFile, writeFileAtomic } from '../files.js';
-import { loadModel, modelSha256 } from '../load.js';
+import { addModelLimitOptions, loadModel, modelSha256, parseLoadLimits, type LoadLimitArgs, type LoadLimits } from '../load.js';
 import { checkOutputFile } from '../output.js';
 import { resolveShard, shardRange } from '../shard.js';
 
 /** Parsed options of `pathgrad igc` (as commander gives them). */
-export interface IgcArgs {
+export interface IgcArgs extends LoadLimitArgs {
   model: string;
   arch?: string;
   data: string;
@@ -426,11 +426,11 @@ function probeModel(model: Module, settings: IgcSettings): void {
 }
 
 /** Loads the model and makes sure it still is the one the settings name by content. */
-function loadCheckedModel(settings: IgcSettings): Module {
+function loadCheckedModel(settings: IgcSettings, limits: LoadLimits): Module {
   if (modelDigest(settings.model) !== settings.modelSha256) {
     throw new UsageError(`--model ${settings.model} changed while the run was going (its SHA-256 is no longer ${settings.modelSha256.slice(0, 16)}...)`);
   }
-  return loadModel(settings.model, settings.arch ?? undefined, 'float32').model;
+  return loadModel(settings.model, settings.arch ?? undefined, 'float32', limits).model;
 }
 
 function useBackend(name: BackendName): void {
@@ -440,11 +440,11 @@ function useBackend(name: BackendName): void {
 }
 
 /** Runs batches [first, last), split over `workers` worker threads (contiguous sub-ranges). */
-async function runRange(settings: IgcSettings, first: number, last: number, workers: number, log: (line: string) => void): Promise<TreeNode[]> {
+async function runRange(settings: IgcSettings, limits: LoadLimits, first: number, last: number, workers: number, log: (line: string) => void): Promise<TreeNode[]> {
   const n = Math.min(workers, last - first);
   if (n <= 1) {
     useBackend(settings.backend);
-    return runBatches(settings, loadCheckedModel(settings), first, last, log);
+    return runBatches(settings, loadCheckedModel(settings, limits), first, last, log);
   }
   const require = createRequire(import.meta.url);
   // require.resolve gives tsx's CommonJS build of the API; the ESM one sits beside it
@@ -456,7 +456,7 @@ async function runRange(settings: IgcSettings, first: number, last: number, work
     const a = first + Math.floor((w * (last - first)) / n);
     const b = first + Math.floor(((w + 1) * (last - first)) / n);
     return new Promise<IgcNode[]>((resolvePromise, reject) => {
-      const worker = new Worker(boot, { eval: true, workerData: { pathgradIgc: true, tsx, self: import.meta.url, settings, first: a, last: b } });
+      const worker = new Worker(boot, { eval: true, workerData: { pathgradIgc: true, tsx, self: import.meta.url, settings, limits, first: a, last: b } });
       worker.once('message', (m: { nodes?: IgcNode[]; error?: string }) => (m.error !== undefined ? reject(new UsageError(m.error)) : resolvePromise(m.nodes ?? [])));
       worker.once('error', reject);
       worker.once('exit', (code) => {
@@ -497,11 +497,13 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
   if (!args.out.toLowerCase().endsWith('.json')) throw new UsageError(`--out must be a .json file, got '${args.out}'`);
   const settings = igcSettings(args);
   const requested = args.workers === undefined ? 1 : positiveInt(args.workers, '--workers');
+  // the budgets of an .onnx --model: they bound memory, not the numbers, so they are no setting
+  const limits = parseLoadLimits(args);
   const shard = args.shard === undefined ? undefined : resolveShard(args.shard, settings.batches, '--batch-size');
   // everything the user gave is checked before the first progress line
   checkOutputFile(args.out);
   useBackend(settings.backend);
-  probeModel(loadCheckedModel(settings), settings);
+  probeModel(loadCheckedModel(settings, limits), settings);
   const cores = availableParallelism();
   const workers = Math.min(requested, cores);
   // each worker holds a model and a batch of path points: more than the cores only costs memory
@@ -511,7 +513,7 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
     const [a, b] = shard.range;
     log(`igc shard ${shard.index}/${shard.count} (${shard.source}): batches ${a}-${b - 1} of ${settings.batches} (examples ${a * settings.batchSize}-${Math.min(b * settings.batchSize, settings.examples) - 1})`);
     // the stack of each worker is a tiling of its sub-range; together they tile the shard
-    const nodes = await runRange(settings, a, b, workers, log);
+    const nodes = await runRange(settings, limits, a, b, workers, log);
     const payload = {
       settings,
       shard: { index: shard.index, count: shard.count, batches: [a, b] as [number, number] },
@@ -522,7 +524,7 @@ export async function igcCommand(args: IgcArgs, log: (line: string) => void): Pr
     log(`wrote ${args.out} (${((performance.now() - t0) / 1000).toFixed(1)} s); combine the parts with: pathgrad igc merge part-*.json --out igc.json`);
     return;
   }
-  const nodes = await runRange(settings, 0, settings.batches, workers, log);
+  const nodes = await runRange(settings, limits, 0, settings.batches, workers, log);
   const out = resultFile(settings, reduceTree(nodes, settings.batches));
   writeFileAtomic(args.out, JSON.stringify(out));
   const secs = (performance.now() - t0) / 1000;
@@ -694,8 +696,8 @@ export function registerIgcCommand(program: Command, log: (line: string) => void
     .option('--backend <name>', 'tensor backend: cpu, wasm or gpujs (all parts of one run must agree)', 'wasm')
     .option('--shard <i/n|auto>', 'compute only shard i of n (contiguous batches) and write a part file; auto or auto/N takes i (and n) from a Slurm array or Kubernetes Indexed Job')
     .option('--workers <n>', 'split the work over n worker threads of this machine')
-    .option('--out <file>', 'output .json (required): the IGC maps, or a part file with --shard')
-    .action((opts: IgcArgs) => igcCommand(opts, log));
+    .option('--out <file>', 'output .json (required): the IGC maps, or a part file with --shard');
+  addModelLimitOptions(igc).action((opts: IgcArgs) => igcCommand(opts, log));
   igc
     .command('merge')
     .description('merge part files of `pathgrad igc --shard i/n` into the result (bit-identical to a one-pass run)')
@@ -708,12 +710,12 @@ export function registerIgcCommand(program: Command, log: (line: string) => void
 }
 
 // worker thread of --workers: run a sub-range and send back its nodes
-const job = workerData as { pathgradIgc?: boolean; settings: IgcSettings; first: number; last: number } | null;
+const job = workerData as { pathgradIgc?: boolean; settings: IgcSettings; limits: LoadLimits; first: number; last: number } | null;
 if (!isMainThread && job?.pathgradIgc === true && parentPort) {
   const port = parentPort;
   try {
     useBackend(job.settings.backend);
-    const nodes = runBatches(job.settings, loadCheckedModel(job.settings), job.first, job.last);
+    const nodes = runBatches(job.settings, loadCheckedModel(job.settings, job.limits), job.first, job.last);
     port.postMessage({ nodes: nodes.map((nd) => ({ level: nd.level, index: nd.index, state: encodeState(nd.acc) })) });
   } catch (e) {
     port.postMessage({ error: e instanceof Error ? e.message : String(e) });
