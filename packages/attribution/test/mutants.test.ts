@@ -61,7 +61,7 @@ describe('infidelity', () => {
     const w = tensor([[1], [2]], { dtype: 'float64' });
     const model = (x: Tensor): Tensor => matmul(x, w);
     const u = tensor([[1, 1]], { dtype: 'float64' });
-    const fixed: Perturbation = { perturb: (inputs) => ({ perturbations: u, perturbed: tensor([[inputs.get(0, 0) - 1, inputs.get(0, 1) - 1]], { dtype: 'float64' }) }) };
+    const fixed: Perturbation = { kind: 'fixed u', perturb: (inputs) => ({ perturbations: u, perturbed: tensor([[inputs.get(0, 0) - 1, inputs.get(0, 1) - 1]], { dtype: 'float64' }) }) };
     const x = tensor([[0.5, -0.25]], { dtype: 'float64' });
     const zero = tensor([[0, 0]], { dtype: 'float64' });
     const { infidelity: infid } = infidelity(model, x, zero, { target: 0, perturbation: fixed, samples: 5 });
