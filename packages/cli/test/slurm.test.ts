@@ -34,9 +34,9 @@ describe('pathgrad slurm: the job scripts', () => {
       expect(array).toContain('#SBATCH --cpus-per-task=1');
       expect(array).toContain('#SBATCH --mem=4G');
       expect(array).toContain('#SBATCH --partition=gpu');
-      expect(array).toMatch(/attribute --model cnn --input mnist:test:0-9999 --method ig --shard auto\/4 --out \S+\/parts\n/);
+      expect(array).toMatch(/attribute --model cnn --input mnist:test:0-9999 --method ig --shard auto\/4 --out \S+\/parts --force\n/);
       const merge = readFileSync(job.mergeScript, 'utf8');
-      expect(merge).toMatch(/attribute merge \S+\/parts --out \S+\/attributions\.npy\n/);
+      expect(merge).toMatch(/attribute merge \S+\/parts --out \S+\/attributions\.npy --force\n/);
       expect(() => writeSlurmJob(['attribute', '--shard', '0/2'], ARGS)).toThrow(/leave --shard out/);
       expect(() => writeSlurmJob(['attribute', '--out=x.npy'], ARGS)).toThrow(/leave --out out/);
       expect(() => writeSlurmJob(['train'], ARGS)).toThrow(/attribute or igc/);
@@ -196,8 +196,9 @@ describe.skipIf(missing.length > 0 && !inCI)(`pathgrad slurm on a real one-node 
     expect(igcJob.digest).toBe(igcOne.digest);
     expect(igcJob.igc).toEqual(igcOne.igc);
 
-    // task 2 "failed": its part is gone; resubmit it alone (as the script's comment says) and merge again
-    for (const ext of ['json', 'npy']) rmSync(join(dir, 'attr-job', 'parts', `part-00002-of-00004.${ext}`));
+    // task 2 "failed" after writing its rows but before its manifest: resubmit it alone (as the
+    // script's comment says) and merge again; the task replaces its own leftover
+    rmSync(join(dir, 'attr-job', 'parts', 'part-00002-of-00004.json'));
     expect(pathgrad(['attribute', 'merge', 'attr-job/parts', '--out', 'incomplete.npy'], { cwd: dir }).code).toBe(2);
     const re = spawnSync('sbatch', ['--wait', '--array=2', join(dir, 'attr-job', 'array.sbatch')], { encoding: 'utf8', timeout: 240_000 });
     expect(re.status, re.stderr).toBe(0);

@@ -111,7 +111,7 @@ export function writeSlurmJob(command: string[], args: SlurmArgs): SlurmJob {
   }
   for (const a of rest) {
     const name = a.split('=')[0];
-    if (name === '--shard' || name === '--out' || name === '--workers') {
+    if (name === '--shard' || name === '--out' || name === '--workers' || name === '--force') {
       throw new UsageError(`pathgrad slurm: leave ${name} out of the command; the job sets it (each task is one shard, writing into the job folder's parts/)`);
     }
   }
@@ -129,8 +129,8 @@ export function writeSlurmJob(command: string[], args: SlurmArgs): SlurmJob {
   const taskOut = sub === 'attribute' ? shellQuote(parts) : `${shellQuote(parts)}/part-$(printf %05d "$SLURM_ARRAY_TASK_ID")-of-${String(tasks).padStart(5, '0')}.json`;
   const result = join(folder, sub === 'attribute' ? 'attributions.npy' : 'igc.json');
   const merge = sub === 'attribute'
-    ? `${run} attribute merge ${shellQuote(parts)} --out ${shellQuote(result)}`
-    : `${run} igc merge ${shellQuote(parts)}/part-*-of-*.json --out ${shellQuote(result)}`;
+    ? `${run} attribute merge ${shellQuote(parts)} --out ${shellQuote(result)} --force`
+    : `${run} igc merge ${shellQuote(parts)}/part-*-of-*.json --out ${shellQuote(result)} --force`;
 
   const array = header([
     `#SBATCH --array=0-${tasks - 1}`,
@@ -138,7 +138,8 @@ export function writeSlurmJob(command: string[], args: SlurmArgs): SlurmJob {
     `# shard $SLURM_ARRAY_TASK_ID of ${tasks}; a failed task is resubmitted alone: sbatch --array=<ids> ${shellQuote(join(folder, 'array.sbatch'))}`,
     'set -euo pipefail',
     `cd ${cwd}`,
-    `exec ${run} ${quoted} --shard auto/${tasks} --out ${taskOut}`,
+    // --force: the job folder is ours, and a resubmitted task replaces its own part
+    `exec ${run} ${quoted} --shard auto/${tasks} --out ${taskOut} --force`,
     '',
   ], args, name, time, folder, '%x-%A_%a.out');
   const mergeLines = header([
