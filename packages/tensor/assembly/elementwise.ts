@@ -139,3 +139,23 @@ export function neg(n: i32, x: usize, out: usize): void {
   }
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), -load<f32>(x + (<usize>i << 2)));
 }
+
+/** Square root of `n` contiguous values (correctly rounded, as the reference's float32 result). */
+export function sqrt(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.sqrt(v128.load(x + o)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), Mathf.sqrt(load<f32>(x + (<usize>i << 2))));
+}
+
+/** e^x of `n` contiguous values (AssemblyScript's single-precision expf, under 1 ulp). */
+export function exp(n: i32, x: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), Mathf.exp(load<f32>(x + (<usize>i << 2))));
+}
+
+/** Natural log of `n` contiguous values (single-precision logf, under 1 ulp). */
+export function log(n: i32, x: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), Mathf.log(load<f32>(x + (<usize>i << 2))));
+}

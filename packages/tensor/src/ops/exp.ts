@@ -5,12 +5,13 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './mul.js';
 import { expGpujs } from '../gpujs/elementwise.js';
+import { unaryWasm } from '../wasm/elementwise.js';
 
 /** Elementwise e^x. */
 export const expOp = defineOp<Record<string, never>>({
   name: 'exp',
   infer: unaryInfer('exp', { float: true }),
-  kernels: { cpu: unaryKernel(Math.exp), gpujs: expGpujs },
+  kernels: { cpu: unaryKernel(Math.exp), wasm: unaryWasm('exp'), gpujs: expGpujs },
   vjp: (g, { output }) => [mul(g, output)],
   spec: unarySpec(Math.exp),
 });

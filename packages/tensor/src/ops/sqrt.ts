@@ -5,12 +5,13 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { div } from './div.js';
 import { mul } from './mul.js';
+import { unaryWasm } from '../wasm/elementwise.js';
 
 /** Elementwise square root (NaN below 0, as IEEE). */
 export const sqrtOp = defineOp<Record<string, never>>({
   name: 'sqrt',
   infer: unaryInfer('sqrt', { float: true }),
-  kernels: { cpu: unaryKernel(Math.sqrt) },
+  kernels: { cpu: unaryKernel(Math.sqrt), wasm: unaryWasm('sqrt') },
   // d sqrt(x) = 1 / (2 sqrt(x)), read from the output
   vjp: (g, { output }) => [div(g, mul(output, 2))],
   spec: unarySpec(Math.sqrt, { min: 0.2, max: 4 }),

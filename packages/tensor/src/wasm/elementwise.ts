@@ -1,8 +1,9 @@
 /**
  * `wasm` backend kernels for float32 elementwise ops: broadcasting binary ops (add, sub,
- * mul, div, maximum, minimum, greater, ReLU's backward mask) and unary ops (relu, neg) on
- * the SIMD loops in packages/tensor/assembly/elementwise.ts. The results are bitwise those
- * of the cpu kernels on float32 (one correctly rounded float32 operation per element).
+ * mul, div, maximum, minimum, greater, ReLU's backward mask) and unary ops (relu, neg, sqrt,
+ * exp, log) on the loops in packages/tensor/assembly/elementwise.ts. All but exp and log are
+ * bitwise those of the cpu kernels on float32 (one correctly rounded float32 operation per
+ * element); exp and log use single-precision expf/logf, within 1 ulp.
  * They decline (return `undefined`, so the op runs on cpu) for other dtypes and for
  * broadcasts that do not collapse to three dimensions.
  */
@@ -13,7 +14,7 @@ import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
 
 type BinaryName = 'add3' | 'sub3' | 'mul3' | 'div3' | 'maximum3' | 'minimum3' | 'greater3' | 'reluMask3';
-type UnaryName = 'relu' | 'neg';
+type UnaryName = 'relu' | 'neg' | 'sqrt' | 'exp' | 'log';
 
 /** Element strides of a row-major copy of `shape`, aligned to `outShape` (0 where broadcast). */
 function alignedStrides(shape: Shape, outShape: Shape): number[] {

@@ -80,6 +80,9 @@ export interface KernelExports {
   ): void;
   maxPool2dScatter(planes: number, hw: number, per: number, g: number, idx: number, gx: number): number;
   neg(n: number, x: number, out: number): void;
+  sqrt(n: number, x: number, out: number): void;
+  exp(n: number, x: number, out: number): void;
+  log(n: number, x: number, out: number): void;
 }
 
 /** A binary elementwise kernel over a 3-D strided walk: shape, then each operand's pointer and element strides, then the output. */
