@@ -585,7 +585,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}metrics/pic.ts`,
     search: 'y[i] = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;',
     replace: 'y[i] = s[m]!;',
-    tests: [`${T}metrics.pic.test.ts`],
+    tests: [`${T}metrics.pic.test.ts`, KILLS],
     bug: 'PIC aggregation takes the upper median of an even number of curves',
   },
   {
@@ -603,7 +603,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}methods/integratedGradientCorrelation.ts`,
     search: 'this.coYhatY[c] = this.coYhatY[c]! + other.coYhatY[c]! + (dh * dy * na * nb) / n;',
     replace: 'this.coYhatY[c] = this.coYhatY[c]! + other.coYhatY[c]!;',
-    tests: [`${T}igc.test.ts`],
+    tests: [`${T}igc.test.ts`, KILLS],
     bug: "IGC's merge of two shards forgets the between-shard covariance term",
   },
   // ---- kernels ---------------------------------------------------------------------------

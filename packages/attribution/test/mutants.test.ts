@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, logSoftmax, matmul, mul, rng, softmax, sum, tensor } from '@pathgrad/tensor';
 import {
+  IGCAccumulator,
+  aggregatePic,
   gaussianKernel1d,
   geometricallyGuidedIG,
   infidelity,
@@ -13,6 +15,7 @@ import {
   meanBaseline,
   sanityMaps,
   uniformNoiseBaseline,
+  type PicCurve,
   type Perturbation,
 } from '../src/index.js';
 
@@ -111,5 +114,35 @@ describe('outputTransform', () => {
       // and not the logits' attributions (linear: IG = x ⊙ w[:, target])
       expect(Math.abs(a[0]! - 0.3 * 2)).toBeGreaterThan(1e-3);
     }
+  });
+});
+
+describe('aggregatePic', () => {
+  it('the median of an even number of curves averages the two middle ones (pic-median-even)', () => {
+    const curve = (example: number, curveY: number[]): PicCurve =>
+      ({ example, ok: true, auc: 0, curveY: Float64Array.from(curveY), normalizedInformation: new Float64Array(0), normalizedPrediction: new Float64Array(0) }) as unknown as PicCurve;
+    const { curveY, auc } = aggregatePic([curve(0, [0, 0.2, 1]), curve(1, [0, 0.6, 1])], 'median');
+    expect(Array.from(curveY)).toEqual([0, (0.2 + 0.6) / 2, 1]);
+    // trapezoid on x = 0, ½, 1: ½(0 + 0.4)/2 + ½(0.4 + 1)/2 = 0.45
+    expect(auc).toBeCloseTo(0.45, 14);
+  });
+});
+
+describe('IGCAccumulator', () => {
+  it('merged shards give the one-pass correlation of ŷ with y, the Pearson correlation by hand (igc-merge-covariance)', () => {
+    const y = [0.5, 1.5, -1, 2, 0, 3];
+    const yhat = [0.7, 1.1, -0.4, 2.5, 0.2, 1.9];
+    const ig = y.flatMap((v, i) => [v * 0.1, yhat[i]! - v]);
+    const add = (acc: IGCAccumulator, from: number, to: number): IGCAccumulator => {
+      acc.addBatch([Float64Array.from(ig.slice(2 * from, 2 * to))], [Float64Array.from(yhat.slice(from, to))], [Float64Array.from(y.slice(from, to))]);
+      return acc;
+    };
+    // shards with different means, so the between-shard terms matter
+    const merged = add(new IGCAccumulator([2], [0]), 0, 2).merge(add(new IGCAccumulator([2], [0]), 2, 6));
+    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    const [my, mh] = [mean(y), mean(yhat)];
+    const cov = mean(y.map((v, i) => (v - my) * (yhat[i]! - mh)));
+    const pearson = cov / Math.sqrt(mean(y.map((v) => (v - my) ** 2)) * mean(yhat.map((v) => (v - mh) ** 2)));
+    expect(merged.result().correlation[0]).toBeCloseTo(pearson, 12);
   });
 });
