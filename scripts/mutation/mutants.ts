@@ -470,6 +470,15 @@ export const MUTANTS: Mutant[] = [
     tests: [...VARIANTS, KILLS],
     bug: "GGIG's mean over scales by the left rule instead of the trapezoid",
   },
+  {
+    id: 'greedy-pig-no-multiplier',
+    area: 'methods',
+    file: `${A}methods/greedyPIG.ts`,
+    search: 'return pg.map((v, i) => v * (a[i]! - b[i]!));',
+    replace: 'return pg.map((v) => v);',
+    tests: VARIANTS,
+    bug: "Greedy PIG's rounds rank by the path gradient instead of IG",
+  },
   // ---- metrics ---------------------------------------------------------------------------
   {
     id: 'auc-mean',
@@ -605,6 +614,15 @@ export const MUTANTS: Mutant[] = [
     replace: 'this.coYhatY[c] = this.coYhatY[c]! + other.coYhatY[c]!;',
     tests: [`${T}igc.test.ts`, KILLS],
     bug: "IGC's merge of two shards forgets the between-shard covariance term",
+  },
+  {
+    id: 'complexity-entropy-sign',
+    area: 'metrics',
+    file: `${A}metrics/complexity.ts`,
+    search: 'if (p > 0) h -= p * Math.log(p);',
+    replace: 'if (p > 0) h -= Math.log(p);',
+    tests: [`${T}metrics.sanity.test.ts`, `${T}metrics.similarity.test.ts`],
+    bug: 'complexity sums −log p instead of the entropy −p log p',
   },
   // ---- kernels ---------------------------------------------------------------------------
   {
