@@ -130,14 +130,14 @@ describe('aggregatePic', () => {
 
 describe('IGCAccumulator', () => {
   it('merged shards give the one-pass correlation of ŷ with y, the Pearson correlation by hand (igc-merge-covariance)', () => {
-    const y = [0.5, 1.5, -1, 2, 0, 3];
+    const y = [0.5, 1.5, -1, 2, 0, 4];
     const yhat = [0.7, 1.1, -0.4, 2.5, 0.2, 1.9];
     const ig = y.flatMap((v, i) => [v * 0.1, yhat[i]! - v]);
     const add = (acc: IGCAccumulator, from: number, to: number): IGCAccumulator => {
       acc.addBatch([Float64Array.from(ig.slice(2 * from, 2 * to))], [Float64Array.from(yhat.slice(from, to))], [Float64Array.from(y.slice(from, to))]);
       return acc;
     };
-    // shards with different means, so the between-shard terms matter
+    // shards with different means of y (1 and 1.25) and of ŷ, so the between-shard terms matter
     const merged = add(new IGCAccumulator([2], [0]), 0, 2).merge(add(new IGCAccumulator([2], [0]), 2, 6));
     const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     const [my, mh] = [mean(y), mean(yhat)];
