@@ -12,7 +12,7 @@ import {
 } from '@pathgrad/tensor';
 import { gaussianBlur2d, type BlurMode } from './blur.js';
 import { fromFlat, toFloat64 } from './gradients.js';
-import { checkOptions } from './options.js';
+import { MAX_BASELINES, checkOptions, countOption } from './options.js';
 
 /**
  * Builds one or more baselines for a batch of inputs, in the model's input space. Each
@@ -73,7 +73,7 @@ const BLUR_BASELINE_KEYS = optionKeys<NonNullable<Parameters<typeof gaussianBlur
 
 /**
  * `samples` baselines of i.i.d. uniform noise in [low, high) (the IG authors'
- * random-baseline variant averages IG over 10 of them).
+ * random-baseline variant averages IG over 10 of them); at most {@link MAX_BASELINES}.
  * @example
  * ```ts
  * const noise = uniformNoiseBaseline({ samples: 10 });
@@ -82,7 +82,7 @@ const BLUR_BASELINE_KEYS = optionKeys<NonNullable<Parameters<typeof gaussianBlur
 export function uniformNoiseBaseline(options: { low?: number; high?: number; samples?: number } = {}): BaselineBuilder {
   const { low = 0, high = 1, samples = 1 } = checkOptions(options, UNIFORM_NOISE_KEYS, 'uniformNoiseBaseline');
   if (!(high > low)) throw new ArgumentError(`uniformNoiseBaseline: high must exceed low, got low=${low}, high=${high}`);
-  checkCount(samples, 'samples', 'uniformNoiseBaseline');
+  countOption(samples, 1, 'samples', 'uniformNoiseBaseline', MAX_BASELINES);
   return {
     kind: `uniformNoise(${low},${high})x${samples}`,
     build: (inputs, g) =>
@@ -109,7 +109,8 @@ export function gaussianBlurBaseline(sigma: number, options: { mode?: BlurMode }
 
 /**
  * `k` baselines drawn from a dataset `[M, ...]` (uniformly, independently for every
- * input example and every draw, with replacement), as IGC's `x_0 = K`.
+ * input example and every draw, with replacement), as IGC's `x_0 = K`; `k` at most
+ * {@link MAX_BASELINES}.
  * @example
  * ```ts
  * const refs = datasetSamplesBaseline(trainImages, 8);
@@ -117,7 +118,8 @@ export function gaussianBlurBaseline(sigma: number, options: { mode?: BlurMode }
  */
 export function datasetSamplesBaseline(data: Tensor, k: number): BaselineBuilder {
   checkData(data, 'datasetSamplesBaseline');
-  checkCount(k, 'k', 'datasetSamplesBaseline');
+  if (k === undefined) throw new ArgumentError('datasetSamplesBaseline: k (how many baselines to draw) is required, got undefined');
+  countOption(k, 1, 'k', 'datasetSamplesBaseline', MAX_BASELINES);
   return {
     kind: `datasetSamples(${k})`,
     build: (inputs, g) => {
@@ -159,10 +161,6 @@ export function meanBaseline(data: Tensor): BaselineBuilder {
       return [fromFlat(mean, [1, ...data.shape.slice(1)], inputs.dtype)];
     },
   };
-}
-
-function checkCount(v: unknown, name: string, fn: string): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${describe(v)}`);
 }
 
 function checkData(data: unknown, fn: string): asserts data is Tensor {

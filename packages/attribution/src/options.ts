@@ -64,6 +64,55 @@ export function stepsOption(value: unknown, fallback: number, methodName: string
   return s;
 }
 
+/**
+ * Largest number of random draws or rounds a sampling option accepts: 2^16 = 65,536. It
+ * bounds `samples` of expectedGradients, noiseTunnel, infidelity and sensitivityMax,
+ * `coalitions` of shapleyIG, `rounds` of greedyPIG and `numDataPoints` of pic.
+ *
+ * These are Monte Carlo averages, whose error falls only as 1/√samples: at 65,536 draws it is
+ * 1/256 (0.4%) of one draw's spread, and every further halving costs four times the work, so a
+ * more exact answer needs a better estimator, not more draws. Published settings stay far
+ * below (SmoothGrad 50, expected gradients a few hundred, Captum's infidelity 10). Each draw
+ * costs at least one forward/backward pass per example (noiseTunnel: a whole run of the
+ * wrapped method; greedyPIG: two IG runs per round, and rounds beyond the feature count change
+ * nothing), so the cap keeps a run bounded and turns a typo such as `1e9` into an immediate
+ * error instead of a run that never returns.
+ *
+ * @example
+ * ```ts
+ * noiseTunnel(integratedGradients, { samples: MAX_SAMPLES + 1 }); // throws ArgumentError naming samples
+ * ```
+ */
+export const MAX_SAMPLES = 2 ** 16;
+
+/**
+ * Largest number of baselines a baseline builder may draw, and of scales of
+ * geometricallyGuidedIG: 2^10 = 1,024. It bounds `samples` of uniformNoiseBaseline, `k` of
+ * datasetSamplesBaseline (IGC's `{ samples, data }` baseline, the CLI's `igc --baselines`) and
+ * `scales` of geometricallyGuidedIG.
+ *
+ * Unlike a draw of {@link MAX_SAMPLES}, each of these is held in memory at once as a full copy
+ * of the input batch (a 16-digit MNIST batch: 100 KB each, so 1,024 make 100 MB) and multiplies
+ * the whole path computation. The papers use a few dozen (IGC: 32 dataset baselines; the IG
+ * authors: 10 noise baselines; GGIG: 50 scales); a larger count is almost certainly a typo.
+ *
+ * @example
+ * ```ts
+ * uniformNoiseBaseline({ samples: MAX_BASELINES + 1 }); // throws ArgumentError naming samples
+ * ```
+ */
+export const MAX_BASELINES = 2 ** 10;
+
+/** A count option (`samples`, `coalitions`, ...): an integer in [min, max] with a default; `max` is {@link MAX_SAMPLES} or {@link MAX_BASELINES}. */
+export function countOption(value: unknown, fallback: number, name: string, methodName: string, max: number, min = 1): number {
+  const v = intOption(value, fallback, name, methodName, min);
+  if (v > max) {
+    const why = max === MAX_BASELINES ? 'MAX_BASELINES: each is a copy of the inputs held in memory' : 'MAX_SAMPLES: a Monte Carlo error already 1/256 of one draw\'s spread';
+    throw new ArgumentError(`${methodName}: ${name} must be at most ${max} (${why}), got ${v}`);
+  }
+  return v;
+}
+
 /** The quadrature method option, with the steps minimum each rule needs and the {@link MAX_STEPS} cap. */
 export function quadratureOptions(method: unknown, steps: unknown, methodName: string, defaultSteps = 50): { method: QuadratureMethod; steps: number } {
   const m = (method ?? 'gaussLegendre') as QuadratureMethod;

@@ -122,6 +122,10 @@ const cases: Case[] = [
   { name: 'an ONNX model over --max-total-elements (igc)', args: ['igc', '--model', ONNX, '--data', 'mnist:test:0-9', '--max-total-elements', '100', '--out', p('i.json')], names: /mlp\.onnx.*raise it with --max-total-elements/ },
   { name: 'an ONNX model over --max-tensor-elements (demo)', args: ['demo', '--quick', '--images', '1', '--methods', 'saliency', '--model', ONNX, '--max-tensor-elements', '10', '--out', p('demo-limits')], names: /mlp\.onnx.*raise it with --max-tensor-elements/ },
   { name: 'an image over --max-image-pixels', args: ['attribute', ...mlp, '--input', p('wide.png'), '--max-image-pixels', '999'], names: /wide\.png.*limit of 999 \(raise it with --max-image-pixels/ },
+  // counts of draws and baselines have maxima: refused at once, not after hours
+  { name: 'smoothgrad with 1e9 samples', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'smoothgrad', '-o', 'samples=1e9'], names: /samples must be at most 65536 .*got 1000000000/ },
+  { name: 'expected gradients with 65537 samples', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'expected-gradients', '-o', 'samples=65537'], names: /samples must be at most 65536 .*got 65537/ },
+  { name: 'igc with 1e6 baselines', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--baselines', '1000000', '--out', p('i.json')], names: /--baselines must be at most 1024 .*got 1000000/ },
   { name: 'igc with 2.5 workers', args: ['igc', '--model', 'mlp', '--data', 'mnist:test:0-9', '--workers', '2.5', '--out', p('i.json')], names: /--workers.*'2\.5'/ },
   // the rest
   { name: 'unknown paper', args: ['reproduce', 'no-such-paper'], names: /'no-such-paper'/ },

@@ -2,7 +2,7 @@ import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, allocate, describe, optionKeys, rng, shapesEqual } from '@pathgrad/tensor';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_SAMPLES, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
 import { exampleScores, rowScores, rowSums } from '../path.js';
 
 /**
@@ -18,7 +18,7 @@ import { exampleScores, rowScores, rowSums } from '../path.js';
 export interface ExpectedGradientsOptions extends ExplainOptions {
   /** Background data `[M, ...]` the references are drawn from (required). */
   data: Tensor;
-  /** Samples per example (default 50; the authors suggest 100-200 for reliable maps). */
+  /** Samples per example (default 50; the authors suggest 100-200 for reliable maps; at most {@link MAX_SAMPLES}). */
   samples?: number;
   /** Gaussian noise std added to the input of every sample (Captum GradientShap `stdevs`, default 0). */
   stdev?: number;
@@ -72,7 +72,7 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
   if (!shapesEqual(data.shape.slice(1), inputs.shape.slice(1))) {
     throw new ShapeError(`expectedGradients: data examples have shape [${data.shape.slice(1).join(', ')}] but inputs have [${inputs.shape.slice(1).join(', ')}]`);
   }
-  const samples = intOption(opts.samples, 50, 'samples', 'expectedGradients');
+  const samples = countOption(opts.samples, 50, 'samples', 'expectedGradients', MAX_SAMPLES);
   const stdev = numberOption(opts.stdev, 0, 'stdev', 'expectedGradients', 0);
   const multiply = boolOption(opts.multiplyByInputs, true, 'multiplyByInputs', 'expectedGradients');
   const g = rng(intOption(opts.seed, 0, 'seed', 'expectedGradients', 0));

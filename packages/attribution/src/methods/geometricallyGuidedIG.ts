@@ -3,7 +3,7 @@ import { ArgumentError, Tensor, allocate, describe, optionKeys } from '@pathgrad
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_BASELINES, MAX_STEPS, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
 
 /**
  * Options of {@link geometricallyGuidedIG}.
@@ -17,9 +17,9 @@ import { boolOption, checkOptions, intOption, numberOption } from '../options.js
 export interface GeometricallyGuidedIGOptions extends ExplainOptions {
   /** Baseline b of the scaled inputs (default 0). */
   baseline?: Baseline;
-  /** Scale intervals m: the m+1 points linspace(0, 1, m+1) (default 50, as the authors' code). */
+  /** Scale intervals m: the m+1 points linspace(0, 1, m+1) (default 50, as the authors' code; at most {@link MAX_BASELINES}: every point is held in memory). */
   scales?: number;
-  /** Gradient-ascent iterations T per scaled point (default 200, the authors' MNIST setting). */
+  /** Gradient-ascent iterations T per scaled point (default 200, the authors' MNIST setting; at most {@link MAX_STEPS}). */
   iterations?: number;
   /** Ascent step η (default 1e-4; tune per model: it sets how far each ascent step moves). */
   learningRate?: number;
@@ -69,8 +69,8 @@ export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: Geomet
   const name = 'geometricallyGuidedIG';
   checkOptions(opts, GGIG_KEYS, name);
   const spec = prepare(model, inputs, opts, name);
-  const m = intOption(opts.scales, 50, 'scales', name);
-  const T = intOption(opts.iterations, 200, 'iterations', name);
+  const m = countOption(opts.scales, 50, 'scales', name, MAX_BASELINES);
+  const T = countOption(opts.iterations, 200, 'iterations', name, MAX_STEPS);
   const lr = numberOption(opts.learningRate, 1e-4, 'learningRate', name);
   const reduce = opts.reduce ?? 'max';
   if (reduce !== 'max' && reduce !== 'integral') throw new ArgumentError(`${name}: reduce must be 'max' or 'integral', got ${describe(opts.reduce)}`);

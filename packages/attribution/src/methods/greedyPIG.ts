@@ -4,7 +4,7 @@ import { resolveBaselines } from '../baselines.js';
 import { prepare } from '../explain.js';
 import { groupSums, resolveFeatureMask } from '../featureMask.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { checkOptions, intOption, quadratureOptions } from '../options.js';
+import { MAX_SAMPLES, checkOptions, countOption, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -21,7 +21,7 @@ import type { IntegratedGradientsOptions } from './integratedGradients.js';
 export interface GreedyPIGOptions extends Omit<IntegratedGradientsOptions, 'multiplyByInputs'> {
   /** Feature groups (int tensor with one example's shape); default: every element. */
   featureMask?: Tensor;
-  /** Selection rounds (default 10). `rounds: 1` is plain IG's ranking. (Our choice: the paper leaves it open.) */
+  /** Selection rounds (default 10). `rounds: 1` is plain IG's ranking. (Our choice: the paper leaves it open.) At most {@link MAX_SAMPLES}; rounds beyond the feature count change nothing. */
   rounds?: number;
   /** Features selected per round (default ceil(n / rounds), so all are ranked). (Our choice: the paper leaves it open.) */
   perRound?: number;
@@ -84,7 +84,7 @@ export function greedyPIG(model: Model, inputs: Tensor, opts: GreedyPIGOptions =
   const spec = prepare(model, inputs, { ...opts, outputTransform: opts.outputTransform ?? (isScalarModel ? 'identity' : 'logSoftmax') }, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);
   const k = groups.count;
-  const rounds = intOption(opts.rounds, 10, 'rounds', name);
+  const rounds = countOption(opts.rounds, 10, 'rounds', name, MAX_SAMPLES);
   const perRound = intOption(opts.perRound, Math.ceil(k / rounds), 'perRound', name);
   const selection = opts.selection ?? 'signed';
   if (selection !== 'signed' && selection !== 'absolute') throw new ArgumentError(`${name}: selection must be 'signed' or 'absolute', got ${describe(opts.selection)}`);

@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError, Tensor, describe, optionKeys, shapesEqual } 
 import { datasetSamplesBaseline, resolveBaselines, type Baseline } from '../baselines.js';
 import { toFloat64 } from '../gradients.js';
 import { callModel, checkInputs, checkModel, type Model } from '../model.js';
-import { checkOptions, intOption, quadratureOptions, transformOption } from '../options.js';
+import { MAX_BASELINES, checkOptions, countOption, intOption, quadratureOptions, transformOption } from '../options.js';
 import { exampleScores, straightPathGradient } from '../path.js';
 import { quadrature, type QuadratureMethod } from '../quadrature.js';
 import type { OutputTransform } from '../target.js';
@@ -38,7 +38,7 @@ export interface IGCOptions {
   components?: readonly number[];
   /**
    * Baselines: a fixed baseline (number, tensor or builder; default 0), with which Σ IGC equals
-   * the correlation exactly; or `{ samples: K, data }` for K dataset baselines re-drawn for every
+   * the correlation exactly; or `{ samples: K, data }` (K at most {@link MAX_BASELINES}) for K dataset baselines re-drawn for every
    * batch (IGC's `x_0 = K`; completeness then holds only in expectation).
    */
   baseline?: Baseline | { samples: number; data: Tensor };
@@ -425,6 +425,8 @@ function igcBaselines(inputs: Tensor, spec: IGCOptions['baseline'], seed: number
   if (spec && typeof spec === 'object' && ('samples' in spec || 'data' in spec) && !(spec instanceof Tensor) && !Array.isArray(spec)) {
     checkOptions(spec, ['samples', 'data'], `${name}: baseline`);
     if (!('samples' in spec && 'data' in spec)) throw new ArgumentError(`${name}: a dataset baseline needs both samples and data, got ${describe(Object.keys(spec))}`);
+    // named as the caller wrote it (baseline.samples), not as datasetSamplesBaseline's k
+    if (spec.samples !== undefined) countOption(spec.samples, 1, 'baseline.samples', name, MAX_BASELINES);
     return resolveBaselines(inputs, datasetSamplesBaseline(spec.data, spec.samples), seed, name);
   }
   return resolveBaselines(inputs, spec as Baseline | undefined, seed, name);

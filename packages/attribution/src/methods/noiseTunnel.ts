@@ -1,7 +1,7 @@
 import { ArgumentError, Tensor, describe, optionKeys, rng } from '@pathgrad/tensor';
 import { checkInputs, type Model } from '../model.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_SAMPLES, checkOptions, countOption, intOption, numberOption } from '../options.js';
 import { gaussianNoise } from '../path.js';
 
 /**
@@ -27,7 +27,7 @@ export type AttributionMethod<O> = (model: Model, inputs: Tensor, options?: O) =
 export interface NoiseTunnelOptions {
   /** `'smoothgrad'` (mean), `'smoothgradSq'` (mean of squares) or `'vargrad'` (variance). Default `'smoothgrad'`. */
   type?: 'smoothgrad' | 'smoothgradSq' | 'vargrad';
-  /** Number of noisy samples (default 25, as PAIR and the SmoothGrad paper's range). */
+  /** Number of noisy samples (default 25, as PAIR and the SmoothGrad paper's range; at most {@link MAX_SAMPLES}). */
   samples?: number;
   /** Absolute noise standard deviation (as Captum's `stdevs`). Overrides `noiseLevel`. */
   stdev?: number;
@@ -72,7 +72,7 @@ export function noiseTunnel<O>(method: AttributionMethod<O>, opts: NoiseTunnelOp
   if (type !== 'smoothgrad' && type !== 'smoothgradSq' && type !== 'vargrad') {
     throw new ArgumentError(`noiseTunnel: type must be 'smoothgrad', 'smoothgradSq' or 'vargrad', got ${describe(opts.type)}`);
   }
-  const samples = intOption(opts.samples, 25, 'samples', 'noiseTunnel');
+  const samples = countOption(opts.samples, 25, 'samples', 'noiseTunnel', MAX_SAMPLES);
   const seed = intOption(opts.seed, 0, 'seed', 'noiseTunnel', 0);
   const absolute = opts.stdev === undefined ? undefined : numberOption(opts.stdev, 0, 'stdev', 'noiseTunnel', 0);
   const level = numberOption(opts.noiseLevel, 0.15, 'noiseLevel', 'noiseTunnel', 0);

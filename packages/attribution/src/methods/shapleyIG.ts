@@ -4,7 +4,7 @@ import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare } from '../explain.js';
 import { groupSums, resolveFeatureMask } from '../featureMask.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { checkOptions, intOption, quadratureOptions } from '../options.js';
+import { MAX_SAMPLES, checkOptions, countOption, intOption, quadratureOptions } from '../options.js';
 import { exampleScores, rowSums, straightPathGradient } from '../path.js';
 import { quadrature } from '../quadrature.js';
 import type { IntegratedGradientsOptions } from './integratedGradients.js';
@@ -23,7 +23,7 @@ export interface ShapleyIGOptions extends Omit<IntegratedGradientsOptions, 'base
   reference?: Baseline;
   /** Feature groups (int tensor with one example's shape); default: every element. */
   featureMask?: Tensor;
-  /** Number of coalition baselines K per example (default n, the number of features: one per size stratum). */
+  /** Number of coalition baselines K per example (default n, the number of features: one per size stratum; at most {@link MAX_SAMPLES}, also the default's bound). */
   coalitions?: number;
   /**
    * How coalition sizes are drawn: `'stratified'` (default; size k mod n for the k-th
@@ -79,7 +79,7 @@ export function shapleyIG(model: Model, inputs: Tensor, opts: ShapleyIGOptions =
   const spec = prepare(model, inputs, opts, name);
   const groups = resolveFeatureMask(opts.featureMask, inputs, name);
   const k = groups.count;
-  const K = intOption(opts.coalitions, k, 'coalitions', name);
+  const K = countOption(opts.coalitions, Math.min(k, MAX_SAMPLES), 'coalitions', name, MAX_SAMPLES);
   const sampling = opts.sampling ?? 'stratified';
   if (sampling !== 'stratified' && sampling !== 'random') {
     throw new ArgumentError(`${name}: sampling must be 'stratified' or 'random', got ${describe(opts.sampling)}`);

@@ -7,7 +7,7 @@ import type { Model } from '../model.js';
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual, type Rng } from '@pathgrad/tensor';
 import { prepare } from '../explain.js';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_SAMPLES, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
 import type { OutputTransform, Target } from '../target.js';
 import { batchOption, checkAttributions, checkBatch, evaluateRows } from './common.js';
 
@@ -134,7 +134,7 @@ export interface InfidelityOptions {
   outputTransform?: OutputTransform;
   /** Perturbation distribution (default {@link gaussianPerturbation}). */
   perturbation?: Perturbation;
-  /** Samples per example (default 10, Captum's `n_perturb_samples`). */
+  /** Samples per example (default 10, Captum's `n_perturb_samples`; at most {@link MAX_SAMPLES}). */
   samples?: number;
   /** Rescale attributions by the optimal β first (default false as Captum; the authors always do). */
   normalize?: boolean;
@@ -181,7 +181,7 @@ export function infidelity(model: Model, inputs: Tensor, attributions: Tensor, o
   checkBatch(inputs, name);
   checkAttributions(attributions, inputs, name);
   const spec = prepare(model, inputs, opts, name);
-  const samples = intOption(opts.samples, 10, 'samples', name);
+  const samples = countOption(opts.samples, 10, 'samples', name, MAX_SAMPLES);
   const normalize = boolOption(opts.normalize, false, 'normalize', name);
   const seed = intOption(opts.seed, 0, 'seed', name, 0);
   const batchSize = batchOption(opts.batchSize, name);

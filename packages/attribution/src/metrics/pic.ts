@@ -7,7 +7,7 @@ import Delaunator from 'delaunator';
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, softmax, type Rng } from '@pathgrad/tensor';
 import { toFloat64 } from '../gradients.js';
 import { checkModel, type Model } from '../model.js';
-import { boolOption, checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_SAMPLES, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
 import { resolveTarget, type Target } from '../target.js';
 import { batchOption, checkBatch, evaluateOutputs, exampleMaps, trapz } from './common.js';
 import { quantile } from './similarity.js';
@@ -41,7 +41,7 @@ export interface PicOptions {
   minPredValue?: number;
   /** Replace the normalised prediction by its running maximum (default true, as the paper). */
   keepMonotonous?: boolean;
-  /** Curve points before the appended (1, 1) (default 1000). */
+  /** Curve points before the appended (1, 1) (default 1000, at most {@link MAX_SAMPLES}). */
   numDataPoints?: number;
   /** Fraction of pixels in the random mask (default 0.01). */
   randomMaskFraction?: number;
@@ -265,7 +265,7 @@ export async function pic(model: Model, inputs: Tensor, saliencyMaps: Tensor, op
   }
   const minPred = numberOption(opts.minPredValue, 0.8, 'minPredValue', name);
   const monotone = boolOption(opts.keepMonotonous, true, 'keepMonotonous', name);
-  const numPoints = intOption(opts.numDataPoints, 1000, 'numDataPoints', name);
+  const numPoints = countOption(opts.numDataPoints, 1000, 'numDataPoints', name, MAX_SAMPLES);
   const fraction = numberOption(opts.randomMaskFraction, 0.01, 'randomMaskFraction', name, 0);
   if (fraction > 1) throw new ArgumentError(`pic: randomMaskFraction must be in [0, 1], got ${fraction}`);
   const seed = intOption(opts.seed, 0, 'seed', name, 0);

@@ -4,7 +4,7 @@
  */
 import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng as makeRng, shapesEqual } from '@pathgrad/tensor';
 import { fromFlat, toFloat64 } from '../gradients.js';
-import { checkOptions, intOption, numberOption } from '../options.js';
+import { MAX_SAMPLES, checkOptions, countOption, intOption, numberOption } from '../options.js';
 import { batchOption, checkBatch } from './common.js';
 
 /**
@@ -33,7 +33,7 @@ export type ExplainFunction = (inputs: Tensor, examples: Int32Array) => Tensor;
 export interface SensitivityMaxOptions {
   /** Radius r of the L∞ ball: noise U(−r, r) per element (default 0.02, Captum). */
   radius?: number;
-  /** Samples per example (default 10, Captum). */
+  /** Samples per example (default 10, Captum; at most {@link MAX_SAMPLES}). */
   samples?: number;
   /** Seed (default 0). */
   seed?: number;
@@ -75,7 +75,7 @@ export function sensitivityMax(explain: ExplainFunction, inputs: Tensor, opts: S
   if (typeof explain !== 'function') throw new ArgumentError(`${name}: explain must be a function (inputs, examples) => attributions, got ${describe(explain)}`);
   checkBatch(inputs, name);
   const radius = numberOption(opts.radius, 0.02, 'radius', name, 0);
-  const samples = intOption(opts.samples, 10, 'samples', name);
+  const samples = countOption(opts.samples, 10, 'samples', name, MAX_SAMPLES);
   const seed = intOption(opts.seed, 0, 'seed', name, 0);
   const batchSize = batchOption(opts.batchSize, name);
   const n = inputs.shape[0]!;

@@ -23,7 +23,7 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
-import { IGCAccumulator, QUADRATURE_METHODS, igcAccumulate, type IGCState, type QuadratureMethod } from '@pathgrad/attribution';
+import { IGCAccumulator, MAX_BASELINES, QUADRATURE_METHODS, igcAccumulate, type IGCState, type QuadratureMethod } from '@pathgrad/attribution';
 import { noGrad } from '@pathgrad/autograd';
 import type { Module } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
@@ -379,6 +379,8 @@ export function igcSettings(args: IgcArgs): IgcSettings {
   const steps = positiveInt(args.steps, '--steps');
   const internalBatchSize = args.internalBatchSize === undefined ? null : positiveInt(args.internalBatchSize, '--internal-batch-size');
   const baselines = args.baselines === undefined ? null : positiveInt(args.baselines, '--baselines');
+  // each baseline is a copy of the batch held in memory: refused here, not after the first batch
+  if (baselines !== null && baselines > MAX_BASELINES) throw new UsageError(`--baselines must be at most ${MAX_BASELINES} (each is a copy of the batch held in memory; IGC's MNIST setting is 32), got ${baselines}`);
   return {
     model: args.model,
     modelSha256: modelDigest(args.model),
