@@ -25,8 +25,8 @@ describe('autograd options objects refuse unknown keys', () => {
     });
   }
   it('withGradOverrides names the op it does not know and the nearest registered one', () => {
-    expect(() => withGradOverrides({ rellu: (g) => [g] } as never, () => 0)).toThrow(`withGradOverrides: unknown op "rellu" (did you mean 'relu'?)`);
-    expect(() => withGradOverrides({ zzzzzz: (g) => [g] } as never, () => 0)).toThrow(/unknown op "zzzzzz" \(expected one of the registered ops \(/);
+    expect(() => withGradOverrides({ rellu: (g: unknown) => [g] } as never, () => 0)).toThrow(`withGradOverrides: unknown op "rellu" (did you mean 'relu'?)`);
+    expect(() => withGradOverrides({ zzzzzz: (g: unknown) => [g] } as never, () => 0)).toThrow(/unknown op "zzzzzz" \(expected one of the registered ops \(/);
   });
   it('valid options still work', () => {
     expect(grad(f, { argnums: 0 })(x).toArray()).toEqual([2, 4]);
