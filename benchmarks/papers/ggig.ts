@@ -91,8 +91,8 @@ async function runGGIG(opts: ReproductionOptions): Promise<ReproductionResult> {
   const igSteps = quick ? 16 : 32;
   const explain = methods(s, igSteps);
   const names = Object.keys(explain);
-  const nAuc = quick ? 4 : 8;
-  const nSanity = quick ? 1 : 1;
+  const nAuc = quick ? 4 : 16;
+  const nSanity = quick ? 1 : 2;
   const scales = quick ? [0, 50, 100] : [0, 25, 50, 75, 100];
   const sanityNames = ['Grad', 'IG', 'GGIG'];
   const startOf = (seed: number) => 9000 + seed * 100; // the authors explain test images 9000–9999
