@@ -630,7 +630,7 @@ export const MUTANTS: Mutant[] = [
     file: `${A}metrics/sensitivity.ts`,
     search: 'flat[(r - s) * per + i] = x[k * per + i]! + radius * (2 * g.uniform() - 1);',
     replace: 'flat[(r - s) * per + i] = x[k * per + i]! + radius * (g.uniform() - 0.5);',
-    tests: [`${T}metrics.faithfulness.test.ts`],
+    tests: [`${T}metrics.faithfulness.test.ts`, KILLS],
     bug: 'max-sensitivity samples the L∞ ball of radius r/2 instead of r',
   },
   {

@@ -14,6 +14,7 @@ import {
   integratedGradients,
   meanBaseline,
   sanityMaps,
+  sensitivityMax,
   uniformNoiseBaseline,
   type PicCurve,
   type Perturbation,
@@ -144,5 +145,16 @@ describe('IGCAccumulator', () => {
     const cov = mean(y.map((v, i) => (v - my) * (yhat[i]! - mh)));
     const pearson = cov / Math.sqrt(mean(y.map((v) => (v - my) ** 2)) * mean(yhat.map((v) => (v - mh) ** 2)));
     expect(merged.result().correlation[0]).toBeCloseTo(pearson, 12);
+  });
+});
+
+describe('sensitivityMax', () => {
+  it('samples the whole L∞ ball of radius r: with Φ(x) = x in one dimension the max |u|/|x| comes within 10 % of r/|x| (sensitivity-radius-half)', () => {
+    // u ~ U[−r, r]: P(max of 200 draws of |u| < 0.9 r) = 0.9^200 ≈ 7e-10
+    const r = 0.05;
+    const x = tensor([[2]], { dtype: 'float64' });
+    const [s] = Array.from(sensitivityMax((inp: Tensor) => inp, x, { radius: r, samples: 200 }).sensitivity.toTypedArray(), Number);
+    expect(s!).toBeGreaterThan((0.9 * r) / 2);
+    expect(s!).toBeLessThanOrEqual(r / 2);
   });
 });
