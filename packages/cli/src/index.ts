@@ -8,4 +8,4 @@ export { main, buildProgram } from './main.js';
 export { METHODS, methodByName, resolveOptions, describeMethods, parseBaseline, type MethodSpec, type MethodOption, type MethodContext, type MethodOutput, type OptionValues, type OptionKind } from './methods.js';
 export { loadModel, loadInputs, parseMnistSpec, ARCHS, type Arch, type LoadedModel, type LoadedInputs, type FloatDType } from './load.js';
 export { UsageError, isBadInput, oneLine } from './errors.js';
-export { writeFileAtomic, encodePng, imageToMnist } from './files.js';
+export { writeFileAtomic, imageToMnist } from './files.js';
