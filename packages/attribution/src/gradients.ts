@@ -1,6 +1,7 @@
 import { noGrad, vjp } from '@pathgrad/autograd';
 import { ArgumentError, Tensor, allocate, describe, ones, type DType } from '@pathgrad/tensor';
 import { callModel, type Model } from './model.js';
+import { DEFAULT_CHUNK_ELEMENTS } from './options.js';
 import { selectTarget, transformOutput, type OutputTransform, type ResolvedTarget } from './target.js';
 
 /** What the shared gradient engine needs to know about the explained scalar. */
@@ -99,9 +100,16 @@ function firstNonFinite64(g: Float64Array): number {
   return -1;
 }
 
-/** Resolves `internalBatchSize` (undefined = everything in one chunk). */
-export function chunkSize(internalBatchSize: number | undefined, total: number, methodName: string): number {
-  if (internalBatchSize === undefined) return Math.max(1, total);
+/**
+ * Resolves `internalBatchSize`. Undefined means as many points as fit in
+ * {@link DEFAULT_CHUNK_ELEMENTS} input elements, `perPoint` each (at least one point); with
+ * no `perPoint`, everything in one chunk.
+ */
+export function chunkSize(internalBatchSize: number | undefined, total: number, methodName: string, perPoint?: number): number {
+  if (internalBatchSize === undefined) {
+    const all = Math.max(1, total);
+    return perPoint === undefined ? all : Math.min(all, Math.max(1, Math.floor(DEFAULT_CHUNK_ELEMENTS / Math.max(1, perPoint))));
+  }
   if (typeof internalBatchSize !== 'number' || !Number.isInteger(internalBatchSize) || internalBatchSize < 1) {
     throw new ArgumentError(`${methodName}: internalBatchSize must be a positive integer, got ${describe(internalBatchSize)}`);
   }

@@ -9,7 +9,7 @@ export { quadrature, gaussLegendreNodes, QUADRATURE_METHODS, type Quadrature, ty
 export type { Model } from './model.js';
 export type { Target, OutputTransform } from './target.js';
 export type { ExplainOptions } from './explain.js';
-export { MAX_BASELINES, MAX_SAMPLES, MAX_STEPS } from './options.js';
+export { DEFAULT_CHUNK_ELEMENTS, MAX_BASELINES, MAX_SAMPLES, MAX_STEPS } from './options.js';
 export {
   zerosBaseline,
   constantBaseline,

@@ -29,7 +29,7 @@ export function straightPathGradient(
   for (let i = 0; i < diff.length; i++) diff[i] = diff[i]! - b[i]!;
   const steps = quad.alphas.length;
   const total = new Float64Array(n * per);
-  const size = chunkSize(internalBatchSize, n * steps, spec.methodName);
+  const size = chunkSize(internalBatchSize, n * steps, spec.methodName, per);
   const featureShape = inputs.shape.slice(1);
   const buffer = allocate(inputs.dtype, Math.min(size, n * steps) * per);
   const examples = new Int32Array(Math.min(size, n * steps));

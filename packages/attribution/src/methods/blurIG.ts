@@ -88,7 +88,7 @@ export function blurIG(model: Model, inputs: Tensor, opts: BlurIGOptions = {}): 
   forEachGradientChunk(
     spec,
     total,
-    chunkSize(opts.internalBatchSize, total, name),
+    chunkSize(opts.internalBatchSize, total, name, per),
     (start, end) => {
       const rows = end - start;
       const pts = new Float64Array(rows * per);

@@ -96,7 +96,7 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
   forEachGradientChunk(
     spec,
     total,
-    chunkSize(opts.internalBatchSize, total, 'expectedGradients'),
+    chunkSize(opts.internalBatchSize, total, 'expectedGradients', per),
     (start, end) => {
       const rows = end - start;
       const pts = allocate(inputs.dtype, rows * per);
@@ -129,7 +129,7 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
     },
   );
   // mean reference output per example (each reference scored with that example's target)
-  const refScores = rowScores(spec, ref, refIndex, (i) => i % n, [per, inputs.shape.slice(1), inputs.dtype], chunkSize(opts.internalBatchSize, total, 'expectedGradients'));
+  const refScores = rowScores(spec, ref, refIndex, (i) => i % n, [per, inputs.shape.slice(1), inputs.dtype], chunkSize(opts.internalBatchSize, total, 'expectedGradients', per));
   for (let i = 0; i < total; i++) refScoresMean[i % n]! += refScores[i]! / samples;
   const fx = exampleScores(spec, inputs);
   const sums = rowSums(attr, n);

@@ -88,7 +88,7 @@ export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: Geomet
     for (let e = 0; e < n; e++) for (let d = 0; d < per; d++) X[(k * n + e) * per + d] = b[e * per + d]! + a * (x[e * per + d]! - b[e * per + d]!);
   }
   const M = new Float64Array(total * per).fill(-Infinity);
-  const size = chunkSize(opts.internalBatchSize, total, name);
+  const size = chunkSize(opts.internalBatchSize, total, name, per);
   for (let t = 0; t < T; t++) {
     forEachGradientChunk(
       spec,

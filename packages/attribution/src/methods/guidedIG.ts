@@ -121,7 +121,7 @@ export function guidedPath(
     forEachGradientChunk(
       spec,
       active.length,
-      chunkSize(opts.internalBatchSize, active.length, name),
+      chunkSize(opts.internalBatchSize, active.length, name, per),
       (start, end) => {
         const pts = allocate(inputs.dtype, (end - start) * per);
         for (let r = start; r < end; r++) for (let d = 0; d < per; d++) pts[(r - start) * per + d] = x[active[r]! * per + d]!;

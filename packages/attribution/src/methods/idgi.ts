@@ -109,7 +109,7 @@ export function idgi(model: Model, inputs: Tensor, opts: IDGIOptions = {}): IDGI
     return cachedPoint;
   };
   const total = n * (steps + 1);
-  const size = chunkSize(opts.internalBatchSize, total, name);
+  const size = chunkSize(opts.internalBatchSize, total, name, per);
   const build = (start: number, end: number) => {
     const rows = end - start;
     const pts = new Float64Array(rows * per);

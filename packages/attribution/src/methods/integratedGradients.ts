@@ -25,7 +25,7 @@ export interface IntegratedGradientsOptions extends ExplainOptions {
   steps?: number;
   /** Quadrature rule (default `'gaussLegendre'`); `'captumTrapezoid'` reproduces Captum's `riemann_trapezoid`. */
   method?: QuadratureMethod;
-  /** At most this many interpolation points per forward/backward pass (default: all at once). */
+  /** At most this many interpolation points per forward/backward pass (default: as many as hold `DEFAULT_CHUNK_ELEMENTS` = 2^19 input elements). */
   internalBatchSize?: number;
   /** Multiply the path-averaged gradient by (x − x') (default true; false gives Captum's "local" attribution). */
   multiplyByInputs?: boolean;

@@ -90,7 +90,7 @@ export function integratedHessians(model: Model, inputs: Tensor, opts: Integrate
   const b = toFloat64(baseline!);
   const S = steps * steps;
   const total = n * S; // rows: (pair p = k * steps + l) * n + e
-  const size = chunkSize(opts.internalBatchSize, total, name);
+  const size = chunkSize(opts.internalBatchSize, total, name, D);
   const gamma = new Float64Array(n * D * D);
   const featureShape = inputs.shape.slice(1);
   for (let start = 0; start < total; start += size) {

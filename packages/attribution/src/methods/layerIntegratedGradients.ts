@@ -100,7 +100,7 @@ export function layerIntegratedGradients(
   for (const baseline of baselines) {
     const hb = toFloat64(activation(baseline));
     const total = n * steps;
-    const size = chunkSize(opts.internalBatchSize, total, name);
+    const size = chunkSize(opts.internalBatchSize, total, name, per);
     const pathGrad = new Float64Array(hx.size);
     for (let start = 0; start < total; start += size) {
       const end = Math.min(total, start + size);
