@@ -129,6 +129,11 @@ describe('the flags are on every command that loads a model or inputs', () => {
     it(`${name} takes --max-image-pixels`, () => expect(flags(name)).toContain('--max-image-pixels'));
   }
 
+  it('only igc takes --workers (capped at the cores there, tested in igc-shard.test.ts): a new command with it must cap it too', () => {
+    const withWorkers = program.commands.filter((c) => c.options.some((o) => o.long === '--workers')).map((c) => c.name());
+    expect(withWorkers).toEqual(['igc']);
+  });
+
   it('every command that calls loadModel or loadInputs is in that list', () => {
     const commands = join(cliRoot, 'src', 'commands');
     const loading = readdirSync(commands).filter((f) => /\bload(Model|Inputs)\(/.test(readFileSync(join(commands, f), 'utf8')));
