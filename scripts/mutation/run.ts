@@ -7,6 +7,7 @@
  *   pnpm mutation --only a,b         just those mutants (docs/mutation.md is not written)
  *   pnpm mutation --worktree         copy the working tree (uncommitted edits) instead of HEAD
  *   pnpm mutation --list             print the mutants and exit
+ *   pnpm mutation --only a --doc-to /tmp/m.md   write the report of a partial run elsewhere
  *   pnpm mutation --check            check every mutant applies to HEAD (with --worktree: to
  *                                    the working tree), run nothing
  *
@@ -119,7 +120,7 @@ function restore(dir: string, m: Mutant, original: string): void {
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string): string => `\`${esc(s).replace(/`/g, "'")}\``;
 
-function writeDoc(results: Result[], commit: string): void {
+function writeDoc(results: Result[], commit: string, path: string): void {
   const killed = results.filter((r) => r.outcome === 'killed' || r.outcome === 'timeout').length;
   const valid = results.filter((r) => r.outcome !== 'stale').length;
   const pct = valid ? ((100 * killed) / valid).toFixed(1) : '0';
@@ -151,7 +152,7 @@ function writeDoc(results: Result[], commit: string): void {
     lines.push(`| ${r.mutant.id} | ${r.mutant.file} | ${esc(r.mutant.bug)} | ${code(r.mutant.search.trim())} | ${code(r.mutant.replace.trim())} | ${tests} | ${r.outcome} |`);
   }
   lines.push('');
-  writeFileSync(join(root, 'docs', 'mutation.md'), lines.join('\n'));
+  writeFileSync(path, lines.join('\n'));
 }
 
 function main(): number {
@@ -224,9 +225,11 @@ function main(): number {
   const killed = results.filter((r) => r.outcome === 'killed' || r.outcome === 'timeout').length;
   const valid = results.filter((r) => r.outcome !== 'stale').length;
   console.log(`mutation: ${killed} of ${valid} killed${valid ? ` (${((100 * killed) / valid).toFixed(1)} %)` : ''}`);
-  if (!only) {
-    writeDoc(results, commit);
-    console.log('mutation: wrote docs/mutation.md');
+  const docTo = value('doc-to');
+  if (!only || docTo) {
+    const path = docTo ?? join(root, 'docs', 'mutation.md');
+    writeDoc(results, commit, path);
+    console.log(`mutation: wrote ${path}`);
   }
   const unexplained = results.filter((r) => r.outcome === 'survived' && !r.mutant.survives);
   for (const r of unexplained) console.error(`mutation: ${r.mutant.id} survived and has no written reason: add a test that kills it, or a 'survives' reason`);
