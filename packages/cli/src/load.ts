@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { ONNX_DEFAULT_LIMITS, loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrainedBytes, type LoadOnnxOptions, type Module } from '@pathgrad/nn';
+import { ONNX_DEFAULT_LIMITS, loadOnnx, loadPretrained, loadSafetensors, mnistCnn, mnistMlp, pretrainedBytes, type LoadOnnxOptions, type Module, type OnnxModel } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { FormatError, Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
+import { ArgumentError, FormatError, Tensor, cast, concat, readNpy } from '@pathgrad/tensor';
 import { UsageError } from './errors.js';
 import { readUserFile } from './files.js';
 import { IMAGE_MAX_PIXELS, imageToMnist, maxImagePixels } from './images.js';
@@ -169,15 +169,34 @@ export function addInputLimitOptions(command: Command): Command {
   return command.option('--max-image-pixels <n>', `most pixels a PNG/JPEG --input may have, read from its header (default ${count(IMAGE_MAX_PIXELS)} or PATHGRAD_MAX_IMAGE_PIXELS)`);
 }
 
-/** An .onnx model refused by a budget names the flag that raises it (loadOnnx's message names its option). */
+/** loadOnnx's budget messages name its option; the CLI's name the flag that raises it. */
+function withFlagHint(message: string): string {
+  return message.replace(
+    /\((maxTensorElements|maxTotalElements|maxOperations), an option of loadOnnx(; or pass fewer examples at a time)?\)/,
+    (_, key: keyof LoadOnnxOptions, fewer: string | undefined) => `(raise it with ${ONNX_FLAGS[key]}${fewer ? ', or explain fewer examples or points at a time' : ''})`,
+  );
+}
+
+/** An .onnx model refused by a budget, at load or for an input, names the flag that raises it. */
 function loadOnnxModel(bytes: Uint8Array, spec: string, options: LoadOnnxOptions | undefined): Module {
+  let model: OnnxModel;
   try {
-    return loadOnnx(bytes, options);
+    model = loadOnnx(bytes, options);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
-    const message = err.message.replace(/\((maxTensorElements|maxTotalElements|maxOperations), an option of loadOnnx\)/, (_, key: keyof LoadOnnxOptions) => `(raise it with ${ONNX_FLAGS[key]})`);
-    throw new UsageError(`--model ${spec}: ${message}`);
+    throw new UsageError(`--model ${spec}: ${withFlagHint(err.message)}`);
   }
+  // the budget is checked again for every input (a batch of path points can exceed it)
+  const forward = model.forward.bind(model);
+  model.forward = (x: Tensor): Tensor => {
+    try {
+      return forward(x);
+    } catch (err) {
+      if (err instanceof ArgumentError && err.message !== withFlagHint(err.message)) throw new ArgumentError(withFlagHint(err.message));
+      throw err;
+    }
+  };
+  return model;
 }
 
 function newArch(arch: string | undefined, file: string): Module {

@@ -121,6 +121,7 @@ const cases: Case[] = [
   { name: 'an ONNX model over --max-tensor-elements (evaluate)', args: ['evaluate', '--model', ONNX, '--input', 'mnist:test:0', '--max-tensor-elements', '10', '--out', p('limits-table')], names: /mlp\.onnx.*raise it with --max-tensor-elements/ },
   { name: 'an ONNX model over --max-total-elements (igc)', args: ['igc', '--model', ONNX, '--data', 'mnist:test:0-9', '--max-total-elements', '100', '--out', p('i.json')], names: /mlp\.onnx.*raise it with --max-total-elements/ },
   { name: 'an ONNX model over --max-tensor-elements (demo)', args: ['demo', '--quick', '--images', '1', '--methods', 'saliency', '--model', ONNX, '--max-tensor-elements', '10', '--out', p('demo-limits')], names: /mlp\.onnx.*raise it with --max-tensor-elements/ },
+  { name: 'a batch over --max-tensor-elements at forward', args: ['attribute', '--model', ONNX, '--input', 'mnist:test:0-3', '--method', 'saliency', '--max-tensor-elements', '1000'], names: /\[4, 784\].*raise it with --max-tensor-elements/ },
   { name: 'an image over --max-image-pixels', args: ['attribute', ...mlp, '--input', p('wide.png'), '--max-image-pixels', '999'], names: /wide\.png.*limit of 999 \(raise it with --max-image-pixels/ },
   // counts of draws and baselines have maxima: refused at once, not after hours
   { name: 'smoothgrad with 1e9 samples', args: ['attribute', ...mlp, '--input', 'mnist:test:0', '--method', 'smoothgrad', '-o', 'samples=1e9'], names: /samples must be at most 65536 .*got 1000000000/ },

@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { ArgumentError } from '@pathgrad/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { node, onnxBytes } from '../../nn/test/onnx-builders.js';
 import { UsageError } from '../src/errors.js';
@@ -96,6 +97,23 @@ describe('ONNX budgets reach loadOnnx', () => {
     const e = refusal(() => loadModel(mlp, undefined, 'float32', parseLoadLimits({ maxOperations: '1000' })));
     expect(e.message).toContain(mlp);
     expect(e.message).toMatch(/over the limit of 1,000 \(raise it with --max-operations\)/);
+  });
+});
+
+describe('the budgets checked for every input name the flag too', () => {
+  it('a batch over --max-tensor-elements is refused at forward naming the flag (the model loaded: one example fits)', () => {
+    const { model } = loadModel(fixture('mlp.onnx'), undefined, 'float32', parseLoadLimits({ maxTensorElements: '1000' }));
+    const one = loadInputs('mnist:test:0', 'float32').inputs;
+    expect(model.forward(one).shape).toEqual([1, 10]);
+    const four = loadInputs('mnist:test:0-3', 'float32').inputs;
+    let e: Error | undefined;
+    try {
+      model.forward(four);
+    } catch (err) {
+      e = err as Error;
+    }
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect(e!.message).toMatch(/\[4, 784\] = 3,136 elements, over the limit of 1,000 per tensor \(raise it with --max-tensor-elements, or explain fewer examples or points at a time\)/);
   });
 });
 
