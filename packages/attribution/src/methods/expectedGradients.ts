@@ -85,12 +85,13 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
   const total = n * samples;
   const refIndex = new Int32Array(total);
   const alpha = new Float64Array(total);
-  const noise: Float64Array[] = [];
   for (let i = 0; i < total; i++) {
     refIndex[i] = g.int(0, m);
     alpha[i] = g.uniform();
   }
-  if (stdev > 0) for (let i = 0; i < total; i++) noise.push(Float64Array.from({ length: per }, () => stdev * g.normal()));
+  // the noise (samples x examples x features values) is drawn chunk by chunk, rows in order: the
+  // same stream as drawing it all up front, but held for one chunk only
+  let noise: Float64Array | null = null;
   const attr = new Float64Array(x.length);
   const refScoresMean = new Float64Array(n);
   forEachGradientChunk(
@@ -101,14 +102,17 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
       const rows = end - start;
       const pts = allocate(inputs.dtype, rows * per);
       const rowExamples = new Int32Array(rows);
+      if (stdev > 0) {
+        noise = new Float64Array(rows * per);
+        for (let k = 0; k < noise.length; k++) noise[k] = stdev * g.normal();
+      }
       for (let r = 0; r < rows; r++) {
         const i = start + r;
         const e = i % n;
         rowExamples[r] = e;
         const ro = refIndex[i]! * per;
-        const eps = noise[i];
         for (let d = 0; d < per; d++) {
-          const xi = x[e * per + d]! + (eps ? eps[d]! : 0);
+          const xi = x[e * per + d]! + (noise ? noise[r * per + d]! : 0);
           pts[r * per + d] = ref[ro + d]! + alpha[i]! * (xi - ref[ro + d]!);
         }
       }
@@ -119,10 +123,9 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
         const i = start + r;
         const e = i % n;
         const ro = refIndex[i]! * per;
-        const eps = noise[i];
         for (let d = 0; d < per; d++) {
           // GradientSHAP multiplies by the noisy input's difference (x + ε − x')
-          const diff = multiply ? x[e * per + d]! + (eps ? eps[d]! : 0) - ref[ro + d]! : 1;
+          const diff = multiply ? x[e * per + d]! + (noise ? noise[r * per + d]! : 0) - ref[ro + d]! : 1;
           attr[e * per + d]! += (diff * grads[r * per + d]!) / samples;
         }
       }
