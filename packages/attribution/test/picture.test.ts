@@ -91,6 +91,11 @@ describe('upscalePicture, colorBar, pictureGrid, encodePNG', () => {
     expect(pixel(g.rgba, 2)).toEqual([0, 0, 0, 255]); // the gap
     expect(pixel(g.rgba, 3 * 5 + 1)).toEqual(pixel(p.rgba, 1)); // third picture, second row
     expect(() => pictureGrid([])).toThrow(/non-empty/);
+    // a narrow colour bar gets a narrow column
+    const bar = colorBar(p, { length: 2, thickness: 2 });
+    const row = pictureGrid([p, bar, p], { gap: 1 });
+    expect([row.width, row.height]).toEqual([2 + 1 + 2 + 1 + 2, 2]);
+    expect(pixel(row.rgba, 6)).toEqual(pixel(p.rgba, 0));
   });
 
   it('encodes PNG that decodes to the same pixels', () => {

@@ -277,8 +277,9 @@ export interface GridOptions {
 const GRID_KEYS = optionKeys<GridOptions>({ columns: true, gap: true, background: true });
 
 /**
- * Lays pictures out side by side in rows (each cell as large as the largest picture, pictures
- * at the cell's top left), e.g. the input, each method's map and a colour bar.
+ * Lays pictures out side by side in rows (each column as wide as its widest picture, each row
+ * as tall as its tallest, pictures at their cell's top left), e.g. the input, each method's map
+ * and a colour bar.
  * @example
  * ```ts
  * const sheet = pictureGrid([attributionPicture(image.slice([[0, 1]]), image, { mode: 'originalImage' }), p, colorBar(p)]);
@@ -292,18 +293,21 @@ export function pictureGrid(pictures: readonly Picture[], opts: GridOptions = {}
   if (!Number.isInteger(columns) || columns < 1) throw new ArgumentError(`pictureGrid: columns must be a positive integer, got ${describe(columns)}`);
   if (!Number.isInteger(gap) || gap < 0 || gap > 256) throw new ArgumentError(`pictureGrid: gap must be an integer in 0..256, got ${describe(gap)}`);
   const bg = opts.background ?? [255, 255, 255];
-  const cellW = Math.max(...pictures.map((p) => p.width));
-  const cellH = Math.max(...pictures.map((p) => p.height));
   const rows = Math.ceil(pictures.length / columns);
   const cols = Math.min(columns, pictures.length);
-  const width = cols * cellW + (cols - 1) * gap;
-  const height = rows * cellH + (rows - 1) * gap;
+  // each column as wide as its widest picture, each row as tall as its tallest
+  const colW = Array.from({ length: cols }, (_, c) => Math.max(...pictures.filter((_, n) => n % columns === c).map((p) => p.width)));
+  const rowH = Array.from({ length: rows }, (_, r) => Math.max(...pictures.slice(r * columns, (r + 1) * columns).map((p) => p.height)));
+  const colX = colW.map((_, c) => colW.slice(0, c).reduce((a, b) => a + b + gap, 0));
+  const rowY = rowH.map((_, r) => rowH.slice(0, r).reduce((a, b) => a + b + gap, 0));
+  const width = colW.reduce((a, b) => a + b, 0) + (cols - 1) * gap;
+  const height = rowH.reduce((a, b) => a + b, 0) + (rows - 1) * gap;
   if (width * height > 2 ** 26) throw new ArgumentError(`pictureGrid: the grid would be ${width} x ${height} pixels; use fewer or smaller pictures`);
   const rgba = new Uint8ClampedArray(width * height * 4);
   for (let i = 0; i < width * height; i++) rgba.set([bg[0], bg[1], bg[2], 255], i * 4);
   pictures.forEach((p, n) => {
-    const x0 = (n % columns) * (cellW + gap);
-    const y0 = Math.floor(n / columns) * (cellH + gap);
+    const x0 = colX[n % columns]!;
+    const y0 = rowY[Math.floor(n / columns)]!;
     for (let y = 0; y < p.height; y++) rgba.set(p.rgba.subarray(y * p.width * 4, (y + 1) * p.width * 4), ((y0 + y) * width + x0) * 4);
   });
   return { rgba, width, height };
