@@ -11,7 +11,7 @@ import type { Kernel } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
-import { getThreads, type Task } from './threads.js';
+import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.js';
 
 /**
  * Multiply-adds below which a kernel stays on one thread: waking a worker and waiting for it
@@ -19,10 +19,15 @@ import { getThreads, type Task } from './threads.js';
  */
 const PARALLEL_MIN_WORK = 2 ** 18;
 
-/** How many pieces to split `work` multiply-adds over, at most `units` (rows, columns or images). */
+/**
+ * How many chunks to split `work` multiply-adds into, at most `units` (row or column blocks,
+ * images): one on one thread, else a few per thread so that the threads balance their load.
+ * Depends only on the sizes and the thread count, so results repeat for a given count.
+ */
 function splitCount(work: number, units: number): number {
-  if (work < PARALLEL_MIN_WORK) return 1;
-  return Math.max(1, Math.min(getThreads(), units));
+  const threads = getThreads();
+  if (work < PARALLEL_MIN_WORK || threads === 1) return 1;
+  return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, units, MAX_CHUNKS));
 }
 
 /** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
@@ -84,7 +89,7 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   // split each GEMM into column blocks (or row blocks when the result is tall and narrow),
-  // each thread with its own packing scratch; every element is computed exactly as on one thread
+  // each chunk with its own packing scratch; every element is computed exactly as on one thread
   const byRows = m > n;
   const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
   const call = new WasmCall();
@@ -134,7 +139,7 @@ function convScratch(call: WasmCall, d: ConvDims): number {
   return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups, groups));
 }
 
-/** Image ranges [first, count] to split a conv over: one per thread when the batch and the work are large enough. */
+/** Image ranges [first, count] to split a conv over: a few per thread when the batch and the work are large enough. */
 function convParts(d: ConvDims): [number, number][] {
   const [n, c, , , cout, kh, kw, oh, ow, , , , , , , groups] = d;
   const work = n * cout * oh * ow * (c / groups) * kh * kw;
@@ -205,8 +210,8 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(x.shape, attrs.weightShape, g.shape, attrs);
-  // each thread sums its images' contributions into its own buffer; the partial sums are then
-  // added in thread order, so the result is deterministic for a given thread count
+  // each chunk sums its images' contributions into its own buffer; the partial sums are then
+  // added in chunk order, so the result is deterministic for a given thread count
   const parts = convParts(d);
   const call = new WasmCall();
   const px = call.allocF32(x.size);

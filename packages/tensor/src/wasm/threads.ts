@@ -2,33 +2,41 @@
  * Worker threads for the `wasm` backend: every worker instantiates the threaded kernel
  * module (built against an imported shared memory) on the SAME WebAssembly.Memory as the
  * main thread, then waits on a small control block in a SharedArrayBuffer. A kernel call
- * that splits its work (GEMM by column blocks, conv by images) writes one task per worker
- * (export name and numeric arguments), wakes them with Atomics.notify, runs the first task
- * itself and waits for the others with Atomics.wait. Nothing is copied between threads:
- * every task reads and writes regions of the shared memory that the caller reserved.
+ * that splits its work (GEMM by column or row blocks, conv by images) posts a job of several
+ * chunks per thread (export name and numeric arguments for each chunk); the caller and the
+ * workers claim chunks one at a time from an atomic counter until none are left, and the
+ * caller waits (Atomics.wait) until all are done. Small chunks balance the load: a worker the
+ * OS has not scheduled (a busy machine) holds up at most the chunk it claimed. Nothing is
+ * copied between threads: every chunk reads and writes regions the caller reserved.
  *
  * Workers are worker_threads in Node and Web Workers in browsers (where SharedArrayBuffer
  * needs a cross-origin isolated page). Where shared memory, blocking waits on this thread
- * or workers are missing, everything runs on one thread, with the same kernels.
+ * or workers are missing, everything runs on one thread, with the same kernels and the same
+ * chunks, so the same results.
  */
 import { ArgumentError, describe } from '../errors.js';
 
-/** Ints per worker slot in the control block: state, export index, arg count, ready, error, pad, then float64 args. */
-const SLOT_INTS = 64;
-const STATE = 0;
-/** Values of a slot's state word: idle, task posted, claimed by the worker, taken back by the caller, stop. */
-const IDLE = 0;
-const POSTED = 1;
-const RUNNING = 3;
-const STOLEN = 4;
-const STOP = 2;
-const FN = 1;
-const NARGS = 2;
-const READY = 3;
-const ERROR = 4;
-/** Float64 args start at int 8 of the slot (byte 32), so at float index slot*32 + 4. */
-const ARG0 = 4;
-const MAX_ARGS = (SLOT_INTS - 8) / 2;
+// Control block (int32 words): the job's sequence number (workers wait on it), a stop flag,
+// the export index, the argument count, the number of chunks, the claim word (15-bit job tag
+// << 16 | next chunk), the number of chunks done, an error flag; then one ready flag per
+// worker; then from float64 index ARGS_F64 each chunk's arguments.
+const SEQ = 0;
+const STOP = 1;
+const FN = 2;
+const NARGS = 3;
+const NCHUNKS = 4;
+const CLAIM = 5;
+const DONE = 6;
+const ERROR = 7;
+const READY0 = 8;
+/** Workers at most (ready flags in words 8..71). */
+const MAX_WORKERS = 64;
+const ARGS_F64 = 40;
+/** Arguments per chunk at most (conv entry points take 21). */
+const MAX_ARGS = 24;
+/** Chunks per job at most (the claim word keeps 16 bits for the index). */
+export const MAX_CHUNKS = 256;
+const CTRL_BYTES = (ARGS_F64 + MAX_CHUNKS * MAX_ARGS) * 8;
 
 /** A started worker as far as we use it (Node's Worker and the web Worker both fit). */
 interface WorkerHandle {
@@ -40,7 +48,7 @@ interface WorkerHandle {
 /**
  * The code each worker runs, as a self-contained string (no module file to locate at run
  * time, works when bundled). It receives the module, the shared memory, the control block,
- * its slot and the export names in one message, then serves tasks until told to stop.
+ * its slot and the export names in one message, then serves jobs until told to stop.
  */
 const WORKER_SOURCE = `
 'use strict';
@@ -51,32 +59,30 @@ function serve(msg) {
   const fns = names.map((n) => ex[n]);
   const st = new Int32Array(ctrl);
   const args = new Float64Array(ctrl);
-  const base = slot * ${SLOT_INTS};
-  const a0 = slot * ${SLOT_INTS / 2} + ${ARG0};
-  Atomics.store(st, base + ${READY}, 1);
-  Atomics.notify(st, base + ${READY});
+  let seq = Atomics.load(st, ${SEQ});
+  Atomics.store(st, ${READY0} + slot, 1);
   for (;;) {
-    Atomics.wait(st, base + ${STATE}, 0);
-    const s = Atomics.load(st, base + ${STATE});
-    if (s === ${STOP}) return;
-    if (s === ${STOLEN}) {
-      // the caller took this task back and runs it itself: wait until it is done
-      Atomics.wait(st, base + ${STATE}, ${STOLEN});
-      continue;
+    Atomics.wait(st, ${SEQ}, seq);
+    if (Atomics.load(st, ${STOP}) !== 0) return;
+    seq = Atomics.load(st, ${SEQ});
+    const tag = seq & 0x7fff;
+    for (;;) {
+      const v = Atomics.load(st, ${CLAIM});
+      if (v >>> 16 !== tag || (v & 0xffff) >= st[${NCHUNKS}]) break;
+      if (Atomics.compareExchange(st, ${CLAIM}, v, v + 1) !== v) continue;
+      // the claim succeeded on the open job, whose header cannot change until its chunks are done
+      const i = v & 0xffff;
+      if (i >= st[${NCHUNKS}]) break;
+      const n = st[${NARGS}];
+      const a = new Array(n);
+      for (let j = 0; j < n; j++) a[j] = args[${ARGS_F64} + i * ${MAX_ARGS} + j];
+      try {
+        fns[st[${FN}]](...a);
+      } catch (e) {
+        st[${ERROR}] = 1;
+      }
+      if (Atomics.add(st, ${DONE}, 1) + 1 === st[${NCHUNKS}]) Atomics.notify(st, ${DONE});
     }
-    // claim the task; the caller may have taken it back in the meantime
-    if (Atomics.compareExchange(st, base + ${STATE}, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
-    const n = st[base + ${NARGS}];
-    const a = new Array(n);
-    for (let i = 0; i < n; i++) a[i] = args[a0 + i];
-    try {
-      fns[st[base + ${FN}]](...a);
-      st[base + ${ERROR}] = 0;
-    } catch (e) {
-      st[base + ${ERROR}] = 1;
-    }
-    Atomics.store(st, base + ${STATE}, ${IDLE});
-    Atomics.notify(st, base + ${STATE});
   }
 }
 if (typeof process !== 'undefined' && typeof process.getBuiltinModule === 'function') {
@@ -100,6 +106,9 @@ interface Pool {
   args: Float64Array;
   names: Map<string, number>;
 }
+
+/** Chunks per thread a job is split into: enough to balance a late worker, few enough to keep packing overhead small. */
+export const CHUNKS_PER_THREAD = 4;
 
 let shared: SharedKernels | undefined;
 let pool: Pool | undefined;
@@ -207,19 +216,22 @@ export function threadsNote(): string | undefined {
 
 function ensurePool(workersWanted: number): Pool | undefined {
   if (shared === undefined || poolFailure !== undefined) return undefined;
-  if (pool && pool.workers.length >= workersWanted) return pool;
+  const want = Math.min(workersWanted, MAX_WORKERS);
+  if (pool && pool.workers.length >= want) return pool;
   const make = workerFactory();
   if (!make) return undefined;
-  const have = pool?.workers ?? [];
-  const total = Math.max(workersWanted, have.length);
-  // one control block for all workers; re-created (with the old workers stopped) when it grows
-  for (const w of have) stop(w, pool!);
-  const ctrl = new SharedArrayBuffer(total * SLOT_INTS * 4);
+  // the pool only grows: stop the old workers and start a larger set on a fresh control block
+  if (pool) {
+    Atomics.store(pool.st, STOP, 1);
+    Atomics.add(pool.st, SEQ, 1);
+    Atomics.notify(pool.st, SEQ);
+  }
+  const ctrl = new SharedArrayBuffer(CTRL_BYTES);
   const st = new Int32Array(ctrl);
   const args = new Float64Array(ctrl);
   const workers: WorkerHandle[] = [];
   try {
-    for (let slot = 0; slot < total; slot++) {
+    for (let slot = 0; slot < want; slot++) {
       const w = make();
       w.unref?.(); // idle workers must not keep a Node process alive
       w.postMessage({ module: shared.module, memory: shared.memory, ctrl, slot, names: [...shared.names] });
@@ -234,88 +246,74 @@ function ensurePool(workersWanted: number): Pool | undefined {
   return pool;
 }
 
-function stop(w: WorkerHandle, p: Pool): void {
-  const slot = p.workers.indexOf(w);
-  Atomics.store(p.st, slot * SLOT_INTS + STATE, STOP);
-  Atomics.notify(p.st, slot * SLOT_INTS + STATE);
-}
-
 /**
- * How many worker threads have started and take tasks (0 before the first parallel kernel
- * call creates them). Tests use it to wait until the workers really run tasks.
+ * How many worker threads have started and take chunks (0 before the first parallel kernel
+ * call creates them). Tests use it to wait until the workers really run chunks.
  */
 export function readyWorkers(): number {
   if (pool === undefined) return 0;
   let n = 0;
-  for (let slot = 0; slot < pool.workers.length; slot++) if (isReady(pool, slot)) n++;
+  for (let slot = 0; slot < pool.workers.length; slot++) if (Atomics.load(pool.st, READY0 + slot) === 1) n++;
   return n;
 }
 
-/** True once worker `slot` has instantiated its module (never blocks: see runTasks). */
-function isReady(p: Pool, slot: number): boolean {
-  return Atomics.load(p.st, slot * SLOT_INTS + READY) === 1;
-}
-
-/** One unit of work: a kernel export and its numeric arguments (pointers are byte offsets). */
+/** One chunk of work: a kernel export and its numeric arguments (pointers are byte offsets). */
 export interface Task {
   fn: string;
   args: readonly number[];
 }
 
 /**
- * Runs `tasks` in parallel: the first on this thread (through `runHere`), the others on
- * workers. A task no worker has claimed by the time this thread is free again is taken back
- * and run here, so a worker that the OS has not scheduled (a busy machine) delays nothing.
- * Returns after all finished. With no usable pool, runs them all here in order.
+ * Runs the chunks `tasks` (any number up to MAX_CHUNKS) on this thread (through `runHere`)
+ * and the started workers, each claiming the next unclaimed chunk until none is left;
+ * returns when all are done. Never blocks on a worker's start (a browser starts a nested
+ * worker only when the creating thread returns to its event loop, which a synchronous
+ * kernel call never does): with no started worker, runs every chunk here in order.
  */
 export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): void {
-  if (tasks.length === 0) return;
-  const p = tasks.length > 1 ? ensurePool(tasks.length - 1) : undefined;
-  // Workers that have not started yet get no task: their share runs here. Never block on a
-  // worker's start: a browser starts a nested worker only when the creating thread returns
-  // to its event loop, which a synchronous kernel call never does. The split itself does
-  // not depend on who runs a task, so results are the same either way.
-  const posted: boolean[] = tasks.map(() => false);
-  if (p !== undefined) {
-    for (let i = 1; i < tasks.length; i++) {
-      if (!isReady(p, i - 1)) continue;
-      const t = tasks[i]!;
-      if (t.args.length > MAX_ARGS) throw new Error(`internal: task ${t.fn} has ${t.args.length} args (at most ${MAX_ARGS})`);
-      const base = (i - 1) * SLOT_INTS;
-      const fn = p.names.get(t.fn);
-      if (fn === undefined) throw new Error(`internal: no kernel export '${t.fn}' for workers`);
-      p.st[base + FN] = fn;
-      p.st[base + NARGS] = t.args.length;
-      p.st[base + ERROR] = 0;
-      const a0 = (i - 1) * (SLOT_INTS / 2) + ARG0;
-      for (let j = 0; j < t.args.length; j++) p.args[a0 + j] = t.args[j]!;
-      Atomics.store(p.st, base + STATE, POSTED);
-      Atomics.notify(p.st, base + STATE);
-      posted[i] = true;
-    }
+  const n = tasks.length;
+  if (n === 0) return;
+  if (n > MAX_CHUNKS) throw new Error(`internal: ${n} chunks (at most ${MAX_CHUNKS})`);
+  const p = n > 1 ? ensurePool(getThreads() - 1) : undefined;
+  if (p === undefined || readyWorkers() === 0) {
+    for (const t of tasks) runHere(t);
+    return;
   }
-  runHere(tasks[0]!);
-  for (let i = 1; i < tasks.length; i++) {
-    if (!posted[i]) {
+  const st = p.st;
+  const fn = p.names.get(tasks[0]!.fn);
+  if (fn === undefined) throw new Error(`internal: no kernel export '${tasks[0]!.fn}' for workers`);
+  const nargs = tasks[0]!.args.length;
+  if (nargs > MAX_ARGS) throw new Error(`internal: ${tasks[0]!.fn} takes ${nargs} args (at most ${MAX_ARGS})`);
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i]!;
+    if (t.fn !== tasks[0]!.fn || t.args.length !== nargs) throw new Error('internal: the chunks of one job must call the same export');
+    for (let j = 0; j < nargs; j++) p.args[ARGS_F64 + i * MAX_ARGS + j] = t.args[j]!;
+  }
+  st[FN] = fn;
+  st[NARGS] = nargs;
+  st[NCHUNKS] = n;
+  st[ERROR] = 0;
+  Atomics.store(st, DONE, 0);
+  const seq = (Atomics.load(st, SEQ) + 1) | 0;
+  Atomics.store(st, CLAIM, (seq & 0x7fff) << 16);
+  Atomics.store(st, SEQ, seq);
+  Atomics.notify(st, SEQ);
+  // this thread claims chunks like any worker
+  let failure: unknown;
+  for (;;) {
+    const v = Atomics.load(st, CLAIM);
+    const i = v & 0xffff;
+    if (i >= n) break;
+    if (Atomics.compareExchange(st, CLAIM, v, v + 1) !== v) continue;
+    try {
       runHere(tasks[i]!);
-      continue;
+    } catch (e) {
+      failure ??= e;
     }
-    const base = (i - 1) * SLOT_INTS;
-    if (Atomics.compareExchange(p!.st, base + STATE, POSTED, STOLEN) === POSTED) {
-      try {
-        runHere(tasks[i]!);
-      } finally {
-        Atomics.store(p!.st, base + STATE, IDLE);
-        Atomics.notify(p!.st, base + STATE);
-      }
-    }
+    Atomics.add(st, DONE, 1);
   }
-  let failed = false;
-  for (let i = 1; i < tasks.length; i++) {
-    if (!posted[i]) continue;
-    const base = (i - 1) * SLOT_INTS;
-    while (Atomics.load(p!.st, base + STATE) === RUNNING) Atomics.wait(p!.st, base + STATE, RUNNING);
-    if (p!.st[base + ERROR] !== 0) failed = true;
-  }
-  if (failed) throw new Error('internal: a wasm kernel failed on a worker thread');
+  // wait for the chunks workers claimed (their memory regions must not be reused before)
+  for (let d = Atomics.load(st, DONE); d < n; d = Atomics.load(st, DONE)) Atomics.wait(st, DONE, d);
+  if (failure !== undefined) throw failure;
+  if (st[ERROR] !== 0) throw new Error('internal: a wasm kernel chunk failed on a worker thread');
 }
