@@ -693,7 +693,7 @@ export function registerIgcCommand(program: Command, log: (line: string) => void
     .option('--batch-size <n>', 'examples per batch: the unit of the fixed reduction (all parts of one run must agree)', '100')
     .option('--internal-batch-size <n>', 'at most this many path points per forward/backward pass (memory bound)')
     .option('--components <list>', 'comma-separated classes to explain (default: all)')
-    .option('--baselines <k>', 'K random baselines drawn from the --data examples for every batch, IG averaged over them (IGC v1 MNIST: 32); default: a zero baseline')
+    .option('--baselines <k>', 'K random baselines drawn from the --data examples for every batch, IG averaged over them (IGC v1 MNIST: 32; at most 1024); default: a zero baseline')
     .option('--seed <n>', 'seed of random baselines (batch k uses seed + k)', '100')
     .option('--backend <name>', 'tensor backend: cpu, wasm or gpujs (all parts of one run must agree)', 'wasm')
     .option('--shard <i/n|auto>', 'compute only shard i of n (contiguous batches) and write a part file; auto or auto/N takes i (and n) from a Slurm array or Kubernetes Indexed Job')
