@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { ONNX_DEFAULT_LIMITS } from '@pathgrad/nn';
 import { ArgumentError } from '@pathgrad/tensor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { node, onnxBytes } from '../../nn/test/onnx-builders.js';
@@ -150,6 +151,18 @@ describe('the flags are on every command that loads a model or inputs', () => {
   it('only igc takes --workers (capped at the cores there, tested in igc-shard.test.ts): a new command with it must cap it too', () => {
     const withWorkers = program.commands.filter((c) => c.options.some((o) => o.long === '--workers')).map((c) => c.name());
     expect(withWorkers).toEqual(['igc']);
+  });
+
+  it('the README lists each flag with the default the code uses', () => {
+    const readme = readFileSync(join(cliRoot, 'README.md'), 'utf8');
+    const n = (v: number): string => v.toLocaleString('en-US');
+    const rows: [string, number][] = [
+      ['--max-tensor-elements', ONNX_DEFAULT_LIMITS.maxTensorElements],
+      ['--max-total-elements', ONNX_DEFAULT_LIMITS.maxTotalElements],
+      ['--max-operations', ONNX_DEFAULT_LIMITS.maxOperations],
+      ['--max-image-pixels', IMAGE_MAX_PIXELS],
+    ];
+    for (const [flag, value] of rows) expect(readme).toMatch(new RegExp(`\\| \`${flag} N\` \\|.*\\| ${n(value)} \\|`));
   });
 
   it('every command that calls loadModel or loadInputs is in that list', () => {
