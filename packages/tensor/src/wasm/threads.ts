@@ -115,15 +115,33 @@ let pool: Pool | undefined;
 let poolFailure: string | undefined;
 let requested: number | undefined;
 
+let cores: number | undefined;
+
+/** One thread per core (asked once). */
 function defaultThreads(): number {
+  return (cores ??= countCores());
+}
+
+function countCores(): number {
   const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (id: string) => unknown } };
   const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
   const n = os?.availableParallelism?.() ?? os?.cpus?.().length ?? g.navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.floor(n));
 }
 
-/** Why threads cannot be used here, or undefined when they can. */
+let supportChecked = false;
+let supportProblem: string | undefined;
+
+/** Why threads cannot be used here, or undefined when they can (checked once: the answer does not change). */
 export function threadSupportProblem(): string | undefined {
+  if (!supportChecked) {
+    supportProblem = checkThreadSupport();
+    supportChecked = true;
+  }
+  return supportProblem;
+}
+
+function checkThreadSupport(): string | undefined {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Atomics?: typeof Atomics };
   if (typeof g.SharedArrayBuffer !== 'function') {
     return 'SharedArrayBuffer is unavailable (in a browser the page must be cross-origin isolated)';
