@@ -97,6 +97,9 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const pb = call.allocF32(b.size);
   const pc = call.allocF32(size);
   const scratch = parts.map(([, len]) => call.alloc(call.k.gemmScratchBytes(byRows ? n : len, k)));
+  // column blocks all read the whole of op(A): pack it once for all of them
+  const packA = !byRows && parts.length > 1;
+  const pp = packA ? call.allocF32(call.k.packedASize(m, k)) : 0;
   const heap = call.commit();
   if (heap === undefined) return undefined;
   const transA = isTransposed2d(a) ? 1 : 0;
@@ -113,10 +116,13 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
     const a0 = pa + offA[i]! * 4;
     const b0 = pb + offB[i]! * 4;
     const c0 = pc + i * m * n * 4;
+    if (packA) call.k.packAFull(m, k, a0, lda, transA, pp);
     const tasks: Task[] = parts.map(([start, len], t) =>
       byRows
         ? { fn: 'gemm', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, b0, ldb, transB, c0 + start * n * 4, n, 0, scratch[t]!] }
-        : { fn: 'gemm', args: [m, len, k, a0, lda, transA, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] },
+        : packA
+          ? { fn: 'gemmPackedA', args: [m, len, k, pp, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] }
+          : { fn: 'gemm', args: [m, len, k, a0, lda, transA, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] },
     );
     call.run(tasks);
   }

@@ -42,6 +42,13 @@ export interface KernelExports {
     c: number, ldc: number, accumulate: number, scratch: number,
   ): void;
   gemmScratchBytes(n: number, k: number): number;
+  packedASize(m: number, k: number): number;
+  packAFull(m: number, k: number, a: number, lda: number, transA: number, dst: number): void;
+  gemmPackedA(
+    m: number, n: number, k: number, apacked: number,
+    b: number, ldb: number, transB: number,
+    c: number, ldc: number, accumulate: number, scratch: number,
+  ): void;
   convScratchBytes(cg: number, kh: number, kw: number, oh: number, ow: number, coutg: number, groups: number): number;
   conv2dForward(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
@@ -104,7 +111,7 @@ const SIMD_PROBE = new Uint8Array([
 type State = { ok: true; exports: KernelExports; base: number; shared: boolean } | { ok: false; reason: string };
 
 /** Kernel exports that worker threads may be asked to run. */
-const THREAD_EXPORTS = ['gemm', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight'] as const;
+const THREAD_EXPORTS = ['gemm', 'gemmPackedA', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight'] as const;
 
 /** Pages the shared memory starts with (2 MiB); it grows on demand up to 4 GiB. */
 const SHARED_INITIAL_PAGES = 32;
