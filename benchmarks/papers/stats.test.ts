@@ -3,7 +3,7 @@
  * values computed once with Debian's python3-scipy and written here.
  */
 import { describe, expect, it } from 'vitest';
-import { claimHolds, claimsTable, fmtCI, meanCI, pairedCompare } from './stats.js';
+import { claimHolds, claimsTable, fmtCI, holm, meanCI, pairedCompare } from './stats.js';
 
 describe('benchmarks/papers/stats', () => {
   it('meanCI: t-interval half widths match scipy (95 % and 99 %, n = 6)', () => {
@@ -49,6 +49,20 @@ describe('benchmarks/papers/stats', () => {
     const t = claimsTable([{ text: 'A beats B', a, b, better: 'higher' }]);
     expect(t).toContain('**holds**');
     expect(t).toContain('0.0161');
+  });
+
+  it('holm: Holm–Bonferroni adjusted p-values (hand computation), monotone and capped at 1', () => {
+    // sorted 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, max(0.06, 0.04·1) = 0.06
+    const a = holm([0.01, 0.04, 0.03, 0.005]);
+    [0.03, 0.06, 0.06, 0.02].forEach((v, i) => expect(a[i]!).toBeCloseTo(v, 15));
+    expect(holm([0.5, 0.9])).toEqual([1, 1]);
+    expect(holm([0.2])).toEqual([0.2]);
+    const t = claimsTable([
+      { text: 'significant alone', a: [1, 2, 3, 4, 5.5], b: [0.5, 1.9, 2.2, 3.1, 5], better: 'higher' },
+      { text: 'not significant', a: [0.3, 0.1, 0.4, 0.15, 0.9], b: [0.2, 0.33, 0.1, 0.06, 0.68], better: 'higher' },
+    ]);
+    // p = 0.0161 stays below 0.05 after doubling (0.0323): holds both ways
+    expect(t.split('\n')[2]).toMatch(/\*\*holds\*\* \| \*\*holds\*\* \|$/);
   });
 
   it('rejects unequal lengths, too few pairs and non-finite values', () => {

@@ -137,8 +137,30 @@ export function claimHolds(c: Claim, cmp = pairedCompare(c.a, c.b)): boolean {
 }
 
 /**
- * A Markdown table of claims: mean difference with its 95 % CI, paired t-test p, Wilcoxon p,
- * Cohen's d_z and the verdict at p < 0.05.
+ * Holm–Bonferroni adjusted p-values (same order as given): sorted ascending, the i-th smallest
+ * (0-based) is multiplied by m − i, then made monotone and capped at 1.
+ *
+ * @example
+ * ```ts
+ * holm([0.01, 0.04, 0.03, 0.005]); // [0.03, 0.06, 0.06, 0.02]
+ * ```
+ */
+export function holm(p: readonly number[]): number[] {
+  const m = p.length;
+  const order = p.map((_, i) => i).sort((a, b) => p[a]! - p[b]! || a - b);
+  const out = new Array<number>(m);
+  let running = 0;
+  order.forEach((idx, i) => {
+    running = Math.max(running, Math.min(1, (m - i) * p[idx]!));
+    out[idx] = running;
+  });
+  return out;
+}
+
+/**
+ * A Markdown table of claims: mean difference with its 95 % CI, paired t-test p, its
+ * Holm-adjusted value over the table's claims, Wilcoxon p, Cohen's d_z and the verdict at
+ * p < 0.05 (unadjusted, and after Holm's correction).
  *
  * @example
  * ```ts
@@ -146,19 +168,22 @@ export function claimHolds(c: Claim, cmp = pairedCompare(c.a, c.b)): boolean {
  * ```
  */
 export function claimsTable(claims: readonly Claim[], digits = 4): string {
-  const rows = claims.map((c) => {
-    const cmp = pairedCompare(c.a, c.b);
+  const cmps = claims.map((c) => pairedCompare(c.a, c.b));
+  const adjusted = holm(cmps.map((c) => c.pT));
+  const rows = claims.map((c, i) => {
+    const cmp = cmps[i]!;
     const verdict = claimHolds(c, cmp) ? '**holds**' : 'does not hold';
+    const holmVerdict = claimHolds(c, { ...cmp, pT: adjusted[i]! }) ? '**holds**' : 'does not hold';
     const d = Number.isFinite(cmp.cohenD) ? cmp.cohenD.toFixed(2) : String(cmp.cohenD);
-    return `| ${c.text} | ${cmp.n} | ${cmp.diff.mean.toFixed(digits)} [${cmp.diff.lo.toFixed(digits)}, ${cmp.diff.hi.toFixed(digits)}] | ${Number.isFinite(cmp.t) ? cmp.t.toFixed(2) : String(cmp.t)} | ${fmtP(cmp.pT)} | ${fmtP(cmp.pWilcoxon)} | ${d} | ${verdict} |`;
+    return `| ${c.text} | ${cmp.n} | ${cmp.diff.mean.toFixed(digits)} [${cmp.diff.lo.toFixed(digits)}, ${cmp.diff.hi.toFixed(digits)}] | ${Number.isFinite(cmp.t) ? cmp.t.toFixed(2) : String(cmp.t)} | ${fmtP(cmp.pT)} | ${fmtP(adjusted[i]!)} | ${fmtP(cmp.pWilcoxon)} | ${d} | ${verdict} | ${holmVerdict} |`;
   });
   return [
-    '| claim (A vs B) | pairs | mean A − B [95 % CI] | t | p (paired t) | p (Wilcoxon) | Cohen\'s d_z | at p < 0.05 |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| claim (A vs B) | pairs | mean A − B [95 % CI] | t | p (paired t) | p (Holm) | p (Wilcoxon) | Cohen\'s d_z | at p < 0.05 | after Holm |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
 
 /** The sentence every report puts under its claims table. */
 export const CLAIMS_NOTE =
-  'A claim holds when A − B has the claimed sign and the two-sided paired t-test over the seeds gives p < 0.05. The Wilcoxon signed-rank p is shown beside it as a check that does not assume normal differences; with n pairs its smallest exact two-sided value is 2/2^n (0.0625 for 5 pairs), so with 5 seeds it cannot reach 0.05 and is not used for the verdict. Cohen\'s d_z = mean(A − B) / sd(A − B). A constant nonzero difference has t = ±Infinity and p = 0.';
+  'A claim holds when A − B has the claimed sign and the two-sided paired t-test over the seeds gives p < 0.05. The Wilcoxon signed-rank p is shown beside it as a check that does not assume normal differences; with n pairs its smallest exact two-sided value is 2/2^n (0.0625 for 5 pairs), so with 5 seeds it cannot reach 0.05 and is not used for the verdict. Cohen\'s d_z = mean(A − B) / sd(A − B). A constant nonzero difference has t = ±Infinity and p = 0. The claims of a table are tested together, so "after Holm" repeats the verdict with Holm–Bonferroni adjusted p-values (family = the table\'s claims); the verdict "at p < 0.05" is per claim, unadjusted.';
