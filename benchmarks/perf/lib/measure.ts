@@ -168,5 +168,5 @@ export function writeDocSection(key: string, markdown: string): void {
 
 /** Formats milliseconds for tables. */
 export function ms(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(3);
 }

@@ -209,7 +209,7 @@ figure below was measured in that run on this machine, pathgrad on its default b
 shipped MNIST weights and the same test images. Medians ± median absolute deviation, in ms. The peers run one
 after another (PyTorch, onnxruntime-web and jax-js in child processes, then pathgrad and tfjs-wasm here) on a shared
 machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.load.end.toFixed(1)} at the end
-(${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': other jobs competed for the cores, so every time is inflated and ratios move with the load between one measurement and the next' : ''}.
+(${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': above the core count, so other jobs competed for the cores; times can be inflated, and ratios move with the load between one measurement and the next' : ''}.
 
 ${r.notes.pytorch?.startsWith('PyTorch ') ? '' : `**PyTorch was not measured in this run** (${r.notes.pytorch ?? 'not run'}): install Debian's \`python3-torch\` with \`libopenblas0-pthread\` (apt-get) and rerun to measure the PyTorch rows and targets.\n\n`}Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
 TensorFlow.js — 4.22, wasm backend (XNNPACK). ${
