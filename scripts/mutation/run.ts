@@ -141,6 +141,13 @@ function writeDoc(results: Result[], commit: string, path: string): void {
   lines.push('| area | mutants | killed |', '| --- | --- | --- |');
   for (const [area, rs] of byArea) lines.push(`| ${area} | ${rs.length} | ${rs.filter((r) => r.outcome === 'killed' || r.outcome === 'timeout').length} |`);
   lines.push('');
+  const late = results.filter((r) => r.mutant.tests.some((t) => t.endsWith('/mutants.test.ts'))).map((r) => r.mutant.id);
+  if (late.length) {
+    lines.push(
+      `${late.length} mutants survived an earlier run; the tests written to kill them are in packages/attribution/test/mutants.test.ts: ${late.join(', ')}.`,
+      '',
+    );
+  }
   if (survivors.length) {
     lines.push('## Survivors and why they are acceptable', '');
     for (const r of survivors) lines.push(`- **${r.mutant.id}** (${r.mutant.file}): ${r.mutant.bug}. ${r.mutant.survives ?? '**No reason given: needs a test.**'}`);
