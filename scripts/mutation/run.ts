@@ -144,7 +144,7 @@ function writeDoc(results: Result[], commit: string, path: string): void {
   const late = results.filter((r) => r.mutant.tests.some((t) => t.endsWith('/mutants.test.ts'))).map((r) => r.mutant.id);
   if (late.length) {
     lines.push(
-      `${late.length} mutants survived an earlier run; the tests written to kill them are in packages/attribution/test/mutants.test.ts: ${late.join(', ')}.`,
+      `${late.length} mutants are killed by tests written for them after the existing tests missed them (packages/attribution/test/mutants.test.ts): ${late.join(', ')}.`,
       '',
     );
   }
