@@ -77,12 +77,14 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - t0) / 1000;
   console.log(`\nbench: ${chosen.join(', ')} in ${total.toFixed(0)} s${values.quick ? ' (quick: nothing written)' : ''}`);
-  if (!values.quick) writeRun(chosen, seconds, total);
+  // the overview at the top of docs/benchmarks.md describes the last full run; a run of some
+  // suites rewrites only their own sections (each says how it was measured)
+  if (!values.quick) writeRun(chosen, seconds, total, positionals.length === 0);
   if (failed.length > 0) throw new Error(`bench: failed suites: ${failed.join(', ')}`);
 }
 
 /** The run's JSON file (every suite's data) and the overview section at the top of docs/benchmarks.md. */
-function writeRun(suites: string[], seconds: Record<string, number>, total: number): void {
+function writeRun(suites: string[], seconds: Record<string, number>, total: number, full: boolean): void {
   const dir = join(repoRoot, 'docs', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = runRecord.started.replace(/[:.]/g, '-');
@@ -100,6 +102,10 @@ load average ${(m.loadavg ?? []).map((v) => v.toFixed(1)).join(' / ')} at the st
 Default backend (no \`setBackend\` by the caller): ${defaultLabel()}; it is the main pathgrad row of every comparison. Backends: ${backends}.
 Every figure is a median after warm-up (tinybench) with its spread; every ratio compares implementations measured
 in this same process. All data of the run: \`results/${json.slice(dir.length + 1)}\`.`;
+  if (!full) {
+    console.log(`wrote ${json.slice(repoRoot.length + 1)} (the overview of docs/benchmarks.md still describes the last full run)`);
+    return;
+  }
   const file = join(repoRoot, 'docs', 'benchmarks.md');
   const start = '<!-- run:start -->';
   const end = '<!-- run:end -->';

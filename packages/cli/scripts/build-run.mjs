@@ -52,7 +52,7 @@ async function buildPackage(pkg, map) {
   for (const file of tsFiles(src)) {
     const rel = relative(src, file).replace(/\.ts$/, '.js');
     const out = join(tmp, rel);
-    const { code } = await transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file, sourcemap: 'inline' });
+    const { code } = await transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file });
     // static and dynamic imports/exports of workspace packages → relative paths
     const fixed = code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(@pathgrad\/[\w-]+(?:\/[\w./-]+)?)\2/g, (whole, lead, quote, spec) => {
       const target = map.get(spec);
