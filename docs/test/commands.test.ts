@@ -4,10 +4,11 @@
  * and a built-in wins over a root script of the same name; such scripts must be written
  * `pnpm run NAME` in the docs.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { markdownFiles } from './markdown-files.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -20,29 +21,6 @@ const PNPM_BUILTINS = new Set([
   'repo', 'rm', 'root', 'run', 'self-update', 'server', 'setup', 'store', 'unlink', 'update', 'up', 'view', 'why',
 ]);
 
-function markdownFiles(): string[] {
-  const files = [join(root, 'README.md')];
-  for (const pkg of readdirSync(join(root, 'packages'))) {
-    const readme = join(root, 'packages', pkg, 'README.md');
-    try {
-      statSync(readme);
-      files.push(readme);
-    } catch {
-      /* a package without a README */
-    }
-  }
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (name.startsWith('.') || name === 'api' || name === 'node_modules') continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.md')) files.push(p);
-    }
-  };
-  walk(join(root, 'docs'));
-  return files;
-}
-
 const scripts = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
 
 describe('pnpm commands in the docs', () => {
@@ -50,7 +28,7 @@ describe('pnpm commands in the docs', () => {
     expect(scripts).toContain('docs');
   });
 
-  for (const file of markdownFiles()) {
+  for (const file of markdownFiles(root)) {
     it(`${relative(root, file)}: every \`pnpm SCRIPT\` runs that script`, () => {
       const text = readFileSync(file, 'utf8');
       // `pnpm NAME`, `pnpm@1.2.3 NAME`, in code spans and blocks alike.

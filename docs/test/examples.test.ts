@@ -4,40 +4,14 @@
  * docs/.examples/ (inside the workspace, so package imports resolve) and imported; it must
  * finish without throwing.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { markdownFiles } from './markdown-files.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = join(root, 'docs', '.examples');
-
-function markdownFiles(): string[] {
-  const files = [join(root, 'README.md')];
-  for (const pkg of readdirSync(join(root, 'packages'))) {
-    const readme = join(root, 'packages', pkg, 'README.md');
-    if (exists(readme)) files.push(readme);
-  }
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (name.startsWith('.') || name === 'api' || name === 'node_modules') continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.md')) files.push(p);
-    }
-  };
-  walk(join(root, 'docs'));
-  return files;
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The `ts example` blocks of a markdown file with their line numbers. */
 export function extractExamples(markdown: string): { line: number; code: string }[] {
@@ -57,7 +31,7 @@ export function extractExamples(markdown: string): { line: number; code: string 
 
 describe('documentation examples run', () => {
   mkdirSync(outDir, { recursive: true });
-  const all = markdownFiles().flatMap((file) =>
+  const all = markdownFiles(root).flatMap((file) =>
     extractExamples(readFileSync(file, 'utf8')).map((ex) => ({ file: relative(root, file), ...ex })),
   );
 
