@@ -169,16 +169,21 @@ export function parseBaseline(spec: string, ctx: MethodContext): Baseline {
   if (blur !== null) return gaussianBlurBaseline(blurSigma(spec, blur[1]));
   if (spec === 'mean') return meanBaseline(cast(ctx.background().images, ctx.inputs.dtype));
   if (spec.toLowerCase().endsWith('.npy')) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(spec));
-    } catch {
-      throw new UsageError(`--baseline: cannot read ${spec} (check the path)`);
-    }
-    const t = readNpy(bytes);
+    const t = readBaselineNpy(spec);
     return t.dtype === ctx.inputs.dtype ? t : cast(t, ctx.inputs.dtype);
   }
   throw new UsageError(`--baseline must be zeros, a number, blur, blur:SIGMA, mean or a .npy file, got '${spec}'`);
+}
+
+/** A `--baseline FILE.npy`, read and parsed (a missing file is one line naming it). */
+function readBaselineNpy(spec: string): Tensor {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(spec));
+  } catch {
+    throw new UsageError(`--baseline: cannot read ${spec} (check the path)`);
+  }
+  return readNpy(bytes);
 }
 
 /** The sigma of `blur[:SIGMA]` (default 5); 0 would be the input itself, an all-zero map. */
@@ -200,13 +205,7 @@ function checkBaselineSpec(spec: string): void {
     return;
   }
   if (spec.toLowerCase().endsWith('.npy')) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(spec));
-    } catch {
-      throw new UsageError(`--baseline: cannot read ${spec} (check the path)`);
-    }
-    readNpy(bytes);
+    readBaselineNpy(spec);
     return;
   }
   throw new UsageError(`--baseline must be zeros, a number, blur, blur:SIGMA, mean or a .npy file, got '${spec}'`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { A, node, onnxBytes } from '../../nn/test/onnx-builders.js';
-import { bin, tempDir } from './helpers.js';
+import { bin, inPool, tempDir } from './helpers.js';
 
 const dir = tempDir();
 const p = (name: string): string => join(dir, name);
@@ -107,12 +107,9 @@ beforeAll(async () => {
   writeFileSync(p('wide.png'), png(65535, 1, deflateSync(new Uint8Array(65536), { level: 9 })));
   writeFileSync(p('flat.png'), png(0, 2 ** 31 - 1, deflateSync(new Uint8Array(0))));
   writeFileSync(p('huge.png'), png(8000, 8000, deflateSync(new Uint8Array(8001 * 8000), { level: 9 })));
-  const queue = [...cases];
-  await Promise.all(
-    Array.from({ length: 3 }, async () => {
-      for (let c = queue.shift(); c !== undefined; c = queue.shift()) outcomes.set(c.name, await run(c.args));
-    }),
-  );
+  await inPool(cases, 3, async (c) => {
+    outcomes.set(c.name, await run(c.args));
+  });
 }, 240_000);
 
 describe('resource bombs through the CLI: seconds, well under 1.5 GB, one clear line', () => {

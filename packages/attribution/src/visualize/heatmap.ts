@@ -93,16 +93,20 @@ export function colormapRGB(colormap: Colormap, v: number): [number, number, num
   return [Math.round(c[0]), Math.round(c[1]), Math.round(c[2])];
 }
 
-/** The overlay as [channels (1 or 3), H, W] values in [0, 1]. */
-function overlayPlanes(overlay: Tensor, h: number, w: number): { channels: number; values: ArrayLike<number> } {
-  if (!(overlay instanceof Tensor)) throw new ArgumentError(`heatmapRGBA: overlay must be a Tensor, got ${describe(overlay)}`);
-  let shape = [...overlay.shape];
+/**
+ * An image drawn under a map, as its channel planes (1 gray or 3 RGB, values in [0, 1]):
+ * `[H, W]`, `[1|3, H, W]`, or either with a leading batch dimension of 1. `where` names the
+ * function and argument in errors (e.g. `'heatmapRGBA: overlay'`).
+ */
+export function imagePlanes(image: Tensor, h: number, w: number, where: string): { channels: number; values: ArrayLike<number> } {
+  if (!(image instanceof Tensor)) throw new ArgumentError(`${where} must be a Tensor, got ${describe(image)}`);
+  let shape = [...image.shape];
   if (shape.length === 4 && shape[0] === 1) shape = shape.slice(1);
   if (shape.length === 2) shape = [1, ...shape];
   if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3) || shape[1] !== h || shape[2] !== w) {
-    throw new ShapeError(`heatmapRGBA: overlay must be [${h}, ${w}], [1, ${h}, ${w}] or [3, ${h}, ${w}] like the map, got [${overlay.shape.join(', ')}]`);
+    throw new ShapeError(`${where} must be [${h}, ${w}], [1, ${h}, ${w}] or [3, ${h}, ${w}] like the map, got [${image.shape.join(', ')}]`);
   }
-  return { channels: shape[0]!, values: overlay.toTypedArray() };
+  return { channels: shape[0]!, values: image.toTypedArray() };
 }
 
 /**
@@ -129,7 +133,7 @@ export function heatmapRGBA(map2d: Tensor, opts: HeatmapOptions = {}): Uint8Clam
   const [h, w] = reduced.shape as [number, number];
   const shown = opts.normalize === false ? normalizeAttribution(reduced, { mode: 'none' }) : normalizeAttribution(reduced, opts.normalize);
   const v = shown.toTypedArray();
-  const under = opts.overlay === undefined ? undefined : overlayPlanes(opts.overlay, h, w);
+  const under = opts.overlay === undefined ? undefined : imagePlanes(opts.overlay, h, w, 'heatmapRGBA: overlay');
   const out = new Uint8ClampedArray(h * w * 4);
   for (let i = 0; i < h * w; i++) {
     const c = colormapRGB(colormap, v[i]!);

@@ -8,7 +8,7 @@
  */
 import { ArgumentError, ShapeError, Tensor, checkOptionKeys, describe, optionKeys } from '@pathgrad/tensor';
 import { encode } from 'fast-png';
-import { colormapRGB, type Colormap } from './heatmap.js';
+import { colormapRGB, imagePlanes, type Colormap } from './heatmap.js';
 import { attributionScale, normalizeAttribution, reduceChannels, type AttributionSign } from './normalize.js';
 
 /**
@@ -94,17 +94,6 @@ export interface Picture {
 const MODES: readonly PictureMode[] = ['heatMap', 'blendedHeatMap', 'maskedImage', 'alphaScaling', 'originalImage'];
 const KINDS: readonly MapKind[] = ['attribution', 'rank', 'value'];
 
-/** The image as gray values in [0, 1] (RGB images are kept as three planes). */
-function imagePlanes(image: Tensor, h: number, w: number): { channels: number; values: ArrayLike<number> } {
-  if (!(image instanceof Tensor)) throw new ArgumentError(`attributionPicture: image must be a Tensor, got ${describe(image)}`);
-  let shape = [...image.shape];
-  if (shape.length === 4 && shape[0] === 1) shape = shape.slice(1);
-  if (shape.length === 2) shape = [1, ...shape];
-  if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3) || shape[1] !== h || shape[2] !== w) {
-    throw new ShapeError(`attributionPicture: image must be [${h}, ${w}], [1, ${h}, ${w}] or [3, ${h}, ${w}] like the map, got [${image.shape.join(', ')}]`);
-  }
-  return { channels: shape[0]!, values: image.toTypedArray() };
-}
 
 const clamp01 = (v: number): number => (Number.isFinite(v) ? Math.max(0, Math.min(1, v)) : 0);
 
@@ -140,7 +129,7 @@ export function attributionPicture(map: Tensor, image?: Tensor, opts: PictureOpt
   const norm = { sign, ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}), ...(opts.scale !== undefined ? { scale: opts.scale } : {}) };
   const scale = attributionScale(reduced, norm);
   const v = normalizeAttribution(reduced, norm).toTypedArray();
-  const under = image === undefined ? undefined : imagePlanes(image, h, w);
+  const under = image === undefined ? undefined : imagePlanes(image, h, w, 'attributionPicture: image');
   const px = new Uint8ClampedArray(h * w * 4);
   for (let i = 0; i < h * w; i++) {
     const m = v[i]!;
