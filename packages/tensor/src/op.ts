@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from './sampling.js';
 import { getBackend, type BackendName } from './backend.js';
 import type { DType } from './dtype.js';
 import type { Shape } from './shape.js';

@@ -2,7 +2,7 @@
  * Small builders shared by op files: shape rules and test specs for the common
  * elementwise patterns. Each op file still states its own kernels and VJP.
  */
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from './sampling.js';
 import { assertFloat, assertTensor, resultDType } from './args.js';
 import { isFloat, type DType } from './dtype.js';
 import type { OpSample, OpSpec, OutputInfo } from './op.js';

@@ -8,7 +8,7 @@
  * `oh * sh - ph + ki * dh` and column `ow * sw - pw + kj * dw`; reads outside the input
  * are zeros (padding).
  */
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { ArgumentError, DTypeError, ShapeError, describe } from '../errors.js';
 import { allocate, isFloat, promote } from '../dtype.js';
 import type { OutputInfo } from '../op.js';

@@ -4,7 +4,7 @@
  * every `(n, c)` plane is pooled independently. Output position `oh` covers input rows
  * `oh * sh - ph + ki * dh` for `ki < kh` (likewise columns).
  */
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { checkOptionKeys } from '../args.js';
 import { allocate, isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, describe } from '../errors.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor, optionKeys } from '../args.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';
 import { avgPool2dBackwardCpu, pool2dShape, resolvePoolOptions, type AvgPool2dBackwardAttrs } from '../kernels/pool.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor } from '../args.js';
 import { isDType, type DType } from '../dtype.js';
 import { ArgumentError, describe } from '../errors.js';

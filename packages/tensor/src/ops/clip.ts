@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { mapUnary } from '../kernels/elementwise.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { resultDType } from '../args.js';
 import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor } from '../args.js';
 import { zeros } from '../create.js';
 import { allocate } from '../dtype.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor, resultDType } from '../args.js';
 import { matmulCpu, matmulPlan } from '../kernels/matmul.js';
 import { defineOp, dispatch } from '../op.js';

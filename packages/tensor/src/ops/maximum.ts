@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { operands, type TensorLike } from '../args.js';
 import { binaryKernel } from '../kernels/elementwise.js';
 import { defineOp, dispatch, type OpSample } from '../op.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor, checkInt } from '../args.js';
 import { allocate, isDType, type DType } from '../dtype.js';
 import { ArgumentError, describe } from '../errors.js';

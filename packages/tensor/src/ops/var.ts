@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertFloat, assertTensor, checkFinite, optionKeys } from '../args.js';
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import { assertTensor, operands, resultDType, type TensorLike } from '../args.js';
 import { mapTernary } from '../kernels/elementwise.js';
 import { defineOp, dispatch, type OpSample } from '../op.js';

@@ -1,4 +1,4 @@
-import type * as FastCheck from 'fast-check';
+import type * as FastCheck from '../sampling.js';
 import type { Shape } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';

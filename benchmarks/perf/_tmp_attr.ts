@@ -1,0 +1,12 @@
+import { integratedGradients } from '@pathgrad/attribution';
+import { loadPretrained } from '@pathgrad/nn';
+import { mnist } from '@pathgrad/nn/node';
+const model = loadPretrained((process.env.M ?? 'mnist-mlp') as any);
+const { images, labels } = mnist({ split: 'test', limit: Number(process.env.N ?? 1) });
+const target = Int32Array.from(labels.toTypedArray());
+const ig = () => integratedGradients(model, images, { target, steps: 64 });
+for (let i = 0; i < 100; i++) ig();
+const reps = Number(process.env.R ?? 1000);
+const t0 = performance.now();
+for (let i = 0; i < reps; i++) ig();
+console.log('ms per IG', (performance.now() - t0) / reps);
