@@ -3,7 +3,7 @@
  * (random bytes, truncations, bit flips, byte overwrites, splices) and a check that one
  * case ends quickly, either parsing or throwing one of the documented error classes.
  */
-import type * as FastCheck from '../sampling.js';
+import type * as FastCheck from 'fast-check';
 
 /** The environment variable `name` where there is one (Node), else undefined (browsers). */
 function env(name: string): string | undefined {
