@@ -45,7 +45,7 @@ export function binaryWasm(name: BinaryName): Kernel<unknown> {
       sa[pad + i] = c.strides[0]![i]!;
       sb[pad + i] = c.strides[1]![i]!;
     }
-    const call = new WasmCall();
+    const call = new WasmCall(false);
     const pa = call.allocF32(a.size);
     const pb = call.allocF32(b.size);
     const po = call.allocF32(n);
@@ -65,7 +65,7 @@ export function unaryWasm(name: UnaryName): Kernel<unknown> {
     if (out.dtype !== 'float32' || x.dtype !== 'float32' || !wasmAvailable()) return undefined;
     const n = x.size;
     if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-    const call = new WasmCall();
+    const call = new WasmCall(false);
     const px = call.allocF32(n);
     const po = call.allocF32(n);
     const heap = call.commit();

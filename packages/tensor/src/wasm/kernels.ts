@@ -5,9 +5,9 @@
  * Accumulation is in float32, so results differ from the float64 reference by float32
  * rounding (relative error ~1e-6 times the square root of the reduction length).
  */
-import type { Conv2dAttrs, Conv2dBackwardInputAttrs, Conv2dBackwardWeightAttrs } from '../kernels/conv.js';
+import type { Conv2dAttrs, Conv2dBackwardInputAttrs, Conv2dBackwardWeightAttrs, Conv2dBiasActAttrs } from '../kernels/conv.js';
 import { matmulPlan } from '../kernels/matmul.js';
-import type { Kernel } from '../op.js';
+import type { Kernel, OutputInfo } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
@@ -41,6 +41,9 @@ function ranges(total: number, parts: number, multiple: number): [number, number
 function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
   return outDtype === 'float32' && inputs.every((t) => t.dtype === 'float32');
 }
+
+/** The batch offsets of a plain (unbatched) matrix product. */
+const ZERO_OFFSET: readonly number[] = [0];
 
 /** Element offset of each batch matrix of a contiguous stack of `shape`, broadcast to `batch`. */
 function batchOffsets(shape: Shape, batch: Shape): number[] {
@@ -92,7 +95,8 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   // each chunk with its own packing scratch; every element is computed exactly as on one thread
   const byRows = m > n;
   const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
-  const call = new WasmCall();
+  // a GEMM that stays on this thread uses the private memory (faster copies in and out)
+  const call = new WasmCall(parts.length > 1);
   const pa = call.allocF32(a.size);
   const pb = call.allocF32(b.size);
   const pc = call.allocF32(size);
@@ -108,8 +112,8 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   else copyIn(heap, pa, a);
   if (transB) copyTransposedIn(heap, pb, b);
   else copyIn(heap, pb, b);
-  const offA = batchOffsets(aShape, batch);
-  const offB = batchOffsets(bShape, batch);
+  const offA = batch.length === 0 ? ZERO_OFFSET : batchOffsets(aShape, batch);
+  const offB = batch.length === 0 ? ZERO_OFFSET : batchOffsets(bShape, batch);
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
   for (let i = 0; i < offA.length; i++) {
@@ -157,10 +161,11 @@ function convTask(fn: string, d: ConvDims, count: number, ptrs: readonly number[
   return { fn, args: [count, ...d.slice(1), ...ptrs] };
 }
 
-/** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */
-export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
-  const [x, w] = inputs as [Tensor, Tensor];
-  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+/**
+ * conv2d forward, with the bias add and ReLU of {@link conv2dBiasActWasm} when given: per
+ * image and group, im2col then SIMD GEMM `W_g @ col`, then the epilogue on the image's output.
+ */
+function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, attrs: Conv2dAttrs, out: OutputInfo): Tensor | undefined {
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(x.shape, w.shape, out.shape, attrs);
@@ -168,19 +173,35 @@ export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
   const call = new WasmCall();
   const px = call.allocF32(x.size);
   const pw = call.allocF32(w.size);
+  const pb = bias ? call.allocF32(bias.size) : 0;
   const py = call.allocF32(size);
   const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pw, w);
+  if (bias) copyIn(heap, pb, bias);
   const [, c, h, ww, cout, , , oh, ow] = d;
   call.run(
     parts.map(([first, count], t) =>
-      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, 0, py + first * cout * oh * ow * 4, ps[t]!]),
+      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, pb, py + first * cout * oh * ow * 4, ps[t]!, relu ? 1 : 0]),
     ),
   );
   return new Tensor(copyOut(heap, py, size), out.shape, 'float32');
+}
+
+/** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */
+export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
+  const [x, w] = inputs as [Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  return convForward(x, w, undefined, false, attrs, out);
+};
+
+/** conv2d + bias (+ ReLU when `attrs.relu`) in one pass: the epilogue runs on each image's output right after its GEMM. */
+export const conv2dBiasActWasm: Kernel<Conv2dBiasActAttrs> = (inputs, attrs, out) => {
+  const [x, w, b] = inputs as [Tensor, Tensor, Tensor];
+  if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
+  return convForward(x, w, b, attrs.relu, attrs, out);
 };
 
 /** Gradient of conv2d wrt its input: per image and group, SIMD GEMM `W_g^T @ g` then col2im. */

@@ -31,7 +31,7 @@ export function reduceSumWasm(x: Tensor, axes: readonly number[], mean: boolean,
     so[pad + i] = c.strides[1]![i]!;
   }
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-  const call = new WasmCall();
+  const call = new WasmCall(false);
   const px = call.allocF32(x.size);
   const pacc = call.alloc(nOut * 8);
   const po = call.allocF32(nOut);

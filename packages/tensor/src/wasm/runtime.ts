@@ -7,7 +7,10 @@
  * (`begin`), reserves all the regions it needs at once (so the memory grows at most once
  * per call, before any typed-array view is taken), copies its float32 inputs in, runs, and
  * copies the output out. Nothing is kept between calls, so there is nothing to free; the
- * memory only grows (WebAssembly cannot shrink) and is reused by later calls.
+ * memory only grows (WebAssembly cannot shrink) and is reused by later calls. Where threads
+ * are possible there are two instances: the threaded build on the memory the workers share,
+ * for calls that split their work, and the single-threaded build on a private memory, for
+ * the rest (copies into a shared memory are several times slower).
  */
 import { registerBackend, type BackendInfo } from '../backend.js';
 import type { Tensor } from '../tensor.js';
@@ -108,10 +111,16 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-type State = { ok: true; exports: KernelExports; base: number; shared: boolean } | { ok: false; reason: string };
-
-/** Kernel exports that worker threads may be asked to run. */
-const THREAD_EXPORTS = ['gemm', 'gemmPackedA', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight'] as const;
+/**
+ * The instantiated kernels: `exports` on the shared memory when threads are possible (else on
+ * a private one), and `local`, a second instance of the single-threaded build on its own
+ * private memory, for calls that run on this thread only. Copies between JavaScript arrays
+ * and a shared memory go through V8's relaxed-atomic copy, about 4x slower than a plain
+ * memcpy; calls that do not split their work avoid that by using `local`.
+ */
+type State =
+  | { ok: true; exports: KernelExports; base: number; shared: boolean; local: KernelExports; localBase: number }
+  | { ok: false; reason: string };
 
 /** Pages the shared memory starts with (2 MiB); it grows on demand up to 4 GiB. */
 const SHARED_INITIAL_PAGES = 32;
@@ -140,24 +149,25 @@ function init(): State {
       };
       let instance: { exports: unknown } | undefined;
       let shared = false;
+      const single = () => new wasm.Instance(new wasm.Module(decodeBase64(KERNELS_WASM_BASE64)), { env: { abort } });
       if (threadSupportProblem() === undefined) {
         // the threaded build on a shared memory, which worker threads instantiate too
         try {
           const module = new wasm.Module(decodeBase64(KERNELS_THREADS_WASM_BASE64));
           const memory = new wasm.Memory({ initial: SHARED_INITIAL_PAGES, maximum: 65536, shared: true });
           instance = new wasm.Instance(module, { env: { memory, abort } });
-          attachSharedKernels({ module, memory, names: THREAD_EXPORTS });
+          // workers may run any exported kernel
+          const ex = instance.exports as Record<string, unknown>;
+          attachSharedKernels({ module, memory, names: Object.keys(ex).filter((k) => typeof ex[k] === 'function') });
           shared = true;
         } catch {
           instance = undefined; // no wasm threads in this engine: the single-threaded build below
         }
       }
-      if (instance === undefined) {
-        const module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
-        instance = new wasm.Instance(module, { env: { abort } });
-      }
+      if (instance === undefined) instance = single();
       const exports = instance.exports as unknown as KernelExports;
-      state = { ok: true, exports, base: align(exports.heapBase()), shared };
+      const local = shared ? (single().exports as unknown as KernelExports) : exports;
+      state = { ok: true, exports, base: align(exports.heapBase()), shared, local, localBase: align(local.heapBase()) };
     }
   } catch (e) {
     state = { ok: false, reason: `could not instantiate the wasm kernels: ${e instanceof Error ? e.message : String(e)}` };
@@ -201,12 +211,20 @@ export function wasmInfo(): BackendInfo {
 export class WasmCall {
   readonly k: KernelExports;
   private top: number;
+  /** True when this call's memory is the one worker threads share. */
+  private readonly threaded: boolean;
 
-  constructor() {
+  /**
+   * `threads`: whether `run` may split this call's tasks over worker threads. Pass false
+   * for a call that runs on this thread anyway: it then uses a private memory, into and
+   * out of which copies are several times faster than into the shared one.
+   */
+  constructor(threads = true) {
     const s = init();
     if (!s.ok) throw new Error(`internal: wasm kernels used while unavailable: ${s.reason}`);
-    this.k = s.exports;
-    this.top = s.base;
+    this.threaded = threads && s.shared;
+    this.k = this.threaded ? s.exports : s.local;
+    this.top = this.threaded ? s.base : s.localBase;
   }
 
   /** Reserves `bytes` (64-byte aligned) and returns the region's byte offset. */
@@ -221,9 +239,8 @@ export class WasmCall {
    * this thread when there are none. Call after `commit`, on regions reserved here.
    */
   run(tasks: readonly Task[]): void {
-    if (tasks.length === 1) {
-      const t = tasks[0]!;
-      (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args);
+    if (tasks.length === 1 || !this.threaded) {
+      for (const t of tasks) (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args);
       return;
     }
     runTasks(tasks, (t) => (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args));
@@ -287,7 +304,10 @@ export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
 
 /** A new Float32Array with `count` values from `heap` at byte offset `ptr`. */
 export function copyOut(heap: Float32Array, ptr: number, count: number): Float32Array {
-  return heap.slice(ptr / 4, ptr / 4 + count);
+  // allocate-then-set: measured faster than slice, most of all from a shared memory
+  const out = new Float32Array(count);
+  out.set(heap.subarray(ptr / 4, ptr / 4 + count));
+  return out;
 }
 
 registerBackend({ name: 'wasm', info: wasmInfo });

@@ -18,8 +18,9 @@ import { ArgumentError, describe } from '../errors.js';
 
 // Control block (int32 words): the job's sequence number (workers wait on it), a stop flag,
 // the export index, the argument count, the number of chunks, the claim word (15-bit job tag
-// << 16 | next chunk), the number of chunks done, an error flag; then one ready flag per
-// worker; then from float64 index ARGS_F64 each chunk's arguments.
+// << 16 | next chunk), the number of chunks done, an error flag, the number of workers asleep
+// in Atomics.wait; then one ready flag per worker; then from float64 index ARGS_F64 each
+// chunk's arguments.
 const SEQ = 0;
 const STOP = 1;
 const FN = 2;
@@ -28,10 +29,21 @@ const NCHUNKS = 4;
 const CLAIM = 5;
 const DONE = 6;
 const ERROR = 7;
-const READY0 = 8;
-/** Workers at most (ready flags in words 8..71). */
+const SLEEPERS = 8;
+const READY0 = 9;
+/** Workers at most (ready flags in words 9..72). */
 const MAX_WORKERS = 64;
 const ARGS_F64 = 40;
+/**
+ * How long (ms) a worker keeps polling for the next job before it sleeps in Atomics.wait.
+ * Waking a sleeping thread goes through the OS (tens of microseconds, more on a busy
+ * machine), about what a whole small GEMM takes; the ops of one forward or backward pass
+ * follow each other within microseconds, so a worker that polls briefly after each job
+ * takes the next one at once. Short enough that an idle process does not burn a core.
+ */
+const WORKER_SPIN_MS = 0.2;
+/** How long (ms) the calling thread polls for the workers' last chunks before it sleeps (they are usually about to finish). */
+const CALLER_SPIN_MS = 0.05;
 /** Arguments per chunk at most (conv entry points take 21). */
 const MAX_ARGS = 24;
 /** Chunks per job at most (the claim word keeps 16 bits for the index). */
@@ -62,7 +74,19 @@ function serve(msg) {
   let seq = Atomics.load(st, ${SEQ});
   Atomics.store(st, ${READY0} + slot, 1);
   for (;;) {
-    Atomics.wait(st, ${SEQ}, seq);
+    // poll briefly (the next op's job usually follows at once), then sleep until notified;
+    // the caller notifies only while SLEEPERS is non-zero, and Atomics.wait returns at once
+    // if the job was posted between the increment and the wait
+    let cur = Atomics.load(st, ${SEQ});
+    if (cur === seq) {
+      const until = performance.now() + ${WORKER_SPIN_MS};
+      for (let i = 1; (cur = Atomics.load(st, ${SEQ})) === seq; i++) if ((i & 127) === 0 && performance.now() > until) break;
+    }
+    if (cur === seq) {
+      Atomics.add(st, ${SLEEPERS}, 1);
+      Atomics.wait(st, ${SEQ}, seq);
+      Atomics.sub(st, ${SLEEPERS}, 1);
+    }
     if (Atomics.load(st, ${STOP}) !== 0) return;
     seq = Atomics.load(st, ${SEQ});
     const tag = seq & 0x7fff;
@@ -315,7 +339,8 @@ export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): vo
   const seq = (Atomics.load(st, SEQ) + 1) | 0;
   Atomics.store(st, CLAIM, (seq & 0x7fff) << 16);
   Atomics.store(st, SEQ, seq);
-  Atomics.notify(st, SEQ);
+  // polling workers see the new sequence number by themselves; a notify is a system call
+  if (Atomics.load(st, SLEEPERS) !== 0) Atomics.notify(st, SEQ);
   // this thread claims chunks like any worker
   let failure: unknown;
   for (;;) {
@@ -330,7 +355,12 @@ export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): vo
     }
     Atomics.add(st, DONE, 1);
   }
-  // wait for the chunks workers claimed (their memory regions must not be reused before)
+  // wait for the chunks workers claimed (their memory regions must not be reused before):
+  // poll first, as they are usually about to finish, then sleep
+  if (Atomics.load(st, DONE) < n) {
+    const until = performance.now() + CALLER_SPIN_MS;
+    for (let i = 1; Atomics.load(st, DONE) < n; i++) if ((i & 127) === 0 && performance.now() > until) break;
+  }
   for (let d = Atomics.load(st, DONE); d < n; d = Atomics.load(st, DONE)) Atomics.wait(st, DONE, d);
   if (failure !== undefined) throw failure;
   if (st[ERROR] !== 0) throw new Error('internal: a wasm kernel chunk failed on a worker thread');
