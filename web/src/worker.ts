@@ -11,8 +11,13 @@ import {
   saliency,
 } from '@pathgrad/attribution';
 import { loadPretrained, type Sequential } from '@pathgrad/nn';
-import { Tensor, backendInfo, getBackend, setBackend, softmax, type BackendInfo, type BackendName } from '@pathgrad/tensor';
+import { Tensor, backendInfo, getBackend, provideGpujs, setBackend, softmax, type BackendInfo, type BackendName } from '@pathgrad/tensor';
+import { GPU } from 'gpu.js';
 import type { BackendChoice, ExplainRequest, HeatmapResult, WorkerResponse } from './protocol.js';
+
+// The page offers the gpujs backend ('auto' tries it first). pathgrad only loads gpu.js by
+// itself in Node, so a browser build bundles it here and hands its class over.
+provideGpujs(GPU);
 
 const ctx = self as unknown as {
   postMessage(message: WorkerResponse, transfer?: Transferable[]): void;

@@ -10,8 +10,14 @@
  * Not done yet (a later performance issue): keeping intermediates on the device between
  * ops (`setPipeline(true)` / gpu.js pipelines). Every kernel here uploads its inputs and
  * reads its output back into a fresh Float32Array, so each op stands alone.
+ *
+ * gpu.js is an optional peer dependency, loaded on first use (it pulls in WebGPU and GL
+ * bindings, tens of megabytes, that most users never need): in Node with `require` through
+ * `process.getBuiltinModule('node:module')`, so that no static `node:module` or `gpu.js`
+ * import reaches browser bundles or the published declarations; in browsers the page hands
+ * it over with {@link provideGpujs}. The types below are the part of gpu.js used here,
+ * written out so the declarations need no `gpu.js`.
  */
-import { GPU, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
 import { registerBackend, type BackendInfo } from '../backend.js';
 import { checkOptionKeys, optionKeys } from '../args.js';
 import { ArgumentError } from '../errors.js';
@@ -87,8 +93,144 @@ export function chooseGpujsMode(support: GpujsSupport): GpujsModeChoice {
   return { mode: null, skipped };
 }
 
+/**
+ * A compiled gpu.js kernel, as pathgrad calls it (gpu.js's `IKernelRunShortcut`): float32
+ * arrays in, a Float32Array or nested arrays of them out.
+ *
+ * @example
+ * ```ts
+ * const k: GpujsKernel = gpu.createKernel('function (a) { return a[this.thread.x] * 2; }', { output: [4], precision: 'single', pipeline: false });
+ * k(new Float32Array([1, 2, 3, 4])); // Float32Array [2, 4, 6, 8]
+ * ```
+ */
+export interface GpujsKernel {
+  (...args: Float32Array[]): unknown;
+  /** Bounds the loops in the kernel source (gpu.js unrolls or guards loops up to it). */
+  setLoopMaxIterations(max: number): GpujsKernel;
+  /** Frees the kernel's textures or wasm memory. */
+  destroy(removeCanvasReferences?: boolean): void;
+}
+
+/**
+ * The settings pathgrad compiles its gpu.js kernels with (a subset of gpu.js's `IGPUKernelSettings`).
+ *
+ * @example
+ * ```ts
+ * const settings: GpujsKernelSettings = { output: [n, m], precision: 'single', pipeline: false, constants: { K: k } };
+ * ```
+ */
+export interface GpujsKernelSettings {
+  /** Output size in gpu.js order: `[x]`, `[x, y]` or `[x, y, z]`. */
+  output: number[];
+  /** Always `'single'`: float32 textures, no rounding through bytes. */
+  precision: 'single';
+  /** False throughout pathgrad: results are read back after each call. */
+  pipeline: boolean;
+  /** Values baked into the compiled kernel as `this.constants.NAME`. */
+  constants?: Record<string, number>;
+}
+
+/**
+ * A gpu.js `GPU` instance, as pathgrad uses it.
+ *
+ * @example
+ * ```ts
+ * const gpu: GpujsInstance = new GPU({ mode: 'webasm' });
+ * ```
+ */
+export interface GpujsInstance {
+  /** Compiles `source` (a JavaScript function as text) into a kernel. */
+  createKernel(source: string, settings: GpujsKernelSettings): GpujsKernel;
+  /** Frees the instance's context. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * gpu.js's `GPU` class, as pathgrad uses it: what {@link provideGpujs} takes. The real
+ * class from `import { GPU } from 'gpu.js'` fits it.
+ *
+ * @example
+ * ```ts
+ * import { GPU } from 'gpu.js';
+ * const ctor: GpujsConstructor = GPU;
+ * ```
+ */
+export interface GpujsConstructor {
+  new (settings: { mode: GpujsMode }): GpujsInstance;
+  readonly isWebGPUSupported: boolean;
+  readonly isHeadlessGLSupported: boolean;
+  readonly isSinglePrecisionSupported: boolean;
+  readonly isWebGL2Supported: boolean;
+  readonly isWebGLSupported: boolean;
+  readonly isWebAssemblySupported: boolean;
+}
+
+/** The package to install, as the notes name it. */
+const INSTALL = 'the gpujs backend needs the gpu.js package (an optional peer dependency of @pathgrad/tensor): install it with `npm install gpu.js`';
+
+/** The GPU class handed over with provideGpujs, which wins over loading gpu.js. */
+let provided: GpujsConstructor | undefined;
+/** The outcome of loading gpu.js in Node: its GPU class, or why it could not be loaded. */
+let loaded: GpujsConstructor | string | undefined;
+
+/**
+ * Hands pathgrad gpu.js's `GPU` class, for where it cannot load gpu.js itself: browsers
+ * (bundle gpu.js and pass its class before using the gpujs backend) and Node versions
+ * before 20.16 (no `process.getBuiltinModule`). In Node ≥ 20.16 pathgrad requires gpu.js
+ * on first use of the gpujs backend when it is installed, so calling this is optional.
+ * Drops the current gpu.js instance and cached kernels, like {@link configureGpujs}.
+ *
+ * @example
+ * ```ts
+ * import { GPU } from 'gpu.js';
+ * import { provideGpujs, setBackend } from '@pathgrad/tensor';
+ * provideGpujs(GPU);
+ * setBackend('gpujs'); // float32 matmul, conv2d and elementwise ops on gpu.js
+ * ```
+ */
+export function provideGpujs(GPU: GpujsConstructor): void {
+  if (typeof GPU !== 'function') {
+    throw new ArgumentError(`provideGpujs: expected gpu.js's GPU class (import { GPU } from 'gpu.js'), got ${typeof GPU}`);
+  }
+  resetRuntime();
+  provided = GPU;
+}
+
+/** gpu.js's GPU class, or a note saying why it is not available. */
+function gpujsClass(): GpujsConstructor | string {
+  if (provided) return provided;
+  return (loaded ??= requireGpujs());
+}
+
+/**
+ * Loads gpu.js with Node's `require`, reached through `process.getBuiltinModule` rather
+ * than a static `node:module` import, so browser bundles of this module stay clean.
+ */
+function requireGpujs(): GpujsConstructor | string {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') {
+    return proc === undefined
+      ? `gpu.js was not provided: ${INSTALL}, then pass its class to provideGpujs (import { GPU } from 'gpu.js'; provideGpujs(GPU))`
+      : `this runtime has no process.getBuiltinModule (Node >= 20.16) to load gpu.js with: ${INSTALL} and pass its class to provideGpujs`;
+  }
+  const nodeModule = proc.getBuiltinModule('node:module') as { createRequire?: (from: string) => (id: string) => unknown } | undefined;
+  if (typeof nodeModule?.createRequire !== 'function') return `cannot load gpu.js here (no node:module createRequire): ${INSTALL} and pass its class to provideGpujs`;
+  let mod: unknown;
+  try {
+    mod = nodeModule.createRequire(import.meta.url)('gpu.js');
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown }).code;
+    // a missing gpu.js, as opposed to gpu.js failing to load one of its own dependencies
+    if (code === 'MODULE_NOT_FOUND' && /['"]gpu\.js['"]/.test(message.split('\n')[0] ?? '')) return `gpu.js is not installed: ${INSTALL}`;
+    return `gpu.js failed to load: ${message.split('\n')[0]}`;
+  }
+  const GPU = (mod as { GPU?: unknown } | undefined)?.GPU;
+  return typeof GPU === 'function' ? (GPU as GpujsConstructor) : 'gpu.js loaded, but it exports no GPU class';
+}
+
 /** What gpu.js says this platform supports. Each probe is guarded: a broken GL stack throws. */
-function probeSupport(): GpujsSupport {
+function probeSupport(GPU: GpujsConstructor): GpujsSupport {
   const safe = (f: () => boolean): boolean => {
     try {
       return f();
@@ -108,7 +250,7 @@ function probeSupport(): GpujsSupport {
 }
 
 interface Runtime {
-  gpu: GPU;
+  gpu: GpujsInstance;
   mode: GpujsMode;
   note: string;
 }
@@ -124,7 +266,13 @@ let forcedMode: GpujsMode | undefined;
  */
 function init(): Runtime | null {
   if (runtime !== undefined) return runtime;
-  const support = probeSupport();
+  const GPU = gpujsClass();
+  if (typeof GPU === 'string') {
+    failure = GPU;
+    runtime = null;
+    return runtime;
+  }
+  const support = probeSupport(GPU);
   const candidates: GpujsMode[] = forcedMode ? [forcedMode] : [];
   const skipped: string[] = [];
   if (!forcedMode) {
@@ -145,7 +293,7 @@ function init(): Runtime | null {
         precision: 'single',
         pipeline: false,
       });
-      const got = probe(new Float32Array([1, 2, 3, 4])) as Float32Array;
+      const got = flattenOutput(probe(new Float32Array([1, 2, 3, 4])), 4);
       if (got[3] !== 8) throw new Error(`probe kernel returned ${String(got[3])} for 4 * 2`);
       probe.destroy();
       const note = [`gpu.js mode '${mode}'`, ...skipped].join('; ');
@@ -161,7 +309,7 @@ function init(): Runtime | null {
 }
 
 /** The GPU instance and its mode, or null when gpu.js cannot run here. */
-export function gpujsRuntime(): { gpu: GPU; mode: GpujsMode } | null {
+export function gpujsRuntime(): { gpu: GpujsInstance; mode: GpujsMode } | null {
   return init();
 }
 
@@ -193,11 +341,16 @@ export function gpujsInfo(): BackendInfo {
 export function configureGpujs(options: { mode?: GpujsMode }): void {
   if (options === undefined) throw new ArgumentError('configureGpujs: options must be an object like { mode }, got undefined');
   checkOptionKeys(options, optionKeys<{ mode?: GpujsMode }>({ mode: true }), 'configureGpujs');
+  resetRuntime();
+  forcedMode = options.mode;
+}
+
+/** Drops the GPU instance and every cached kernel; the next use starts over. */
+function resetRuntime(): void {
   clearGpujsCache();
   runtime?.gpu.destroy().catch(() => undefined);
   runtime = undefined;
   failure = '';
-  forcedMode = options.mode;
 }
 
 /**
@@ -217,7 +370,7 @@ export interface GpujsStats {
   cached: number;
 }
 
-const cache = new Map<string, IKernelRunShortcut>();
+const cache = new Map<string, GpujsKernel>();
 let compilations = 0;
 let cacheHits = 0;
 
@@ -264,7 +417,7 @@ export function clearGpujsCache(): void {
  * size the kernel bakes in (output size, argument lengths, loop bounds), because gpu.js
  * specialises a compiled kernel to them.
  */
-export function cachedKernel(key: string, create: (gpu: GPU) => IKernelRunShortcut): IKernelRunShortcut | undefined {
+export function cachedKernel(key: string, create: (gpu: GpujsInstance) => GpujsKernel): GpujsKernel | undefined {
   const hit = cache.get(key);
   if (hit) {
     cacheHits++;
@@ -282,7 +435,7 @@ export function cachedKernel(key: string, create: (gpu: GPU) => IKernelRunShortc
  * Copies a kernel's result into one row-major Float32Array of `size` elements. gpu.js
  * returns a Float32Array for 1-D output and nested arrays of rows for 2-D and 3-D.
  */
-export function flattenOutput(result: KernelOutput, size: number): Float32Array {
+export function flattenOutput(result: unknown, size: number): Float32Array {
   if (result instanceof Float32Array) return result.length === size ? result : result.slice(0, size);
   const out = new Float32Array(size);
   let pos = 0;
