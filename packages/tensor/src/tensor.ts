@@ -53,8 +53,9 @@ export class Tensor {
   constructor(data: TypedArray, shape: Shape, dtype: DType, strides?: readonly number[], offset = 0) {
     this.id = nextId++;
     this.data = data;
-    this.shape = Object.freeze([...shape]);
-    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    // a frozen array (another tensor's shape, passed on by most ops) cannot change under us: share it
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.strides = strides ? (Object.isFrozen(strides) ? strides : Object.freeze([...strides])) : Object.freeze(contiguousStrides(shape));
     this.offset = offset;
     this.dtype = dtype;
     this.size = sizeOf(shape);

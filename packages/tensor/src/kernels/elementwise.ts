@@ -113,20 +113,23 @@ export function mapTernary(
  * along the run.
  */
 export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  // plain loops, no callbacks: this runs on every elementwise op
+  const ops = strides.length;
   const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
+  const outStrides: number[][] = new Array<number[]>(ops);
+  for (let k = 0; k < ops; k++) outStrides[k] = [];
   for (let d = 0; d < shape.length; d++) {
     const size = shape[d]!;
     if (size === 1) continue;
     const last = outShape.length - 1;
-    if (last >= 0 && strides.every((st, k) => outStrides[k]![last] === st[d]! * size)) {
+    let merge = last >= 0;
+    for (let k = 0; merge && k < ops; k++) merge = outStrides[k]![last] === strides[k]![d]! * size;
+    if (merge) {
       outShape[last] = outShape[last]! * size;
-      strides.forEach((st, k) => {
-        outStrides[k]![last] = st[d]!;
-      });
+      for (let k = 0; k < ops; k++) outStrides[k]![last] = strides[k]![d]!;
     } else {
       outShape.push(size);
-      strides.forEach((st, k) => outStrides[k]!.push(st[d]!));
+      for (let k = 0; k < ops; k++) outStrides[k]!.push(strides[k]![d]!);
     }
   }
   return { shape: outShape, strides: outStrides };

@@ -30,9 +30,10 @@ export interface MatmulPlan {
  * Throws a ShapeError naming both shapes when they do not fit.
  */
 export function matmulPlan(a: Shape, b: Shape): MatmulPlan {
-  const both = `a has shape [${a.join(', ')}], b has shape [${b.join(', ')}]`;
+  // the message is built only on failure: this runs twice per matmul (shape rule and kernel)
+  const both = () => `a has shape [${a.join(', ')}], b has shape [${b.join(', ')}]`;
   if (a.length === 0 || b.length === 0) {
-    throw new ShapeError(`matmul: both operands need at least 1 dimension (use mul for scalars); ${both}`);
+    throw new ShapeError(`matmul: both operands need at least 1 dimension (use mul for scalars); ${both()}`);
   }
   const aShape = a.length === 1 ? [1, a[0]!] : [...a];
   const bShape = b.length === 1 ? [b[0]!, 1] : [...b];
@@ -42,10 +43,11 @@ export function matmulPlan(a: Shape, b: Shape): MatmulPlan {
   const n = bShape[bShape.length - 1]!;
   if (k !== kb) {
     throw new ShapeError(
-      `matmul: a's last dimension (${k}) must equal b's ${b.length === 1 ? 'only' : 'second-to-last'} dimension (${kb}); ${both}`,
+      `matmul: a's last dimension (${k}) must equal b's ${b.length === 1 ? 'only' : 'second-to-last'} dimension (${kb}); ${both()}`,
     );
   }
-  const batch = broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2), 'matmul batch dimensions');
+  // plain matrix products (the common case) have no batch dimensions to broadcast
+  const batch = aShape.length === 2 && bShape.length === 2 ? [] : broadcastShapes(aShape.slice(0, -2), bShape.slice(0, -2), 'matmul batch dimensions');
   const outShape = [...batch];
   if (a.length > 1) outShape.push(m);
   if (b.length > 1) outShape.push(n);

@@ -41,14 +41,18 @@ export function inversePermutation(dims: readonly number[]): number[] {
 /** Reorders axes as a zero-copy view: shape and strides are permuted, the buffer is shared. */
 export const permuteOp = defineOp<PermuteAttrs>({
   name: 'permute',
-  infer: ([x], { dims }) => ({
-    shape: normalizePermutation(dims, x!.rank, 'permute').map((d) => x!.shape[d]!),
-    dtype: x!.dtype,
-  }),
+  infer: ([x], { dims }) => {
+    const d = normalizePermutation(dims, x!.rank, 'permute');
+    const shape = new Array<number>(d.length);
+    for (let i = 0; i < d.length; i++) shape[i] = x!.shape[d[i]!]!;
+    return { shape, dtype: x!.dtype };
+  },
   kernels: {
     cpu: ([x], { dims }, out) => {
       const d = normalizePermutation(dims, x!.rank, 'permute');
-      return strideView(x!, out.shape, d.map((a) => x!.strides[a]!), x!.offset);
+      const strides = new Array<number>(d.length);
+      for (let i = 0; i < d.length; i++) strides[i] = x!.strides[d[i]!]!;
+      return strideView(x!, out.shape, strides, x!.offset);
     },
   },
   vjp: (g, { inputs: [x], attrs: { dims } }) => [permute(g, inversePermutation(normalizePermutation(dims, x!.rank, 'permute')))],
@@ -83,6 +87,19 @@ export const permuteOp = defineOp<PermuteAttrs>({
 
 /** Validates a permutation of `rank` axes (negative axes allowed) and returns it non-negative. */
 export function normalizePermutation(dims: unknown, rank: number, opName: string): number[] {
+  // fast path, run on every permute and transpose (up to three times: call, shape rule,
+  // kernel): non-negative in-range integers, each once, checked with a bit set; anything
+  // else takes the full checks below, which name the problem
+  if (Array.isArray(dims) && dims.length === rank && rank <= 30) {
+    let seen = 0;
+    let i = 0;
+    for (; i < rank; i++) {
+      const d: unknown = dims[i];
+      if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d >= rank || (seen & (1 << d)) !== 0) break;
+      seen |= 1 << d;
+    }
+    if (i === rank) return dims.slice() as number[];
+  }
   if (!Array.isArray(dims) || dims.length !== rank) {
     throw new ArgumentError(
       `${opName}: dims must be a permutation of the ${rank} axes of x, got ${describe(dims)} (${Array.isArray(dims) ? `${dims.length} entries` : 'not an array'})`,
@@ -118,6 +135,8 @@ export function normalizePermutation(dims: unknown, rank: number, opName: string
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   assertTensor(x, 'x', 'permute');
   const d = normalizePermutation(dims, x.rank, 'permute');
-  if (d.every((a, i) => a === i)) return x;
+  let identity = true;
+  for (let i = 0; i < d.length; i++) if (d[i] !== i) identity = false;
+  if (identity) return x;
   return dispatch(permuteOp, [x], { dims: d });
 }

@@ -33,17 +33,23 @@ export function binaryWasm(name: BinaryName): Kernel<unknown> {
     if (out.dtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !wasmAvailable()) return undefined;
     const n = sizeOf(out.shape);
     if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-    const c = collapseDims(out.shape, [alignedStrides(a.shape, out.shape), alignedStrides(b.shape, out.shape)]);
-    const rank = c.shape.length;
-    if (rank > 3) return undefined;
-    const pad = 3 - rank;
-    const d = [1, 1, 1];
-    const sa = [0, 0, 0];
-    const sb = [0, 0, 0];
-    for (let i = 0; i < rank; i++) {
-      d[pad + i] = c.shape[i]!;
-      sa[pad + i] = c.strides[0]![i]!;
-      sb[pad + i] = c.strides[1]![i]!;
+    const d = [1, 1, n];
+    const sa = [0, 0, 1];
+    const sb = [0, 0, 1];
+    // operands of the output's size (no broadcasting: the common case) are one flat run
+    if (a.size !== n || b.size !== n) {
+      const c = collapseDims(out.shape, [alignedStrides(a.shape, out.shape), alignedStrides(b.shape, out.shape)]);
+      const rank = c.shape.length;
+      if (rank > 3) return undefined;
+      const pad = 3 - rank;
+      d[2] = 1;
+      sa[2] = 0;
+      sb[2] = 0;
+      for (let i = 0; i < rank; i++) {
+        d[pad + i] = c.shape[i]!;
+        sa[pad + i] = c.strides[0]![i]!;
+        sb[pad + i] = c.strides[1]![i]!;
+      }
     }
     const call = new WasmCall(false);
     const pa = call.allocF32(a.size);
