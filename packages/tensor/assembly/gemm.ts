@@ -116,10 +116,24 @@ function packB(b: usize, ldb: i32, transB: i32, p0: i32, kc: i32, j0: i32, nc: i
 }
 
 /**
- * The MRx8 micro-kernel: acc = Apanel * Bpanel over kc, then C = acc (accumulate == 0) or
- * C += acc, for a tile of `rows` x `cols` at c with row stride ldc (in elements).
+ * The epilogue of one output vector: (C +) acc, then + bias, then ReLU, in that order, so a
+ * fused linear layer rounds exactly as matmul, then add, then relu would in float32.
  */
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: i32, tile: usize): void {
+@inline function finish(v: v128, r: usize, accumulate: i32, hasBias: bool, bv: v128, relu: i32): v128 {
+  if (accumulate != 0) v = f32x4.add(v128.load(r), v);
+  if (hasBias) v = f32x4.add(v, bv);
+  // keep v where v > 0 or v is NaN (as the relu kernel); else +0
+  if (relu != 0) v = v128.and(v, v128.or(f32x4.gt(v, f32x4.splat(0)), f32x4.ne(v, v)));
+  return v;
+}
+
+/**
+ * The MRx8 micro-kernel: acc = Apanel * Bpanel over kc, then C = acc (accumulate == 0) or
+ * C += acc, for a tile of `rows` x `cols` at c with row stride ldc (in elements); then, when
+ * `bias` is non-zero, the tile's 8 bias values at `bias` are added to every row, and with
+ * `relu` non-zero negative results become 0 (the last depth block of a fused linear layer).
+ */
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, cols: i32, accumulate: i32, tile: usize, bias: usize, relu: i32): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -151,6 +165,47 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, rows: i32, col
     bp += 32;
   }
   const rowBytes = <usize>ldc * 4;
+  if ((bias | <usize>relu) != 0) {
+    const hasBias = bias != 0;
+    if (rows == MR && cols == NR) {
+      const bv0 = hasBias ? v128.load(bias) : f32x4.splat(0);
+      const bv1 = hasBias ? v128.load(bias, 16) : f32x4.splat(0);
+      let r = c;
+      v128.store(r, finish(c00, r, accumulate, hasBias, bv0, relu));
+      v128.store(r, finish(c01, r + 16, accumulate, hasBias, bv1, relu), 16);
+      r += rowBytes;
+      v128.store(r, finish(c10, r, accumulate, hasBias, bv0, relu));
+      v128.store(r, finish(c11, r + 16, accumulate, hasBias, bv1, relu), 16);
+      r += rowBytes;
+      v128.store(r, finish(c20, r, accumulate, hasBias, bv0, relu));
+      v128.store(r, finish(c21, r + 16, accumulate, hasBias, bv1, relu), 16);
+      r += rowBytes;
+      v128.store(r, finish(c30, r, accumulate, hasBias, bv0, relu));
+      v128.store(r, finish(c31, r + 16, accumulate, hasBias, bv1, relu), 16);
+      return;
+    }
+    v128.store(tile, c00, 0);
+    v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32);
+    v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64);
+    v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96);
+    v128.store(tile, c31, 112);
+    for (let i = 0; i < rows; i++) {
+      const r = c + <usize>i * rowBytes;
+      const t = tile + <usize>(i * NR) * 4;
+      for (let j = 0; j < cols; j++) {
+        let v = load<f32>(t + <usize>j * 4);
+        const d = r + <usize>j * 4;
+        if (accumulate != 0) v = load<f32>(d) + v;
+        if (hasBias) v = v + load<f32>(bias + <usize>j * 4);
+        if (relu != 0 && !(v > 0 || v != v)) v = 0;
+        store<f32>(d, v);
+      }
+    }
+    return;
+  }
   if (rows == MR && cols == NR) {
     let r = c;
     if (accumulate != 0) {
@@ -225,10 +280,12 @@ function gemmImpl(
   a: usize, lda: i32, transA: i32, apacked: usize,
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
+  bias: usize, relu: i32,
 ): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    if ((bias | <usize>relu) != 0) biasAct(m, n, c, ldc, bias, relu);
     return;
   }
   const kcMax = min(k, KC);
@@ -241,6 +298,9 @@ function gemmImpl(
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = min(KC, k - p0);
       const acc = p0 > 0 ? 1 : accumulate;
+      // the epilogue runs on the last depth block only, once each element's sum is complete
+      const last = p0 + kc >= k;
+      const epiRelu = last ? relu : 0;
       packB(b, ldb, transB, p0, kc, j0, nc, bp);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
@@ -252,7 +312,8 @@ function gemmImpl(
           const bpanel = bp + <usize>(jr * kc) * 4;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
-            micro(kc, ablock + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc, tile);
+            const epiBias = last && bias != 0 ? bias + <usize>(j0 + jr) * 4 : 0;
+            micro(kc, ablock + <usize>(ir * kc) * 4, bpanel, c + <usize>((i0 + ir) * ldc + j0 + jr) * 4, ldc, rows, cols, acc, tile, epiBias, epiRelu);
           }
         }
       }
@@ -271,7 +332,7 @@ export function gemm(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, accumulate, scratch);
+  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, accumulate, scratch, 0, 0);
 }
 
 /** As `gemm`, with op(A) already packed by `packAFull(m, k, ...)` at `apacked`. */
@@ -280,7 +341,58 @@ export function gemmPackedA(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, accumulate, scratch);
+  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, accumulate, scratch, 0, 0);
+}
+
+/**
+ * A fused linear layer's GEMM: C = op(A) * op(B), then `+ bias` (n values at `bias`, none when
+ * 0) on every row, then ReLU when `relu` is non-zero, applied tile by tile while each tile is
+ * still in registers (see `micro`). Rounds exactly as `gemm` followed by `biasAct`.
+ */
+export function gemmBiasAct(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, transA: i32,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, bias: usize, relu: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, 0, scratch, bias, relu);
+}
+
+/** As `gemmBiasAct`, with op(A) already packed by `packAFull(m, k, ...)` at `apacked`. */
+export function gemmPackedABiasAct(
+  m: i32, n: i32, k: i32, apacked: usize,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, bias: usize, relu: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, 0, scratch, bias, relu);
+}
+
+/**
+ * In place over an `m` x `n` block of C (row stride `ldc`): `+ bias` (n values; none when
+ * `bias` is 0), then ReLU when `relu` is non-zero (NaN stays NaN, -0 becomes +0, as the relu
+ * kernel). The separate-pass form of the fused linear epilogue.
+ */
+export function biasAct(m: i32, n: i32, c: usize, ldc: i32, bias: usize, relu: i32): void {
+  const hasBias = bias != 0;
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < m; i++) {
+    const row = c + <usize>(i * ldc) * 4;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      let v = v128.load(row + o);
+      if (hasBias) v = f32x4.add(v, v128.load(bias + o));
+      if (relu != 0) v = v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v)));
+      v128.store(row + o, v);
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (hasBias) v = v + load<f32>(bias + o);
+      if (relu != 0 && !(v > 0 || v != v)) v = 0;
+      store<f32>(row + o, v);
+    }
+  }
 }
 
 /** Batched C[b] (+)= op(A[b]) op(B[b]) with element strides between batch entries (0 = shared). */

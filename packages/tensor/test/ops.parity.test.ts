@@ -83,6 +83,7 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'indexSelect',
     'less',
     'lessEqual',
+    'linear',
     'logSoftmax',
     'logsumexp',
     'max',

@@ -1,0 +1,113 @@
+/**
+ * `wasm` backend kernel of the fused `linear` op: `act(x W^T + b)` in float32 as ONE SIMD GEMM
+ * whose epilogue adds the bias and applies ReLU to each output tile while it is still in
+ * registers (`gemmBiasAct` in packages/tensor/assembly/gemm.ts). The weight is read in its
+ * stored `[out, in]` layout (the GEMM's transB), so each operand is copied into wasm memory
+ * once, as a block, and the result copied out once. Rounds exactly as the wasm matmul, add
+ * and relu kernels in sequence (same GEMM, then one float32 add, then the same ReLU select).
+ * Declines (returns `undefined`, so the op runs on cpu) for anything but float32.
+ */
+import type { LinearAttrs } from '../ops/linear.js';
+import type { Kernel } from '../op.js';
+import { Tensor } from '../tensor.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
+import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.js';
+
+/** The fused GEMM exports (declared here so the shared runtime file stays as it is). */
+type LinearExports = KernelExports & {
+  gemmBiasAct(
+    m: number, n: number, k: number,
+    a: number, lda: number, transA: number,
+    b: number, ldb: number, transB: number,
+    c: number, ldc: number, bias: number, relu: number, scratch: number,
+  ): void;
+  gemmPackedABiasAct(
+    m: number, n: number, k: number, apacked: number,
+    b: number, ldb: number, transB: number,
+    c: number, ldc: number, bias: number, relu: number, scratch: number,
+  ): void;
+};
+
+/** Multiply-adds below which the GEMM stays on one thread (as the matmul kernel: waking a worker costs tens of microseconds). */
+const PARALLEL_MIN_WORK = 2 ** 18;
+
+/** How many chunks to split `work` multiply-adds into, at most `units` (as the matmul kernel). */
+function splitCount(work: number, units: number): number {
+  const threads = getThreads();
+  if (work < PARALLEL_MIN_WORK || threads === 1) return 1;
+  return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, units, MAX_CHUNKS));
+}
+
+/** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
+function ranges(total: number, parts: number, multiple: number): [number, number][] {
+  const step = Math.ceil(total / parts / multiple) * multiple;
+  const out: [number, number][] = [];
+  for (let start = 0; start < total; start += step) out.push([start, Math.min(step, total - start)]);
+  return out;
+}
+
+/** True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`): its storage is copied as one block. */
+function isTransposed2d(t: Tensor): boolean {
+  return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
+}
+
+/** Copies the storage under a contiguous or transposed 2-D view as one block. */
+function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
+  heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
+}
+
+/**
+ * `act(x W^T + b)`: x `[m, k]`, W `[n, k]`, b `[n]` or absent. The GEMM is split over threads
+ * by row blocks (tall results, as a batch of IG points) or column blocks, exactly as the
+ * matmul kernel splits it; every element is computed the same way on any split.
+ */
+export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
+  const [x, w, b] = inputs as [Tensor, Tensor, Tensor | undefined];
+  if (out.dtype !== 'float32' || inputs.some((t) => t.dtype !== 'float32') || !wasmAvailable()) return undefined;
+  const m = x.shape[0]!;
+  const k = x.shape[1]!;
+  const n = w.shape[0]!;
+  const size = m * n;
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const byRows = m > n;
+  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
+  // one chunk: this thread only, on the private memory (faster copies than into the shared one)
+  const call = new WasmCall(parts.length > 1);
+  const k$ = call.k as LinearExports;
+  const px = call.allocF32(x.size);
+  const pw = call.allocF32(w.size);
+  const pb = b === undefined ? 0 : call.allocF32(n);
+  const pc = call.allocF32(size);
+  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? n : len, k)));
+  // column blocks all read the whole of op(A): pack it once for all of them
+  const packA = !byRows && parts.length > 1;
+  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : 0;
+  const heap = call.commit();
+  if (heap === undefined) return undefined;
+  // x: row-major [m, k], or the [k, m] storage of a transposed view read transposed
+  const transA = isTransposed2d(x) ? 1 : 0;
+  if (transA || x.isContiguous) copyBlock(heap, px, x);
+  else copyIn(heap, px, x);
+  // W: op(B) = W^T is [k, n]; W's own [n, k] storage is read transposed, a transposed view's [k, n] storage directly
+  const transB = isTransposed2d(w) ? 0 : 1;
+  if (!transB || w.isContiguous) copyBlock(heap, pw, w);
+  else copyIn(heap, pw, w);
+  if (b !== undefined) copyIn(heap, pb, b);
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  const relu = attrs.activation === 'relu' ? 1 : 0;
+  if (packA) k$.packAFull(m, k, px, lda, transA, pp);
+  const tasks: Task[] = parts.map(([start, len], t) =>
+    byRows
+      ? { fn: 'gemmBiasAct', args: [len, n, k, px + start * (transA ? 1 : lda) * 4, lda, transA, pw, ldb, transB, pc + start * n * 4, n, pb, relu, scratch[t]!] }
+      : {
+          fn: packA ? 'gemmPackedABiasAct' : 'gemmBiasAct',
+          args: [
+            ...(packA ? [m, len, k, pp] : [m, len, k, px, lda, transA]),
+            ...[pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, pb === 0 ? 0 : pb + start * 4, relu, scratch[t]!],
+          ],
+        },
+  );
+  call.run(tasks);
+  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+};
