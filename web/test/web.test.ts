@@ -128,6 +128,19 @@ describe('live explainer in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 300_000);
 
+  it('runs on the gpujs backend when chosen: the worker hands gpu.js over (pathgrad loads it by itself only in Node)', async () => {
+    const before = Number(await page.getAttribute('#completeness', 'data-stamp'));
+    await page.selectOption('#backend', 'gpujs');
+    const r = await shown(before);
+    expect(r.status).not.toMatch(/gpu\.js (was not provided|is not installed)/);
+    expect(r.backend).toBe('gpujs');
+    expect(r.predicted).toBe(7);
+    const back = Number(await page.getAttribute('#completeness', 'data-stamp'));
+    await page.selectOption('#backend', 'auto');
+    await shown(back);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
   it('draws a stroke, shows the prediction and heatmaps, and IG sums to the displayed logit difference', async () => {
     const before = Number(await page.getAttribute('#completeness', 'data-stamp'));
     await page.click('#clear');
