@@ -133,12 +133,14 @@ function col2im(
 
 /**
  * y[n, cout, oh, ow] = conv2d(x[n, c, h, w], wt[cout, c/groups, kh, kw]) (+ bias[cout] when
- * bias != 0). Cross-correlation, as PyTorch.
+ * bias != 0), then ReLU when relu != 0. Cross-correlation, as PyTorch. The bias and ReLU run
+ * on each image's output right after its GEMM, while it is still in cache, instead of as two
+ * more passes over the whole batch.
  */
 export function conv2dForward(
   n: i32, c: i32, h: i32, w: i32, cout: i32, kh: i32, kw: i32, oh: i32, ow: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, groups: i32,
-  x: usize, wt: usize, bias: usize, y: usize, scratch: usize,
+  x: usize, wt: usize, bias: usize, y: usize, scratch: usize, relu: i32,
 ): void {
   const cg = c / groups;
   const coutg = cout / groups;
@@ -160,15 +162,43 @@ export function conv2dForward(
       const yout = y + <usize>((b * cout + g * coutg) * p) * 4;
       gemmPackedA(coutg, p, kk, wp + <usize>g * wsize, bmat, p, 0, yout, p, 0, gs);
     }
-    if (bias != 0) {
-      for (let co = 0; co < cout; co++) {
-        const bv = f32x4.splat(load<f32>(bias + <usize>co * 4));
-        const row = y + <usize>((b * cout + co) * p) * 4;
-        let j = 0;
-        for (; j + 4 <= p; j += 4) v128.store(row + <usize>j * 4, f32x4.add(v128.load(row + <usize>j * 4), bv));
-        const s = load<f32>(bias + <usize>co * 4);
-        for (; j < p; j++) store<f32>(row + <usize>j * 4, load<f32>(row + <usize>j * 4) + s);
+    if (bias != 0 || relu != 0) biasRelu(y + <usize>(b * cout * p) * 4, cout, p, bias, relu);
+  }
+}
+
+/**
+ * In place over `rows` rows of `p` floats: `+ bias[row]` (none when bias is 0), then ReLU
+ * when relu != 0 (NaN stays NaN and -0 becomes +0, as the relu kernel). Each add is one
+ * float32 rounding, as the separate add op's.
+ */
+function biasRelu(y: usize, rows: i32, p: i32, bias: usize, relu: i32): void {
+  const zero = f32x4.splat(0);
+  for (let co = 0; co < rows; co++) {
+    const s: f32 = bias != 0 ? load<f32>(bias + <usize>co * 4) : 0;
+    const bv = f32x4.splat(s);
+    const row = y + <usize>(co * p) * 4;
+    let j = 0;
+    if (bias != 0 && relu != 0) {
+      for (; j + 4 <= p; j += 4) {
+        const o = <usize>j * 4;
+        const v = f32x4.add(v128.load(row + o), bv);
+        v128.store(row + o, v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
       }
+    } else if (bias != 0) {
+      for (; j + 4 <= p; j += 4) v128.store(row + <usize>j * 4, f32x4.add(v128.load(row + <usize>j * 4), bv));
+    } else {
+      for (; j + 4 <= p; j += 4) {
+        const o = <usize>j * 4;
+        const v = v128.load(row + o);
+        v128.store(row + o, v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
+      }
+    }
+    for (; j < p; j++) {
+      const o = <usize>j * 4;
+      let v = load<f32>(row + o);
+      if (bias != 0) v = v + s;
+      if (relu != 0 && !(v > 0 || v != v)) v = 0;
+      store<f32>(row + o, v);
     }
   }
 }

@@ -46,16 +46,54 @@ export function maxPool2dForward(
   }
 }
 
-/** The common 2x2, stride-2, unpadded case: every window lies inside the plane. */
+/** One candidate of the 2x2 window in f32x4 lanes: the same take rule as the scalar loop. */
+@inline function takeV(v: v128, best: v128): v128 {
+  return v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+}
+
+/**
+ * The common 2x2, stride-2, unpadded case: every window lies inside the plane. Four
+ * outputs at a time: two f32x4 loads per input row, split into even and odd columns.
+ */
 function maxPool2x2(planes: i32, h: i32, w: i32, ho: i32, wo: i32, x: usize, vals: usize, idx: usize): void {
   let o: usize = 0;
+  const lanes = i32x4(0, 2, 4, 6);
   for (let plane = 0; plane < planes; plane++) {
     const base = x + (<usize>(plane * h * w) << 2);
     for (let oi = 0; oi < ho; oi++) {
       const r = oi * 2;
       const row0 = base + (<usize>(r * w) << 2);
       const row1 = row0 + (<usize>w << 2);
-      for (let oj = 0; oj < wo; oj++, o++) {
+      let oj = 0;
+      for (; oj + 4 <= wo; oj += 4, o += 4) {
+        const off = <usize>(oj * 2) << 2;
+        const a0 = v128.load(row0 + off);
+        const a1 = v128.load(row0 + off + 16);
+        const b0 = v128.load(row1 + off);
+        const b1 = v128.load(row1 + off + 16);
+        const v0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+        const v1 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+        const v2 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+        const v3 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        const i0 = i32x4.add(i32x4.splat(r * w + oj * 2), lanes);
+        const i1 = i32x4.add(i0, i32x4.splat(1));
+        const i2 = i32x4.add(i0, i32x4.splat(w));
+        const i3 = i32x4.add(i2, i32x4.splat(1));
+        let best = v0;
+        let bi = i0;
+        let t = takeV(v1, best);
+        best = v128.bitselect(v1, best, t);
+        bi = v128.bitselect(i1, bi, t);
+        t = takeV(v2, best);
+        best = v128.bitselect(v2, best, t);
+        bi = v128.bitselect(i2, bi, t);
+        t = takeV(v3, best);
+        best = v128.bitselect(v3, best, t);
+        bi = v128.bitselect(i3, bi, t);
+        v128.store(vals + (o << 2), best);
+        v128.store(idx + (o << 2), bi);
+      }
+      for (; oj < wo; oj++, o++) {
         const c = oj * 2;
         const off = <usize>c << 2;
         const v0 = load<f32>(row0 + off);
