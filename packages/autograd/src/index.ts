@@ -29,5 +29,5 @@ export {
   type JvpResult,
 } from './transforms.js';
 export { stopGradient, customGrad, type CustomBackward, type CustomGradContext } from './custom.js';
-export { withGradOverrides, type VjpRule } from './overrides.js';
+export { withGradOverrides, gradOverridesActive, type VjpRule } from './overrides.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.js';

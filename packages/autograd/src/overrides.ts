@@ -29,6 +29,20 @@ export function resolveOverride(opName: string): Vjp<any> | undefined {
 }
 
 /**
+ * True while any {@link withGradOverrides} scope is active. Code that may replace several
+ * ops by one fused op (nn's Linear followed by ReLU) checks it and keeps the separate ops,
+ * so rules written for `matmul`, `add` or `relu` still apply.
+ * @example
+ * ```ts
+ * gradOverridesActive(); // false
+ * withGradOverrides({ relu: (g) => [g] }, () => gradOverridesActive()); // true
+ * ```
+ */
+export function gradOverridesActive(): boolean {
+  return stack.length > 0;
+}
+
+/**
  * Runs `fn` with the backward of the named ops replaced by the given rules. The rule
  * receives the output gradient and the op's context (`inputs`, `output`, `attrs`, `needs`)
  * and returns one gradient per input. It applies to every op recorded while `fn` runs;

@@ -1,4 +1,5 @@
-import { ArgumentError, add, matmul, transpose, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
+import { gradOverridesActive } from '@pathgrad/autograd';
+import { ArgumentError, add, linear, matmul, relu, transpose, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
 import { defaultBiasInit, defaultWeightInit, toRng, type RngOrSeed } from '../init.js';
 import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
@@ -50,10 +51,30 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this._forward(x, 'none', 'Linear.forward');
+  }
+
+  /**
+   * `forward` followed by ReLU, as one fused op where that is exact: what {@link Sequential}
+   * runs for a Linear directly followed by a ReLU.
+   * @internal
+   */
+  _forwardRelu(x: Tensor): Tensor {
+    return this._forward(x, 'relu', 'Linear.forward');
+  }
+
+  private _forward(x: Tensor, activation: 'none' | 'relu', where: string): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new ArgumentError(`Linear.forward: input must have last dimension ${this.inFeatures} (shape [..., ${this.inFeatures}]), got ${describeShape(x.shape)}`);
+      throw new ArgumentError(`${where}: input must have last dimension ${this.inFeatures} (shape [..., ${this.inFeatures}]), got ${describeShape(x.shape)}`);
     }
-    const y = matmul(x, transpose(this.weight.value));
-    return this.bias ? add(y, this.bias.value) : y;
+    const w = this.weight.value;
+    const b = this.bias?.value;
+    // One `linear` op for [N, in] and [in]: the same float64 values and gradients as the ops
+    // below, bit for bit. Not for [..., N, in] (matmul's weight gradient sums batch by batch)
+    // nor under gradient overrides (rules for matmul, add or relu must see those ops).
+    if (x.rank <= 2 && !gradOverridesActive()) return linear(x, w, b, { activation });
+    const y = matmul(x, transpose(w));
+    const z = b ? add(y, b) : y;
+    return activation === 'relu' ? relu(z) : z;
   }
 }

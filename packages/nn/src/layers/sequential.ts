@@ -1,5 +1,7 @@
 import { ArgumentError, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
+import { ReLU } from './activation.js';
+import { Linear } from './linear.js';
 
 /**
  * Modules applied in order; children are named `0`, `1`, `2`, ... as PyTorch's
@@ -44,7 +46,27 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this._layers) y = m.forward(y);
+    const layers = this._layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i]!;
+      if (i + 1 < layers.length && fusesWithRelu(m, layers[i + 1]!)) {
+        // Linear then ReLU as one op (one tape node, one GEMM with the bias and ReLU applied
+        // in its epilogue); both children stay, with their names and parameters
+        y = (m as Linear)._forwardRelu(y);
+        i++;
+      } else {
+        y = m.forward(y);
+      }
+    }
     return y;
   }
+}
+
+/**
+ * True when `m` is a Linear and `next` a ReLU that both run their own class's forward: a
+ * forward hook (`withForwardHook` shadows `forward` on the instance) or a subclass that
+ * overrides it must see the separate calls, so those are never fused.
+ */
+function fusesWithRelu(m: Module, next: Module): boolean {
+  return m instanceof Linear && next instanceof ReLU && m.forward === Linear.prototype.forward && next.forward === ReLU.prototype.forward;
 }
