@@ -1,5 +1,6 @@
-import { Tensor, allocate, type DType, type Rng } from '@pathgrad/tensor';
-import { chunkSize, forEachGradientChunk, scalarValues, toFloat64, type ExplainedScalar } from './gradients.js';
+import { Tensor, allocate, type DType, type Rng, type TypedArray } from '@pathgrad/tensor';
+import { allFinite, checkFiniteGradients, chunkSize, forEachGradientChunk, scalarValues, toFloat64, type ExplainedScalar } from './gradients.js';
+import { DEFAULT_CHUNK_ELEMENTS } from './options.js';
 import type { Quadrature } from './quadrature.js';
 
 /**
@@ -9,11 +10,12 @@ import type { Quadrature } from './quadrature.js';
  * points, so memory is bounded whatever `steps` is; the result does not depend on the
  * chunking beyond float summation order.
  *
- * Hot path (profiled in docs/benchmarks.md): `x − x'` is formed once, the point buffer and
- * row-example map are allocated once and reused by every chunk (a chunk's tensor is dead
- * once its gradient has been read), gradients are read through a view of the kernel's
- * output rather than copied, and the loops are specialised per element type so V8 keeps
- * them monomorphic.
+ * Hot path (profiled in docs/benchmarks.md): `x − x'` is formed once, the point buffer is
+ * reused by every chunk and kept for the next call (a chunk's tensor is dead once its
+ * gradient has been read; fresh pages cost about as much as filling them), gradients are
+ * read through a view of the kernel's output rather than copied, the NaN/Inf check runs on
+ * the float64 totals (examples × features) instead of on every gradient (steps × examples ×
+ * features), and the loops are specialised per element type so V8 keeps them monomorphic.
  */
 export function straightPathGradient(
   spec: ExplainedScalar,
@@ -31,55 +33,157 @@ export function straightPathGradient(
   const total = new Float64Array(n * per);
   const size = chunkSize(internalBatchSize, n * steps, spec.methodName, per);
   const featureShape = inputs.shape.slice(1);
-  const buffer = allocate(inputs.dtype, Math.min(size, n * steps) * per);
-  const examples = new Int32Array(Math.min(size, n * steps));
+  const rowsMax = Math.min(size, n * steps);
+  const buffer = takePointBuffer(inputs.dtype, rowsMax * per);
+  const examples = new Int32Array(rowsMax);
   forEachGradientChunk(
     spec,
     n * steps,
     size,
     (start, end) => {
       const rows = end - start;
-      const pts = rows * per === buffer.length ? buffer : buffer.subarray(0, rows * per);
+      const pts = rows * per === buffer.length ? buffer : buffer.subarray(0, rows * per); // a kept buffer may be longer
       const rowExamples = rows === examples.length ? examples : examples.subarray(0, rows);
       if (pts instanceof Float32Array) fillPoints32(pts, rowExamples, start, n, per, b, diff, quad.alphas);
       else if (pts instanceof Float64Array) fillPoints64(pts, rowExamples, start, n, per, b, diff, quad.alphas);
       else fillPointsAny(pts, rowExamples, start, n, per, b, diff, quad.alphas);
       return { points: new Tensor(pts, [rows, ...featureShape], inputs.dtype), rowExamples };
     },
-    (start, end, _values, grads) => {
+    (start, end, _values, grads, chunk) => {
       if (grads instanceof Float32Array) accumulate32(total, grads, start, end, n, per, quad.weights);
       else accumulate64(total, grads, start, end, n, per, quad.weights);
+      // the totals were finite before this chunk; a NaN or ±Infinity gradient makes one of
+      // the touched examples' totals non-finite, and the full check then names it
+      if (!touchedFinite(total, start, end, n, per)) checkFiniteGradients(grads, chunk.rowExamples, chunk.points.shape, spec.methodName);
     },
+    false,
   );
+  givePointBuffer(buffer);
   return total;
 }
 
-// Point i of the step-major order is example i mod n at step ⌊i / n⌋. The three fill and
-// two accumulate loops are the same code on different array types (one shape each for V8).
+/** True when the totals of the examples that points `start..end` (step-major) touched are finite. */
+function touchedFinite(total: Float64Array, start: number, end: number, n: number, per: number): boolean {
+  if (end - start >= n) return allFinite(total, 0, n * per);
+  // fewer rows than examples: one contiguous run of examples, possibly wrapping past n − 1
+  const first = start % n;
+  const last = (end - 1) % n;
+  if (first <= last) return allFinite(total, first * per, (last + 1) * per);
+  return allFinite(total, 0, (last + 1) * per) && allFinite(total, first * per, n * per);
+}
+
+/**
+ * Float point buffers kept between calls, one per dtype: a fresh buffer of a chunk's size
+ * (2 MB at the default chunk) costs a page fault per 4 KB on first write, about as much as
+ * filling it. Taken while in use (a nested call, say from inside a model, allocates its
+ * own), given back after, and only kept up to DEFAULT_CHUNK_ELEMENTS elements, so at most
+ * 2 + 4 MiB stay held.
+ */
+const spare: { float32?: Float32Array; float64?: Float64Array } = {};
+
+/** A kept buffer of at least `length` elements (possibly longer: use a prefix), or a new one. */
+function takePointBuffer(dtype: DType, length: number): TypedArray {
+  const kept = dtype === 'float32' || dtype === 'float64' ? spare[dtype] : undefined;
+  if (kept === undefined || kept.length < length) return allocate(dtype, length);
+  spare[dtype as 'float32' | 'float64'] = undefined;
+  return kept;
+}
+
+function givePointBuffer(buffer: TypedArray): void {
+  if (buffer.length > DEFAULT_CHUNK_ELEMENTS) return;
+  if (buffer instanceof Float32Array && (spare.float32?.length ?? 0) < buffer.length) spare.float32 = buffer;
+  else if (buffer instanceof Float64Array && (spare.float64?.length ?? 0) < buffer.length) spare.float64 = buffer;
+}
+
+// Point i of the step-major order is example i mod n at step ⌊i / n⌋. Points i, i + n,
+// i + 2n, i + 3n are one example at four consecutive steps: the fill reads that example's
+// b and x − x' once for all four, and the accumulation adds the four gradients into the
+// total with one load and store of it, in step order (((t + w₀g₀) + w₁g₁) + w₂g₂) + w₃g₃,
+// which is the one-row-at-a-time sum bit for bit. Rows before the first whole step and
+// after the last whole group of four go one at a time. The 32 and 64 copies are the same
+// code on different array types (one shape each, so V8 keeps them monomorphic).
 function fillPoints32(pts: Float32Array, ex: Int32Array, start: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
-  for (let r = 0; r < ex.length; r++) {
-    const i = start + r;
-    const k = Math.floor(i / n);
-    const e = i - k * n;
-    const a = alphas[k]!;
-    ex[r] = e;
-    const o = e * per;
-    const q = r * per;
-    for (let d = 0; d < per; d++) pts[q + d] = b[o + d]! + a * diff[o + d]!;
+  const end = start + ex.length;
+  const stride = n * per;
+  let i = start;
+  for (; i < end && i % n !== 0; i++) fillRow32(pts, ex, i - start, i, n, per, b, diff, alphas);
+  for (; i + 4 * n <= end; i += 4 * n) {
+    const k = i / n;
+    const a0 = alphas[k]!;
+    const a1 = alphas[k + 1]!;
+    const a2 = alphas[k + 2]!;
+    const a3 = alphas[k + 3]!;
+    for (let e = 0; e < n; e++) {
+      const r = i - start + e;
+      ex[r] = e;
+      ex[r + n] = e;
+      ex[r + 2 * n] = e;
+      ex[r + 3 * n] = e;
+      const o = e * per;
+      const q = r * per;
+      for (let d = 0; d < per; d++) {
+        const bv = b[o + d]!;
+        const dv = diff[o + d]!;
+        pts[q + d] = bv + a0 * dv;
+        pts[q + stride + d] = bv + a1 * dv;
+        pts[q + 2 * stride + d] = bv + a2 * dv;
+        pts[q + 3 * stride + d] = bv + a3 * dv;
+      }
+    }
   }
+  for (; i < end; i++) fillRow32(pts, ex, i - start, i, n, per, b, diff, alphas);
+}
+
+function fillRow32(pts: Float32Array, ex: Int32Array, r: number, i: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
+  const k = Math.floor(i / n);
+  const e = i - k * n;
+  const a = alphas[k]!;
+  ex[r] = e;
+  const o = e * per;
+  const q = r * per;
+  for (let d = 0; d < per; d++) pts[q + d] = b[o + d]! + a * diff[o + d]!;
 }
 
 function fillPoints64(pts: Float64Array, ex: Int32Array, start: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
-  for (let r = 0; r < ex.length; r++) {
-    const i = start + r;
-    const k = Math.floor(i / n);
-    const e = i - k * n;
-    const a = alphas[k]!;
-    ex[r] = e;
-    const o = e * per;
-    const q = r * per;
-    for (let d = 0; d < per; d++) pts[q + d] = b[o + d]! + a * diff[o + d]!;
+  const end = start + ex.length;
+  const stride = n * per;
+  let i = start;
+  for (; i < end && i % n !== 0; i++) fillRow64(pts, ex, i - start, i, n, per, b, diff, alphas);
+  for (; i + 4 * n <= end; i += 4 * n) {
+    const k = i / n;
+    const a0 = alphas[k]!;
+    const a1 = alphas[k + 1]!;
+    const a2 = alphas[k + 2]!;
+    const a3 = alphas[k + 3]!;
+    for (let e = 0; e < n; e++) {
+      const r = i - start + e;
+      ex[r] = e;
+      ex[r + n] = e;
+      ex[r + 2 * n] = e;
+      ex[r + 3 * n] = e;
+      const o = e * per;
+      const q = r * per;
+      for (let d = 0; d < per; d++) {
+        const bv = b[o + d]!;
+        const dv = diff[o + d]!;
+        pts[q + d] = bv + a0 * dv;
+        pts[q + stride + d] = bv + a1 * dv;
+        pts[q + 2 * stride + d] = bv + a2 * dv;
+        pts[q + 3 * stride + d] = bv + a3 * dv;
+      }
+    }
   }
+  for (; i < end; i++) fillRow64(pts, ex, i - start, i, n, per, b, diff, alphas);
+}
+
+function fillRow64(pts: Float64Array, ex: Int32Array, r: number, i: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
+  const k = Math.floor(i / n);
+  const e = i - k * n;
+  const a = alphas[k]!;
+  ex[r] = e;
+  const o = e * per;
+  const q = r * per;
+  for (let d = 0; d < per; d++) pts[q + d] = b[o + d]! + a * diff[o + d]!;
 }
 
 function fillPointsAny(pts: { [i: number]: number }, ex: Int32Array, start: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
@@ -94,25 +198,61 @@ function fillPointsAny(pts: { [i: number]: number }, ex: Int32Array, start: numb
 }
 
 function accumulate32(total: Float64Array, g: Float32Array, start: number, end: number, n: number, per: number, weights: ArrayLike<number>): void {
-  for (let r = 0; r < end - start; r++) {
-    const i = start + r;
-    const k = Math.floor(i / n);
-    const o = (i - k * n) * per;
-    const w = weights[k]!;
-    const q = r * per;
-    for (let d = 0; d < per; d++) total[o + d] = total[o + d]! + w * g[q + d]!;
+  const stride = n * per;
+  let i = start;
+  for (; i < end && i % n !== 0; i++) accumulateRow32(total, g, i - start, i, n, per, weights);
+  for (; i + 4 * n <= end; i += 4 * n) {
+    const k = i / n;
+    const w0 = weights[k]!;
+    const w1 = weights[k + 1]!;
+    const w2 = weights[k + 2]!;
+    const w3 = weights[k + 3]!;
+    for (let e = 0; e < n; e++) {
+      const o = e * per;
+      const q = (i - start + e) * per;
+      for (let d = 0; d < per; d++) {
+        total[o + d] = total[o + d]! + w0 * g[q + d]! + w1 * g[q + stride + d]! + w2 * g[q + 2 * stride + d]! + w3 * g[q + 3 * stride + d]!;
+      }
+    }
   }
+  for (; i < end; i++) accumulateRow32(total, g, i - start, i, n, per, weights);
+}
+
+function accumulateRow32(total: Float64Array, g: Float32Array, r: number, i: number, n: number, per: number, weights: ArrayLike<number>): void {
+  const k = Math.floor(i / n);
+  const o = (i - k * n) * per;
+  const w = weights[k]!;
+  const q = r * per;
+  for (let d = 0; d < per; d++) total[o + d] = total[o + d]! + w * g[q + d]!;
 }
 
 function accumulate64(total: Float64Array, g: Float64Array, start: number, end: number, n: number, per: number, weights: ArrayLike<number>): void {
-  for (let r = 0; r < end - start; r++) {
-    const i = start + r;
-    const k = Math.floor(i / n);
-    const o = (i - k * n) * per;
-    const w = weights[k]!;
-    const q = r * per;
-    for (let d = 0; d < per; d++) total[o + d] = total[o + d]! + w * g[q + d]!;
+  const stride = n * per;
+  let i = start;
+  for (; i < end && i % n !== 0; i++) accumulateRow64(total, g, i - start, i, n, per, weights);
+  for (; i + 4 * n <= end; i += 4 * n) {
+    const k = i / n;
+    const w0 = weights[k]!;
+    const w1 = weights[k + 1]!;
+    const w2 = weights[k + 2]!;
+    const w3 = weights[k + 3]!;
+    for (let e = 0; e < n; e++) {
+      const o = e * per;
+      const q = (i - start + e) * per;
+      for (let d = 0; d < per; d++) {
+        total[o + d] = total[o + d]! + w0 * g[q + d]! + w1 * g[q + stride + d]! + w2 * g[q + 2 * stride + d]! + w3 * g[q + 3 * stride + d]!;
+      }
+    }
   }
+  for (; i < end; i++) accumulateRow64(total, g, i - start, i, n, per, weights);
+}
+
+function accumulateRow64(total: Float64Array, g: Float64Array, r: number, i: number, n: number, per: number, weights: ArrayLike<number>): void {
+  const k = Math.floor(i / n);
+  const o = (i - k * n) * per;
+  const w = weights[k]!;
+  const q = r * per;
+  for (let d = 0; d < per; d++) total[o + d] = total[o + d]! + w * g[q + d]!;
 }
 
 /** The explained scalar of every example of `inputs` (one forward pass, no gradient). */
