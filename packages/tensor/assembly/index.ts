@@ -3,6 +3,7 @@ export { gemm, gemmBatched, gemmPackedA, gemmScratchBytes, packAFull, packedASiz
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, convScratchBytes } from './conv';
 export { maxPool2dForward, maxPool2dScatter } from './pool';
 export { reduceSum3 } from './reduce';
+export { gemmSmallM } from './gemv';
 export { add3, sub3, mul3, div3, maximum3, minimum3, greater3, reluMask3, relu, neg, sqrt, exp, log } from './elementwise';
 
 /** First byte after static data: the runtime manages memory from here on. */

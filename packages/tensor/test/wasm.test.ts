@@ -103,6 +103,27 @@ describe('wasm matmul vs float64 reference', () => {
     );
   });
 
+  it('products of 1 to 4 rows (gemmSmallM, no packing) give bitwise the rows of a larger batch (gemm)', () => {
+    // a batch-1 forward pass must not round differently from the same image in a batch of 64
+    const g = rng(11);
+    const bits = (t: Tensor) => Array.from(new Uint32Array(new Float32Array(t.toTypedArray()).buffer));
+    for (const [k, n] of [[784, 128], [1100, 9], [5, 17], [513, 3]] as const) {
+      const x = randn([9, k], g);
+      const w = randn([n, k], g); // used as x @ w^T (transposed view) and as x @ w^T made contiguous
+      const wt = w.transpose();
+      const wtc = wt.contiguous().reshape([k, n]);
+      for (const rhs of [wt, wtc]) {
+        const all = bits(runKernel(OPS.matmul, 'wasm', [x, rhs], {})!);
+        for (const m of [1, 2, 3, 4]) {
+          const few = runKernel(OPS.matmul, 'wasm', [x.slice([[0, m]]), rhs], {})!;
+          expect(bits(few), `${m}x${k} @ ${k}x${n}`).toEqual(all.slice(0, m * n));
+        }
+        // a 1-D vector times a matrix takes the same path
+        expect(bits(runKernel(OPS.matmul, 'wasm', [x.slice([[0, 1]]).reshape([k]), rhs], {})!)).toEqual(all.slice(0, n));
+      }
+    }
+  });
+
   it('sizes crossing every cache-block edge (M 64, K 512, N 256 in assembly/gemm.ts)', () => {
     const g = rng(3);
     for (const [m, k, n] of [

@@ -45,6 +45,13 @@ export interface KernelExports {
     c: number, ldc: number, accumulate: number, scratch: number,
   ): void;
   gemmScratchBytes(n: number, k: number): number;
+  /** C (+)= A op(B) for few rows without packing, bitwise as `gemm` (absent from modules built before it). */
+  gemmSmallM?(
+    m: number, n: number, k: number,
+    a: number, lda: number,
+    b: number, ldb: number, transB: number,
+    c: number, ldc: number, accumulate: number,
+  ): void;
   packedASize(m: number, k: number): number;
   packAFull(m: number, k: number, a: number, lda: number, transA: number, dst: number): void;
   gemmPackedA(

@@ -1,0 +1,136 @@
+// Matrix products with very few rows (m < 4: one image through a linear layer, a batch-1
+// forward pass), C[m, n] (+)= A[m, k] * op(B)[k, n], without the packing `gemm` does. `gemm`
+// pads A to 4-row panels (a 1-row product wastes 3/4 of its multiply-adds) and packs all of
+// op(B) (for a weight read transposed, a scalar gather as costly as the product itself).
+// Here each row of C is computed straight from A's row and B as stored.
+//
+// Every element is rounded exactly as by `gemm`: for each depth block of KC (512) values a
+// partial sum started at 0 with one float32 multiply and one float32 add per term, in order
+// of depth, then stored (first block, accumulate == 0) or added to C. So results do not depend
+// on which kernel ran (a batch of 1 gives the same bits as that row in a batch of 64).
+
+/** The depth block of `gemm` (its KC): partial sums are formed per block, as there. */
+const KC: i32 = 512;
+
+/** Stores (or, with `add`, adds) one vector of partial sums into C. */
+@inline function put4(c: usize, v: v128, add: bool): void {
+  v128.store(c, add ? f32x4.add(v128.load(c), v) : v);
+}
+
+/** Stores (or adds) one partial sum into C. */
+@inline function put1(c: usize, v: f32, add: bool): void {
+  store<f32>(c, add ? load<f32>(c) + v : v);
+}
+
+/** One row of C from one row of A (at a) and B [k, n] row-major (ldb >= n). */
+function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulate: i32): void {
+  const rowBytes = <usize>ldb * 4;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const p1 = min(k, p0 + KC);
+    const add = p0 > 0 || accumulate != 0;
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      let bp = b + <usize>p0 * rowBytes + <usize>j * 4;
+      for (let p = p0; p < p1; p++) {
+        const av = v128.load32_splat(a + <usize>p * 4);
+        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bp)));
+        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bp, 16)));
+        bp += rowBytes;
+      }
+      put4(c + <usize>j * 4, s0, add);
+      put4(c + <usize>j * 4 + 16, s1, add);
+    }
+    for (; j + 4 <= n; j += 4) {
+      let s0 = f32x4.splat(0);
+      let bp = b + <usize>p0 * rowBytes + <usize>j * 4;
+      for (let p = p0; p < p1; p++) {
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + <usize>p * 4), v128.load(bp)));
+        bp += rowBytes;
+      }
+      put4(c + <usize>j * 4, s0, add);
+    }
+    for (; j < n; j++) {
+      let s: f32 = 0;
+      for (let p = p0; p < p1; p++) s = s + load<f32>(a + <usize>p * 4) * load<f32>(b + <usize>p * rowBytes + <usize>j * 4);
+      put1(c + <usize>j * 4, s, add);
+    }
+  }
+}
+
+/** One row of C from one row of A (at a) and B stored [n, k] row-major (op(B) = B^T, ldb >= k). */
+function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulate: i32): void {
+  const rowBytes = <usize>ldb * 4;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const p1 = min(k, p0 + KC);
+    const p4 = p0 + ((p1 - p0) & ~3);
+    const add = p0 > 0 || accumulate != 0;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      // four rows of B side by side; each 4x4 block is transposed in registers so that one
+      // vector holds op(B)[p, j..j+3], then used exactly as gemm's micro-kernel would
+      const r0 = b + <usize>j * rowBytes;
+      const r1 = r0 + rowBytes;
+      const r2 = r1 + rowBytes;
+      const r3 = r2 + rowBytes;
+      let s = f32x4.splat(0);
+      let p = p0;
+      for (; p < p4; p += 4) {
+        const o = <usize>p * 4;
+        const v0 = v128.load(r0 + o);
+        const v1 = v128.load(r1 + o);
+        const v2 = v128.load(r2 + o);
+        const v3 = v128.load(r3 + o);
+        const lo01 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+        const lo23 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+        const hi01 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+        const hi23 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+        const ap = a + o;
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap), v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 4), v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 8), v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 12), v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7)));
+      }
+      for (; p < p1; p++) {
+        const o = <usize>p * 4;
+        let bv = f32x4.splat(load<f32>(r0 + o));
+        bv = f32x4.replace_lane(bv, 1, load<f32>(r1 + o));
+        bv = f32x4.replace_lane(bv, 2, load<f32>(r2 + o));
+        bv = f32x4.replace_lane(bv, 3, load<f32>(r3 + o));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(a + o), bv));
+      }
+      put4(c + <usize>j * 4, s, add);
+    }
+    for (; j < n; j++) {
+      const r = b + <usize>j * rowBytes;
+      let s: f32 = 0;
+      for (let p = p0; p < p1; p++) s = s + load<f32>(a + <usize>p * 4) * load<f32>(r + <usize>p * 4);
+      put1(c + <usize>j * 4, s, add);
+    }
+  }
+}
+
+/**
+ * C[m, n] (+)= A[m, k] * op(B)[k, n] for A row-major (row stride lda) and op(B) = B
+ * (transB == 0, B [k, n] with row stride ldb) or B^T (transB != 0, B stored [n, k]). Meant
+ * for m < 4, where it beats `gemm`; any m works, bitwise as `gemm`. No scratch needed.
+ */
+export function gemmSmallM(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32,
+  b: usize, ldb: i32, transB: i32,
+  c: usize, ldc: i32, accumulate: i32,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const ai = a + <usize>(i * lda) * 4;
+    const ci = c + <usize>(i * ldc) * 4;
+    if (transB != 0) rowNT(n, k, ai, b, ldb, ci, accumulate);
+    else rowNN(n, k, ai, b, ldb, ci, accumulate);
+  }
+}
