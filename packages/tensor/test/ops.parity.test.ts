@@ -71,6 +71,8 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'concat',
     'conv2dBackwardInput',
     'conv2dBackwardWeight',
+    'conv2dBiasAct',
+    'conv2dReluMaxPool',
     'equal',
     'erf',
     'expand',

@@ -15,6 +15,7 @@ import type { OutputInfo } from '../op.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { gemmAccumulate } from './matmul.js';
+import type { MaxPool2dAttrs } from './pool.js';
 
 /** A `[height, width]` pair. */
 export type Pair = readonly [number, number];
@@ -237,6 +238,62 @@ export function conv2dCpu(inputs: readonly Tensor[], attrs: Conv2dAttrs, out: Ou
     }
   }
   return new Tensor(res, out.shape, out.dtype);
+}
+
+/**
+ * Attributes of the fused conv2d + bias (+ ReLU) op: conv2d's plus whether ReLU follows.
+ *
+ * @example
+ * ```ts
+ * const attrs: Conv2dBiasActAttrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, relu: true };
+ * ```
+ */
+export interface Conv2dBiasActAttrs extends Conv2dAttrs {
+  relu: boolean;
+}
+
+/**
+ * conv2d, then `+ bias[o]`, then ReLU when `attrs.relu`: the same values, bit for bit, as
+ * conv2dCpu followed by the add and relu kernels (one rounding per add, in the output's
+ * dtype; NaN stays NaN through the ReLU).
+ */
+export function conv2dBiasActCpu(inputs: readonly Tensor[], attrs: Conv2dBiasActAttrs, out: OutputInfo): Tensor {
+  const y = conv2dCpu(inputs, attrs, out);
+  const b = inputs[2]!.contiguous();
+  const data = y.data;
+  const bias = b.data;
+  const [N, O, Ho, Wo] = out.shape as [number, number, number, number];
+  const P = Ho * Wo;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const bo = bias[o]!;
+      const start = (n * O + o) * P;
+      if (attrs.relu) {
+        for (let i = start; i < start + P; i++) {
+          const v = data[i]! + bo;
+          data[i] = v > 0 || v !== v ? v : 0;
+        }
+      } else {
+        for (let i = start; i < start + P; i++) data[i] = data[i]! + bo;
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * Attributes of the fused conv2d + bias + ReLU + max pooling op: conv2d's plus the pooling's.
+ *
+ * @example
+ * ```ts
+ * const attrs: Conv2dReluMaxPoolAttrs = {
+ *   stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1,
+ *   pool: { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceilMode: false },
+ * };
+ * ```
+ */
+export interface Conv2dReluMaxPoolAttrs extends Conv2dAttrs {
+  pool: MaxPool2dAttrs;
 }
 
 /**

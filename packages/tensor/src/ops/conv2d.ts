@@ -30,8 +30,16 @@ function padded(x: Tensor, n: number, c: number, h: number, w: number): number {
   return h < 0 || w < 0 || h >= x.shape[2]! || w >= x.shape[3]! ? 0 : x.get(n, c, h, w);
 }
 
-/** conv2d by its definition: `y[n,o,i,j] = sum_{c in group(o), ki, kj} w[o,c,ki,kj] * xpad[n, c, i*sh-ph+ki*dh, j*sw-pw+kj*dw]`. */
-function referenceConv2d(x: Tensor, w: Tensor, attrs: Conv2dAttrs): Tensor {
+/**
+ * conv2d by its definition: `y[n,o,i,j] = sum_{c in group(o), ki, kj} w[o,c,ki,kj] * xpad[n, c, i*sh-ph+ki*dh, j*sw-pw+kj*dw]`
+ * (float64; the generic tests' reference, shared with the fused conv2dBiasAct's).
+ * @example
+ * ```ts
+ * const attrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } as const;
+ * referenceConv2d(ones([1, 1, 3, 3]), ones([1, 1, 2, 2]), attrs).toArray(); // [[[[4, 4], [4, 4]]]]
+ * ```
+ */
+export function referenceConv2d(x: Tensor, w: Tensor, attrs: Conv2dAttrs): Tensor {
   const { stride, padding, dilation, groups } = attrs;
   const [, Cg, kh, kw] = w.shape as [number, number, number, number];
   const perGroup = w.shape[0]! / groups;

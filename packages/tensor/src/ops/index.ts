@@ -65,6 +65,8 @@ import { linearOp } from './linear.js';
 import { conv2dOp } from './conv2d.js';
 import { conv2dBackwardInputOp } from './conv2dBackwardInput.js';
 import { conv2dBackwardWeightOp } from './conv2dBackwardWeight.js';
+import { conv2dBiasActOp } from './conv2dBiasAct.js';
+import { conv2dReluMaxPoolOp } from './conv2dReluMaxPool.js';
 import { maxPool2dIndicesOp, maxPool2dOp } from './maxPool2d.js';
 import { maxPool2dBackwardOp, maxPool2dGatherOp } from './maxPool2dBackward.js';
 import { avgPool2dOp } from './avgPool2d.js';
@@ -143,6 +145,8 @@ export const OPS = {
   conv2d: conv2dOp,
   conv2dBackwardInput: conv2dBackwardInputOp,
   conv2dBackwardWeight: conv2dBackwardWeightOp,
+  conv2dBiasAct: conv2dBiasActOp,
+  conv2dReluMaxPool: conv2dReluMaxPoolOp,
   maxPool2d: maxPool2dOp,
   maxPool2dIndices: maxPool2dIndicesOp,
   maxPool2dBackward: maxPool2dBackwardOp,
@@ -226,6 +230,8 @@ export { linear, type LinearAttrs, type LinearOpOptions } from './linear.js';
 export { conv2d, resolveConv2dOptions, type Conv2dOptions, type Conv2dAttrs } from './conv2d.js';
 export { conv2dBackwardInput, type Conv2dBackwardInputAttrs } from './conv2dBackwardInput.js';
 export { conv2dBackwardWeight, type Conv2dBackwardWeightAttrs } from './conv2dBackwardWeight.js';
+export { conv2dBiasAct, type Conv2dBiasActOptions, type Conv2dBiasActAttrs } from './conv2dBiasAct.js';
+export { conv2dReluMaxPool, type Conv2dReluMaxPoolOptions, type Conv2dReluMaxPoolAttrs } from './conv2dReluMaxPool.js';
 export { maxPool2d, maxPool2dIndices, type MaxPool2dOptions, type MaxPool2dAttrs } from './maxPool2d.js';
 export { maxPool2dBackward, type MaxPool2dBackwardAttrs } from './maxPool2dBackward.js';
 export { avgPool2d, type AvgPool2dOptions, type AvgPool2dAttrs } from './avgPool2d.js';

@@ -5,7 +5,8 @@
  * Accumulation is in float32, so results differ from the float64 reference by float32
  * rounding (relative error ~1e-6 times the square root of the reduction length).
  */
-import type { Conv2dAttrs, Conv2dBackwardInputAttrs, Conv2dBackwardWeightAttrs, Conv2dBiasActAttrs } from '../kernels/conv.js';
+import { conv2dShape, type Conv2dAttrs, type Conv2dBackwardInputAttrs, type Conv2dBackwardWeightAttrs, type Conv2dBiasActAttrs, type Conv2dReluMaxPoolAttrs } from '../kernels/conv.js';
+import type { MaxPool2dAttrs } from '../kernels/pool.js';
 import { matmulPlan } from '../kernels/matmul.js';
 import type { Kernel, OutputInfo } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
@@ -161,48 +162,84 @@ function convTask(fn: string, d: ConvDims, count: number, ptrs: readonly number[
   return { fn, args: [count, ...d.slice(1), ...ptrs] };
 }
 
+/** Max pooling applied to the conv's output inside wasm memory, for {@link conv2dReluMaxPoolWasm}. */
+interface PoolStage {
+  attrs: MaxPool2dAttrs;
+  /** The pooled output's shape. */
+  shape: Shape;
+}
+
 /**
  * conv2d forward, with the bias add and ReLU of {@link conv2dBiasActWasm} when given: per
- * image and group, im2col then SIMD GEMM `W_g @ col`, then the epilogue on the image's output.
+ * image and group, im2col then SIMD GEMM `W_g @ col`, then the epilogue on the image's
+ * output. With `pool`, the output stays in wasm memory and only its max pooling (values and
+ * argmax indices) is copied out.
  */
-function convForward(x: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, attrs: Conv2dAttrs, out: OutputInfo): Tensor | undefined {
-  const size = sizeOf(out.shape);
-  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-  const d = convDims(x.shape, w.shape, out.shape, attrs);
+function convForward(
+  x: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, attrs: Conv2dAttrs, convShape: Shape, pool?: PoolStage,
+): { y: Tensor; indices?: Tensor } | undefined {
+  const size = sizeOf(convShape);
+  const outSize = pool ? sizeOf(pool.shape) : size;
+  if (size === 0 || outSize === 0) return undefined;
+  const d = convDims(x.shape, w.shape, convShape, attrs);
   const parts = convParts(d);
   const call = new WasmCall();
   const px = call.allocF32(x.size);
   const pw = call.allocF32(w.size);
   const pb = bias ? call.allocF32(bias.size) : 0;
   const py = call.allocF32(size);
+  const pv = pool ? call.allocF32(outSize) : 0;
+  const pi = pool ? call.alloc(outSize * 4) : 0;
   const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, x);
   copyIn(heap, pw, w);
   if (bias) copyIn(heap, pb, bias);
-  const [, c, h, ww, cout, , , oh, ow] = d;
+  const [n, c, h, ww, cout, , , oh, ow] = d;
   call.run(
     parts.map(([first, count], t) =>
       convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, pb, py + first * cout * oh * ow * 4, ps[t]!, relu ? 1 : 0]),
     ),
   );
-  return new Tensor(copyOut(heap, py, size), out.shape, 'float32');
+  if (!pool) return { y: new Tensor(copyOut(heap, py, size), convShape, 'float32') };
+  const { kernelSize: k, stride: s, padding: p, dilation: dl } = pool.attrs;
+  call.k.maxPool2dForward(n * cout, oh, ow, pool.shape[2]!, pool.shape[3]!, k[0], k[1], s[0], s[1], p[0], p[1], dl[0], dl[1], py, pv, pi);
+  return {
+    y: new Tensor(copyOut(heap, pv, outSize), pool.shape, 'float32'),
+    indices: new Tensor(new Int32Array(heap.buffer, pi, outSize).slice(), pool.shape, 'int32'),
+  };
 }
 
 /** conv2d forward: per image and group, im2col then SIMD GEMM `W_g @ col`. */
 export const conv2dWasm: Kernel<Conv2dAttrs> = (inputs, attrs, out) => {
   const [x, w] = inputs as [Tensor, Tensor];
   if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
-  return convForward(x, w, undefined, false, attrs, out);
+  if (sizeOf(out.shape) === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  return convForward(x, w, undefined, false, attrs, out.shape)?.y;
 };
 
 /** conv2d + bias (+ ReLU when `attrs.relu`) in one pass: the epilogue runs on each image's output right after its GEMM. */
 export const conv2dBiasActWasm: Kernel<Conv2dBiasActAttrs> = (inputs, attrs, out) => {
   const [x, w, b] = inputs as [Tensor, Tensor, Tensor];
   if (!allFloat32(inputs, out.dtype) || !wasmAvailable()) return undefined;
-  return convForward(x, w, b, attrs.relu, attrs, out);
+  if (sizeOf(out.shape) === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  return convForward(x, w, b, attrs.relu, attrs, out.shape)?.y;
 };
+
+/**
+ * conv2d + bias + ReLU, then max pooling, for float32: the activations stay in wasm memory;
+ * the pooled values and their int32 argmax indices come back (undefined to decline, as for
+ * an empty tensor, so the op runs on cpu).
+ */
+export function conv2dReluMaxPoolWasm(
+  x: Tensor, w: Tensor, b: Tensor, attrs: Conv2dReluMaxPoolAttrs, out: OutputInfo,
+): { values: Tensor; indices: Tensor } | undefined {
+  if (!allFloat32([x, w, b], out.dtype) || !wasmAvailable()) return undefined;
+  const convShape = conv2dShape(x.shape, w.shape, attrs);
+  const r = convForward(x, w, b, true, attrs, convShape, { attrs: attrs.pool, shape: out.shape });
+  return r && { values: r.y, indices: r.indices! };
+}
 
 /** Gradient of conv2d wrt its input: per image and group, SIMD GEMM `W_g^T @ g` then col2im. */
 export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs, attrs, out) => {
