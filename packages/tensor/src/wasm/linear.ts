@@ -69,6 +69,28 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const n = w.shape[0]!;
   const size = m * n;
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  if (m <= 4) {
+    // a few rows (a batch-1 pass): the unpacked small-row GEMM, then the epilogue as its own
+    // pass (bitwise as the fused one: the same sums, then one add and the same ReLU select)
+    const one = new WasmCall(false);
+    const k1 = one.k as LinearExports & { biasAct(m: number, n: number, c: number, ldc: number, bias: number, relu: number): void };
+    if (k1.gemmSmallM !== undefined) {
+      const qx = one.allocF32(x.size);
+      const qw = one.allocF32(w.size);
+      const qb = b === undefined ? 0 : one.allocF32(n);
+      const qc = one.allocF32(size);
+      const heap = one.commit();
+      if (heap === undefined) return undefined;
+      copyIn(heap, qx, x);
+      const tB = isTransposed2d(w) ? 0 : 1;
+      if (!tB || w.isContiguous) copyBlock(heap, qw, w);
+      else copyIn(heap, qw, w);
+      if (b !== undefined) copyIn(heap, qb, b);
+      k1.gemmSmallM(m, n, k, qx, k, qw, tB ? k : n, tB, qc, n, 0);
+      k1.biasAct(m, n, qc, n, qb, attrs.activation === 'relu' ? 1 : 0);
+      return new Tensor(copyOut(heap, qc, size), out.shape, 'float32');
+    }
+  }
   const byRows = m > n;
   const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
   // one chunk: this thread only, on the private memory (faster copies than into the shared one)
