@@ -1,7 +1,9 @@
-import { ArgumentError, conv2d, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
+import { gradOverridesActive } from '@pathgrad/autograd';
+import { ArgumentError, conv2d, conv2dBiasAct, conv2dReluMaxPool, relu as reluOf, checkOptionKeys, optionKeys, type DType, type Tensor } from '@pathgrad/tensor';
 import { defaultBiasInit, defaultWeightInit, toRng, type RngOrSeed } from '../init.js';
 import { Module, Parameter } from '../module.js';
 import { describeShape } from '../tensorUtil.js';
+import type { MaxPool2d } from './pooling.js';
 import { checkPositiveInt, toPair, type Pair } from './checks.js';
 
 /**
@@ -78,14 +80,53 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if ((x.rank !== 4 && x.rank !== 3) || x.shape[x.rank - 3] !== this.inChannels) {
-      throw new ArgumentError(`Conv2d.forward: input must be [N, ${this.inChannels}, H, W], got ${describeShape(x.shape)}`);
-    }
-    return conv2d(x, this.weight.value, this.bias?.value ?? null, {
+    return this.convolve(x, false);
+  }
+
+  /**
+   * `forward` followed by ReLU, as one fused op where that is exact: what {@link Sequential}
+   * runs for a Conv2d directly followed by a ReLU.
+   * @internal
+   */
+  _forwardRelu(x: Tensor): Tensor {
+    return this.convolve(x, true);
+  }
+
+  /**
+   * `forward`, ReLU, then `pool`'s forward, as one fused op where that is exact: what
+   * {@link Sequential} runs for Conv2d, ReLU, MaxPool2d in a row (the full-size activations
+   * are then never copied out of the wasm kernel).
+   * @internal
+   */
+  _forwardReluMaxPool(x: Tensor, pool: MaxPool2d): Tensor {
+    if (x.rank !== 4 || !this.bias || gradOverridesActive()) return pool.forward(this.convolve(x, true));
+    this.checkInput(x);
+    const { kernelSize, stride, padding, dilation, ceilMode } = pool;
+    return conv2dReluMaxPool(x, this.weight.value, this.bias.value, {
       stride: this.stride,
       padding: this.padding,
       dilation: this.dilation,
       groups: this.groups,
+      pool: { kernelSize, stride, padding, dilation, ceilMode },
     });
+  }
+
+  private checkInput(x: Tensor): void {
+    if ((x.rank !== 4 && x.rank !== 3) || x.shape[x.rank - 3] !== this.inChannels) {
+      throw new ArgumentError(`Conv2d.forward: input must be [N, ${this.inChannels}, H, W], got ${describeShape(x.shape)}`);
+    }
+  }
+
+  private convolve(x: Tensor, relu: boolean): Tensor {
+    this.checkInput(x);
+    const options = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    // One conv2dBiasAct op: the bias add and ReLU in the conv's own pass over the output, the
+    // same float64 values and gradients as the ops below, bit for bit. Not under gradient
+    // overrides (rules for conv2d, add or relu must see those ops).
+    if (this.bias && !gradOverridesActive()) {
+      return conv2dBiasAct(x, this.weight.value, this.bias.value, { ...options, activation: relu ? 'relu' : 'none' });
+    }
+    const y = conv2d(x, this.weight.value, this.bias?.value ?? null, options);
+    return relu ? reluOf(y) : y;
   }
 }

@@ -1,6 +1,8 @@
 import { ArgumentError, type Tensor } from '@pathgrad/tensor';
 import { Module } from '../module.js';
 import { ReLU } from './activation.js';
+import { Conv2d } from './conv2d.js';
+import { MaxPool2d } from './pooling.js';
 import { Linear } from './linear.js';
 
 /**
@@ -49,10 +51,15 @@ export class Sequential extends Module {
     const layers = this._layers;
     for (let i = 0; i < layers.length; i++) {
       const m = layers[i]!;
-      if (i + 1 < layers.length && fusesWithRelu(m, layers[i + 1]!)) {
-        // Linear then ReLU as one op (one tape node, one GEMM with the bias and ReLU applied
-        // in its epilogue); both children stay, with their names and parameters
-        y = (m as Linear)._forwardRelu(y);
+      const pool = layers[i + 2];
+      if (i + 2 < layers.length && m instanceof Conv2d && fusesWithRelu(m, layers[i + 1]!) && pool instanceof MaxPool2d && pool.forward === MaxPool2d.prototype.forward) {
+        // Conv2d, ReLU, MaxPool2d as one op: the full-size activations never leave the kernel
+        y = m._forwardReluMaxPool(y, pool);
+        i += 2;
+      } else if (i + 1 < layers.length && fusesWithRelu(m, layers[i + 1]!)) {
+        // Linear or Conv2d then ReLU as one op (one tape node, the bias and ReLU applied in
+        // the kernel's epilogue); both children stay, with their names and parameters
+        y = (m as Linear | Conv2d)._forwardRelu(y);
         i++;
       } else {
         y = m.forward(y);
@@ -63,10 +70,11 @@ export class Sequential extends Module {
 }
 
 /**
- * True when `m` is a Linear and `next` a ReLU that both run their own class's forward: a
+ * True when `m` is a Linear or Conv2d and `next` a ReLU that both run their own class's forward: a
  * forward hook (`withForwardHook` shadows `forward` on the instance) or a subclass that
  * overrides it must see the separate calls, so those are never fused.
  */
 function fusesWithRelu(m: Module, next: Module): boolean {
-  return m instanceof Linear && next instanceof ReLU && m.forward === Linear.prototype.forward && next.forward === ReLU.prototype.forward;
+  const fusable = (m instanceof Linear && m.forward === Linear.prototype.forward) || (m instanceof Conv2d && m.forward === Conv2d.prototype.forward);
+  return fusable && next instanceof ReLU && next.forward === ReLU.prototype.forward;
 }
