@@ -7,7 +7,8 @@
 import { Tape, gradOverridesActive, valueAndGrad, withGradOverrides } from '@pathgrad/autograd';
 import { add, greater, matmul, mul, randn, relu, rng, sum, transpose, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { Linear, ReLU, Sequential, Tanh, withForwardHook } from '../src/index.js';
+import { Linear, ReLU, Sequential, Tanh, loadOnnx, withForwardHook } from '../src/index.js';
+import { A, node, onnxBytes, tp } from './onnx-builders.js';
 
 const bits = (t: Tensor) => Array.from(t.toTypedArray());
 
@@ -99,5 +100,29 @@ describe('fused Linear (+ ReLU) in Sequential', () => {
     expect(bits(guided)).toEqual(bits(want));
     expect(bits(guided)).not.toEqual(bits(f((xx) => model.forward(xx))));
     expect(gradOverridesActive()).toBe(false);
+  });
+});
+
+describe('ONNX Gemm as the fused linear op', () => {
+  it("PyTorch's Linear export (transB 1, bias [N]) and transB 0 give the unfused ops' float64 bits in one tape node each", () => {
+    const g = rng(7);
+    const vals = (n: number) => Array.from(randn([n], g).toTypedArray());
+    const bytes = onnxBytes({
+      nodes: [
+        node('Gemm', ['x', '0.weight', '0.bias'], ['h'], [A.int('transB', 1)]),
+        node('Relu', ['h'], ['r']),
+        node('Gemm', ['r', 'w2'], ['y']), // transB 0: w2 is [in, out]
+      ],
+      initializers: [tp('0.weight', [4, 5], vals(20)), tp('0.bias', [4], vals(4)), tp('w2', [4, 3], vals(12))],
+      inputShape: ['N', 5],
+    });
+    const model = loadOnnx(bytes).to('float64');
+    const p = model.stateDict();
+    const x = randn([6, 5], g, { dtype: 'float64' });
+    const want = matmul(relu(add(matmul(x, transpose(p['0.weight']!)), p['0.bias']!)), p['w2']!);
+    expect(bits(model.forward(x))).toEqual(bits(want));
+    const tape = new Tape().watch(x);
+    tape.run(() => model.forward(x));
+    expect(tape.size).toBe(3); // linear, relu, linear
   });
 });

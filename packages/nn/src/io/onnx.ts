@@ -25,6 +25,7 @@ import {
   concat,
   conv2d,
   div,
+  linear,
   logSoftmax,
   matmul,
   maxPool2d,
@@ -47,6 +48,7 @@ import {
   type DType,
   type TypedArray,
 } from '@pathgrad/tensor';
+import { gradOverridesActive } from '@pathgrad/autograd';
 import { Module, Parameter } from '../module.js';
 import { convertDType } from '../tensorUtil.js';
 import { checkedProduct, copyBytes } from './bytes.js';
@@ -593,6 +595,11 @@ function compileNode(ctx: NodeContext): Compiled {
           let b = need(xs, 1, ctx, 'B');
           const c = xs[2];
           gemmShape(a.shape, b.shape, c?.shape);
+          // PyTorch's Linear (transB 1, alpha = beta = 1, C a bias [N]) as one fused linear op:
+          // the same float64 bits as matmul then add, one tape node, W read as stored
+          if (!transA && alpha === 1 && beta === 1 && (c === undefined || (c.rank === 1 && c.shape[0] === (transB ? b.shape[0] : b.shape[1]))) && !gradOverridesActive()) {
+            return linear(a, transB ? b : transpose(b), c);
+          }
           if (transA) a = transpose(a);
           if (transB) b = transpose(b);
           let y = matmul(a, b);
