@@ -222,7 +222,8 @@ function convForward(
   if (size === 0 || outSize === 0) return undefined;
   const d = convDims(x.shape, w.shape, convShape, attrs);
   const parts = convParts(d);
-  const call = new WasmCall();
+  // one part runs on this thread: the private memory copies in and out faster
+  const call = new WasmCall(parts.length > 1);
   const px = call.allocF32(x.size);
   const pw = call.allocF32(w.size);
   const pb = bias ? call.allocF32(bias.size) : 0;
@@ -288,7 +289,8 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(attrs.inputShape, w.shape, g.shape, attrs);
   const parts = convParts(d);
-  const call = new WasmCall();
+  // one part runs on this thread: the private memory copies in and out faster
+  const call = new WasmCall(parts.length > 1);
   const pg = call.allocF32(g.size);
   const pw = call.allocF32(w.size);
   const px = call.allocF32(size);
@@ -316,7 +318,8 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   // each chunk sums its images' contributions into its own buffer; the partial sums are then
   // added in chunk order, so the result is deterministic for a given thread count
   const parts = convParts(d);
-  const call = new WasmCall();
+  // one part runs on this thread: the private memory copies in and out faster
+  const call = new WasmCall(parts.length > 1);
   const px = call.allocF32(x.size);
   const pg = call.allocF32(g.size);
   const pw = parts.map(() => call.allocF32(size));

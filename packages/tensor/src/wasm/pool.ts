@@ -17,7 +17,8 @@ export function maxPool2dWasm(x: Tensor, attrs: MaxPool2dAttrs, out: OutputInfo)
   const [ho, wo] = [out.shape[2]!, out.shape[3]!];
   const size = n * c * ho * wo;
   if (size === 0 || x.size === 0) return undefined;
-  const call = new WasmCall();
+  // single-threaded: the private memory copies in and out faster than the shared one
+  const call = new WasmCall(false);
   const px = call.allocF32(x.size);
   const pv = call.allocF32(size);
   const pi = call.alloc(size * 4);
@@ -37,7 +38,8 @@ export function maxPool2dScatterWasm(g: Tensor, indices: Tensor, inputShape: Sha
   const [n, c, h, w] = inputShape as [number, number, number, number];
   const size = sizeOf(inputShape);
   if (size === 0 || g.size === 0) return undefined;
-  const call = new WasmCall();
+  // single-threaded: the private memory copies in and out faster than the shared one
+  const call = new WasmCall(false);
   const pg = call.allocF32(g.size);
   const pi = call.alloc(indices.size * 4);
   const px = call.allocF32(size);
