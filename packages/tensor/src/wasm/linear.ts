@@ -31,6 +31,12 @@ type LinearExports = KernelExports & {
 /** Multiply-adds below which the GEMM stays on one thread (as the matmul kernel: waking a worker costs tens of microseconds). */
 const PARALLEL_MIN_WORK = 2 ** 18;
 
+/**
+ * Fewest rows a row-block chunk gets (as the matmul kernel): every row chunk packs all of
+ * op(B) = W^T again, so thin chunks of a narrow layer spend more time packing than multiplying.
+ */
+const ROW_CHUNK_MIN = 16;
+
 /** How many chunks to split `work` multiply-adds into, at most `units` (as the matmul kernel). */
 function splitCount(work: number, units: number): number {
   const threads = getThreads();
@@ -92,7 +98,7 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
     }
   }
   const byRows = m > n;
-  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
+  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
   // one chunk: this thread only, on the private memory (faster copies than into the shared one)
   const call = new WasmCall(parts.length > 1);
   const k$ = call.k as LinearExports;
