@@ -64,6 +64,20 @@ describe('fused Conv2d (+ ReLU (+ MaxPool2d)) in Sequential', () => {
     }
   }
 
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`${backend} ${dtype}: the input gradient alone (as attribution asks) is bit-identical too`, () => {
+        setBackend(backend);
+        const model = cnn(dtype);
+        const xi = randn([3, 2, 12, 12], rng(4), { dtype });
+        const lossOf = (f: (x: Tensor) => Tensor) => (xx: Tensor) => sum(mul(f(xx), f(xx)));
+        const fused = valueAndGrad(lossOf((xx) => model.forward(xx)))(xi);
+        const plain = valueAndGrad(lossOf((xx) => unfusedForward(model, xx)))(xi);
+        expect(bits(fused.grad)).toEqual(bits(plain.grad));
+      });
+    }
+  }
+
   it('records one tape node for Conv2d, ReLU, MaxPool2d and one for Conv2d, ReLU', () => {
     const tape = new Tape().watch(x);
     const model = new Sequential(new Conv2d(2, 3, 3, { dtype: 'float64', rng: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(3, 4, 3, { dtype: 'float64', rng: 2 }), new ReLU());

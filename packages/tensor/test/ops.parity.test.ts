@@ -72,6 +72,7 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'conv2dBackwardInput',
     'conv2dBackwardWeight',
     'conv2dBiasAct',
+    'conv2dMaxPoolBackwardInput',
     'conv2dReluMaxPool',
     'equal',
     'erf',

@@ -24,9 +24,15 @@ export type { Conv2dBackwardInputAttrs } from '../kernels/conv.js';
 /**
  * The input gradient by its definition: `gx[n,c,h,v]` sums `g[n,o,i,j] * w[o,c-c0,ki,kj]`
  * over the output positions and taps that read input position `(h, v)`, i.e. where
- * `i*sh - ph + ki*dh = h` and `j*sw - pw + kj*dw = v`.
+ * `i*sh - ph + ki*dh = h` and `j*sw - pw + kj*dw = v` (float64; the generic tests'
+ * reference, shared with the fused conv2dMaxPoolBackwardInput's).
+ * @example
+ * ```ts
+ * const attrs = { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, inputShape: [1, 1, 2, 2] } as const;
+ * referenceBackwardInput(ones([1, 1, 1, 1]), ones([1, 1, 2, 2]), attrs).toArray(); // [[[[1, 1], [1, 1]]]]
+ * ```
  */
-function referenceBackwardInput(g: Tensor, w: Tensor, attrs: Conv2dBackwardInputAttrs): Tensor {
+export function referenceBackwardInput(g: Tensor, w: Tensor, attrs: Conv2dBackwardInputAttrs): Tensor {
   const { stride, padding, dilation, groups, inputShape } = attrs;
   const [O, Cg, kh, kw] = w.shape as [number, number, number, number];
   const perGroup = O / groups;

@@ -19,6 +19,7 @@ import { conv2dBiasAct, conv2dBiasActOp } from './conv2dBiasAct.js';
 import { referenceConv2d, resolveConv2dOptions, type Conv2dOptions } from './conv2d.js';
 import { hasNearTies, maxPool2dIndicesOp, maxPool2d, type MaxPool2dOptions } from './maxPool2d.js';
 import { maxPool2dBackward } from './maxPool2dBackward.js';
+import { conv2dMaxPoolBackwardInputOp } from './conv2dMaxPoolBackwardInput.js';
 import { reluBackward } from './reluBackward.js';
 import { reshape } from './reshape.js';
 import { sumToShape } from './sum.js';
@@ -89,10 +90,14 @@ export const conv2dReluMaxPoolOp = defineOp<Conv2dReluMaxPoolAttrs>({
     const indices =
       indicesOf.get(output) ?? dispatch(maxPool2dIndicesOp, [dispatch(conv2dBiasActOp, [x!, w!, b!], { ...conv, relu: true })], attrs.pool);
     // the mask on the pooled output: each maximum's value is the activation it came from
-    const gy = maxPool2dBackward(reluBackward(g, output), indices, { inputShape: convShape });
+    const gp = reluBackward(g, output);
+    const inputShape = x!.shape as [number, number, number, number];
+    // only the input's gradient (attribution): scatter and transposed conv in one op
+    if (!needs[1] && !needs[2]) return [needs[0] ? dispatch(conv2dMaxPoolBackwardInputOp, [gp, indices, w!], { ...conv, inputShape }) : null, null, null];
+    const gy = maxPool2dBackward(gp, indices, { inputShape: convShape });
     const O = b!.shape[0]!;
     return [
-      needs[0] ? conv2dBackwardInput(gy, w!, { ...conv, inputShape: x!.shape as [number, number, number, number] }) : null,
+      needs[0] ? conv2dBackwardInput(gy, w!, { ...conv, inputShape }) : null,
       needs[1] ? conv2dBackwardWeight(x!, gy, { ...conv, weightShape: w!.shape as [number, number, number, number] }) : null,
       needs[2] ? reshape(sumToShape(gy, [1, O, 1, 1]), [O]) : null,
     ];

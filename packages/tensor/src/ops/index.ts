@@ -67,6 +67,7 @@ import { conv2dBackwardInputOp } from './conv2dBackwardInput.js';
 import { conv2dBackwardWeightOp } from './conv2dBackwardWeight.js';
 import { conv2dBiasActOp } from './conv2dBiasAct.js';
 import { conv2dReluMaxPoolOp } from './conv2dReluMaxPool.js';
+import { conv2dMaxPoolBackwardInputOp } from './conv2dMaxPoolBackwardInput.js';
 import { maxPool2dIndicesOp, maxPool2dOp } from './maxPool2d.js';
 import { maxPool2dBackwardOp, maxPool2dGatherOp } from './maxPool2dBackward.js';
 import { avgPool2dOp } from './avgPool2d.js';
@@ -147,6 +148,7 @@ export const OPS = {
   conv2dBackwardWeight: conv2dBackwardWeightOp,
   conv2dBiasAct: conv2dBiasActOp,
   conv2dReluMaxPool: conv2dReluMaxPoolOp,
+  conv2dMaxPoolBackwardInput: conv2dMaxPoolBackwardInputOp,
   maxPool2d: maxPool2dOp,
   maxPool2dIndices: maxPool2dIndicesOp,
   maxPool2dBackward: maxPool2dBackwardOp,

@@ -308,6 +308,44 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
 };
 
+/**
+ * Max pooling's gradient scattered to the argmax positions, then conv2d's gradient wrt its
+ * input, for float32: the scattered full-size gradient stays in wasm memory. Undefined to
+ * decline (another dtype, an empty tensor, an index out of range: the cpu kernel reports it).
+ */
+export const conv2dMaxPoolBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs, attrs, out) => {
+  const [g, indices, w] = inputs as [Tensor, Tensor, Tensor];
+  if (out.dtype !== 'float32' || g.dtype !== 'float32' || w.dtype !== 'float32' || indices.dtype !== 'int32' || !wasmAvailable()) return undefined;
+  const size = sizeOf(out.shape);
+  const convShape = conv2dShape(attrs.inputShape, w.shape, attrs);
+  const gySize = sizeOf(convShape);
+  if (size === 0 || gySize === 0 || g.size === 0) return undefined;
+  const d = convDims(attrs.inputShape, w.shape, convShape, attrs);
+  const parts = convParts(d);
+  // one part runs on this thread: the private memory copies in and out faster
+  const call = new WasmCall(parts.length > 1);
+  const pg = call.allocF32(g.size);
+  const pi = call.alloc(indices.size * 4);
+  const pdy = call.allocF32(gySize);
+  const pw = call.allocF32(w.size);
+  const px = call.allocF32(size);
+  const ps = parts.map(() => convScratch(call, d));
+  const heap = call.commit();
+  if (heap === undefined) return undefined;
+  copyIn(heap, pg, g);
+  const ind = indices.contiguous();
+  new Int32Array(heap.buffer, pi, ind.size).set((ind.data as Int32Array).subarray(ind.offset, ind.offset + ind.size));
+  copyIn(heap, pw, w);
+  const [n, c, h, ww, cout, , , oh, ow] = d;
+  if (call.k.maxPool2dScatter(n * cout, oh * ow, g.shape[2]! * g.shape[3]!, pg, pi, pdy) !== 0) return undefined;
+  call.run(
+    parts.map(([first, count], t) =>
+      convTask('conv2dBackwardInput', d, count, [pdy + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!]),
+    ),
+  );
+  return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
+};
+
 /** Gradient of conv2d wrt its weight: per image and group, SIMD GEMM `g @ col^T`, summed over the batch. */
 export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inputs, attrs, out) => {
   const [x, g] = inputs as [Tensor, Tensor];
