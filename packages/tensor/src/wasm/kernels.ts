@@ -43,6 +43,14 @@ function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
   return outDtype === 'float32' && inputs.every((t) => t.dtype === 'float32');
 }
 
+/**
+ * Fewest rows a row-block chunk of a split matmul gets: every row chunk packs all of op(B)
+ * again, so with chunks of 4 rows a narrow product (64x784 @ 784x10) spent about as long
+ * packing as multiplying (2 threads: 127 us against 80 on one; 96 with 16-row chunks, on a
+ * busy machine).
+ */
+const ROW_CHUNK_MIN = 16;
+
 /** The batch offsets of a plain (unbatched) matrix product. */
 const ZERO_OFFSET: readonly number[] = [0];
 
@@ -134,7 +142,7 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   // split each GEMM into column blocks (or row blocks when the result is tall and narrow),
   // each chunk with its own packing scratch; every element is computed exactly as on one thread
   const byRows = m > n;
-  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? 4 : 8))), byRows ? 4 : 8);
+  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
   // a GEMM that stays on this thread uses the private memory (faster copies in and out)
   const call = new WasmCall(parts.length > 1);
   const pa = call.allocF32(a.size);
