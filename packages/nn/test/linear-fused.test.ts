@@ -1,20 +1,20 @@
 /**
  * Linear runs as one fused `linear` op, and Sequential runs a Linear directly followed by a
- * ReLU as one op with the ReLU applied in it. Checked here: float64 values and gradients are
- * bit-identical to the unfused ops, hooks on either child and gradient overrides still see
+ * ReLU as one op with the ReLU applied in it. Checked here: values and gradients are
+ * bit-identical to the unfused ops (cpu float64 and float32, wasm float32), hooks on either child and gradient overrides still see
  * the separate layers and ops, and the fused model records one tape node per layer pair.
  */
 import { Tape, gradOverridesActive, valueAndGrad, withGradOverrides } from '@pathgrad/autograd';
-import { add, greater, matmul, mul, randn, relu, rng, sum, transpose, type Tensor } from '@pathgrad/tensor';
+import { add, greater, matmul, mul, randn, relu, rng, sum, transpose, withBackend, type DType, type Tensor } from '@pathgrad/tensor';
 import { describe, expect, it } from 'vitest';
 import { Linear, ReLU, Sequential, Tanh, loadOnnx, withForwardHook } from '../src/index.js';
 import { A, node, onnxBytes, tp } from './onnx-builders.js';
 
 const bits = (t: Tensor) => Array.from(t.toTypedArray());
 
-function mlp(): Sequential {
-  const o = { dtype: 'float64' as const };
-  return new Sequential(new Linear(7, 6, { ...o, rng: 1 }), new ReLU(), new Linear(6, 5, { ...o, rng: 2 }), new ReLU(), new Linear(5, 3, { ...o, rng: 3 }));
+function mlp(dtype: DType = 'float64', sizes = [7, 6, 5, 3]): Sequential {
+  const [a, b, c, d] = sizes as [number, number, number, number];
+  return new Sequential(new Linear(a, b, { dtype, rng: 1 }), new ReLU(), new Linear(b, c, { dtype, rng: 2 }), new ReLU(), new Linear(c, d, { dtype, rng: 3 }));
 }
 
 /** The same network written with the unfused ops. */
@@ -31,17 +31,29 @@ function unfusedForward(model: Sequential, x: Tensor): Tensor {
 describe('fused Linear (+ ReLU) in Sequential', () => {
   const x = randn([9, 7], rng(0), { dtype: 'float64' });
 
-  it('float64 outputs, input gradients and parameter gradients are bit-identical to matmul, add and relu', () => {
-    const model = mlp();
-    expect(bits(model.forward(x))).toEqual(bits(unfusedForward(model, x)));
-    const params = model.parameters();
-    const argnums = params.map((_, i) => i + 1);
-    const lossOf = (f: (x: Tensor) => Tensor) => (xx: Tensor) => sum(mul(f(xx), f(xx)));
-    const fused = valueAndGrad(lossOf((xx) => model.forward(xx)), { argnums: [0, ...argnums] })(x, ...params.map((p) => p.value));
-    const plain = valueAndGrad(lossOf((xx) => unfusedForward(model, xx)), { argnums: [0, ...argnums] })(x, ...params.map((p) => p.value));
-    expect(bits(fused.value)).toEqual(bits(plain.value));
-    expect(fused.grad.map(bits)).toEqual(plain.grad.map(bits));
-  });
+  // the wasm cases are large enough for the packed, threaded GEMM, and include 1-row inputs (the unpacked small-row one)
+  const cases: [string, 'cpu' | 'wasm', DType, number[], number][] = [
+    ['cpu float64', 'cpu', 'float64', [7, 6, 5, 3], 9],
+    ['cpu float32', 'cpu', 'float32', [7, 6, 5, 3], 9],
+    ['wasm float32', 'wasm', 'float32', [300, 130, 40, 10], 70],
+    ['wasm float32, one row', 'wasm', 'float32', [300, 130, 40, 10], 1],
+  ];
+  for (const [label, backend, dtype, sizes, rows] of cases) {
+    it(`${label}: outputs, input gradients and parameter gradients are bit-identical to matmul, add and relu`, () => {
+      withBackend(backend, () => {
+        const model = mlp(dtype, sizes);
+        const xx0 = randn([rows, sizes[0]!], rng(0), { dtype });
+        expect(bits(model.forward(xx0))).toEqual(bits(unfusedForward(model, xx0)));
+        const params = model.parameters();
+        const argnums = params.map((_, i) => i + 1);
+        const lossOf = (f: (x: Tensor) => Tensor) => (xx: Tensor) => sum(mul(f(xx), f(xx)));
+        const fused = valueAndGrad(lossOf((xx) => model.forward(xx)), { argnums: [0, ...argnums] })(xx0, ...params.map((p) => p.value));
+        const plain = valueAndGrad(lossOf((xx) => unfusedForward(model, xx)), { argnums: [0, ...argnums] })(xx0, ...params.map((p) => p.value));
+        expect(bits(fused.value)).toEqual(bits(plain.value));
+        expect(fused.grad.map(bits)).toEqual(plain.grad.map(bits));
+      });
+    });
+  }
 
   it('a 1-D input gives the same bits as the unfused ops', () => {
     const model = mlp();
