@@ -5,9 +5,12 @@
  * that splits its work (GEMM by column or row blocks, conv by images) posts a job of several
  * chunks per thread (export name and numeric arguments for each chunk); the caller and the
  * workers claim chunks one at a time from an atomic counter until none are left, and the
- * caller waits (Atomics.wait) until all are done. Small chunks balance the load: a worker the
- * OS has not scheduled (a busy machine) holds up at most the chunk it claimed. Nothing is
- * copied between threads: every chunk reads and writes regions the caller reserved.
+ * caller waits until all are done. Small chunks balance the load: a worker the OS has not
+ * scheduled (a busy machine) holds up at most the chunk it claimed. Nothing is copied
+ * between threads: every chunk reads and writes regions the caller reserved. Both sides poll
+ * briefly before sleeping in Atomics.wait (a worker for WORKER_SPIN_MS after each job, the
+ * caller for CALLER_SPIN_MS for the last chunks): an OS wake-up costs about as much as a
+ * whole small GEMM, and the jobs of one forward or backward pass come microseconds apart.
  *
  * Workers are worker_threads in Node and Web Workers in browsers (where SharedArrayBuffer
  * needs a cross-origin isolated page). Where shared memory, blocking waits on this thread
