@@ -1,5 +1,5 @@
 import type { Model } from '../model.js';
-import { Tensor, optionKeys } from '@pathgrad/tensor';
+import { Tensor, allocate, optionKeys } from '@pathgrad/tensor';
 import { gaussianBlur2d } from '../blur.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
@@ -91,7 +91,8 @@ export function blurIG(model: Model, inputs: Tensor, opts: BlurIGOptions = {}): 
     chunkSize(opts.internalBatchSize, total, name, per),
     (start, end) => {
       const rows = end - start;
-      const pts = new Float64Array(rows * per);
+      // straight into the input dtype (set rounds each value as fromFlat would)
+      const pts = allocate(inputs.dtype, rows * per);
       const rowExamples = new Int32Array(rows);
       for (let r = 0; r < rows; r++) {
         const k = Math.floor((start + r) / n);
@@ -99,7 +100,7 @@ export function blurIG(model: Model, inputs: Tensor, opts: BlurIGOptions = {}): 
         rowExamples[r] = e;
         pts.set(blurredAt(k).x.subarray(e * per, (e + 1) * per), r * per);
       }
-      return { points: fromFlat(pts, [rows, ...inputs.shape.slice(1)], inputs.dtype), rowExamples };
+      return { points: new Tensor(pts, [rows, ...inputs.shape.slice(1)], inputs.dtype), rowExamples };
     },
     (start, end, _values, grads) => {
       for (let r = 0; r < end - start; r++) {
