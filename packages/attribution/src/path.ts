@@ -81,15 +81,19 @@ function touchedFinite(total: Float64Array, start: number, end: number, n: numbe
  */
 const spare: { float32?: Float32Array; float64?: Float64Array } = {};
 
-/** A kept buffer of at least `length` elements (possibly longer: use a prefix), or a new one. */
-function takePointBuffer(dtype: DType, length: number): TypedArray {
+/**
+ * A kept buffer of at least `length` elements (possibly longer: use a prefix), or a new one;
+ * hand it back with {@link givePointBuffer} once the last chunk's gradient has been read.
+ */
+export function takePointBuffer(dtype: DType, length: number): TypedArray {
   const kept = dtype === 'float32' || dtype === 'float64' ? spare[dtype] : undefined;
   if (kept === undefined || kept.length < length) return allocate(dtype, length);
   spare[dtype as 'float32' | 'float64'] = undefined;
   return kept;
 }
 
-function givePointBuffer(buffer: TypedArray): void {
+/** Keeps `buffer` (from {@link takePointBuffer}) for a later call, if it is small enough. */
+export function givePointBuffer(buffer: TypedArray): void {
   if (buffer.length > DEFAULT_CHUNK_ELEMENTS) return;
   if (buffer instanceof Float32Array && (spare.float32?.length ?? 0) < buffer.length) spare.float32 = buffer;
   else if (buffer instanceof Float64Array && (spare.float64?.length ?? 0) < buffer.length) spare.float64 = buffer;

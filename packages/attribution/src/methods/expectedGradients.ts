@@ -1,9 +1,9 @@
 import type { Model } from '../model.js';
-import { ArgumentError, ShapeError, Tensor, allocate, describe, optionKeys, rng, shapesEqual } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, describe, optionKeys, rng, shapesEqual } from '@pathgrad/tensor';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
 import { MAX_SAMPLES, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
-import { exampleScores, rowScores, rowSums } from '../path.js';
+import { exampleScores, givePointBuffer, rowScores, rowSums, takePointBuffer } from '../path.js';
 
 /**
  * Options of {@link expectedGradients}.
@@ -94,43 +94,56 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
   let noise: Float64Array | null = null;
   const attr = new Float64Array(x.length);
   const refScoresMean = new Float64Array(n);
+  const size = chunkSize(opts.internalBatchSize, total, 'expectedGradients', per);
+  // one point buffer for every chunk (a chunk's tensor is dead once its gradient is read)
+  const buffer = takePointBuffer(inputs.dtype, Math.min(size, total) * per);
   forEachGradientChunk(
     spec,
     total,
-    chunkSize(opts.internalBatchSize, total, 'expectedGradients', per),
+    size,
     (start, end) => {
       const rows = end - start;
-      const pts = allocate(inputs.dtype, rows * per);
+      const pts = rows * per === buffer.length ? buffer : buffer.subarray(0, rows * per);
       const rowExamples = new Int32Array(rows);
+      let nz: Float64Array | null = null;
       if (stdev > 0) {
-        noise = new Float64Array(rows * per);
-        for (let k = 0; k < noise.length; k++) noise[k] = stdev * g.normal();
+        nz = new Float64Array(rows * per);
+        for (let k = 0; k < nz.length; k++) nz[k] = stdev * g.normal();
       }
-      for (let r = 0; r < rows; r++) {
-        const i = start + r;
-        const e = i % n;
-        rowExamples[r] = e;
-        const ro = refIndex[i]! * per;
-        for (let d = 0; d < per; d++) {
-          const xi = x[e * per + d]! + (noise ? noise[r * per + d]! : 0);
-          pts[r * per + d] = ref[ro + d]! + alpha[i]! * (xi - ref[ro + d]!);
+      noise = nz;
+      for (let r = 0; r < rows; r++) rowExamples[r] = (start + r) % n;
+      if (pts instanceof Float32Array) fillReferencePoints32(pts, start, rows, n, per, x, ref, refIndex, alpha, nz);
+      else if (pts instanceof Float64Array) fillReferencePoints64(pts, start, rows, n, per, x, ref, refIndex, alpha, nz);
+      else {
+        for (let r = 0; r < rows; r++) {
+          const i = start + r;
+          const e = i % n;
+          const ro = refIndex[i]! * per;
+          for (let d = 0; d < per; d++) {
+            const xi = x[e * per + d]! + (nz ? nz[r * per + d]! : 0);
+            pts[r * per + d] = ref[ro + d]! + alpha[i]! * (xi - ref[ro + d]!);
+          }
         }
       }
       return { points: new Tensor(pts, [rows, ...inputs.shape.slice(1)], inputs.dtype), rowExamples };
     },
     (start, end, _values, grads) => {
+      const nz = noise;
       for (let r = 0; r < end - start; r++) {
         const i = start + r;
-        const e = i % n;
+        const o = (i % n) * per;
         const ro = refIndex[i]! * per;
-        for (let d = 0; d < per; d++) {
-          // GradientSHAP multiplies by the noisy input's difference (x + ε − x')
-          const diff = multiply ? x[e * per + d]! + (noise ? noise[r * per + d]! : 0) - ref[ro + d]! : 1;
-          attr[e * per + d]! += (diff * grads[r * per + d]!) / samples;
-        }
+        const q = r * per;
+        // GradientSHAP multiplies by the noisy input's difference (x + ε − x'); the three
+        // cases are separate loops (no test per element), each the same expression as
+        // (multiply ? x + (ε or 0) − x' : 1) · g / samples
+        if (!multiply) for (let d = 0; d < per; d++) attr[o + d] = attr[o + d]! + grads[q + d]! / samples;
+        else if (nz) for (let d = 0; d < per; d++) attr[o + d] = attr[o + d]! + ((x[o + d]! + nz[q + d]! - ref[ro + d]!) * grads[q + d]!) / samples;
+        else for (let d = 0; d < per; d++) attr[o + d] = attr[o + d]! + ((x[o + d]! + 0 - ref[ro + d]!) * grads[q + d]!) / samples;
       }
     },
   );
+  givePointBuffer(buffer);
   // mean reference output per example (each reference scored with that example's target)
   const refScores = rowScores(spec, ref, refIndex, (i) => i % n, [per, inputs.shape.slice(1), inputs.dtype], chunkSize(opts.internalBatchSize, total, 'expectedGradients', per));
   for (let i = 0; i < total; i++) refScoresMean[i % n]! += refScores[i]! / samples;
@@ -139,4 +152,31 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
   const delta = new Float64Array(n);
   for (let i = 0; i < n; i++) delta[i] = sums[i]! - (fx[i]! - refScoresMean[i]!);
   return { attributions: fromFlat(attr, inputs.shape, inputs.dtype), delta: new Tensor(delta, [n], 'float64'), gradientEvaluations: samples };
+}
+
+// Point i is ref_{refIndex[i]} + α_i ((x_e + ε) − ref), example e = i mod n, rounded to the
+// buffer's type; one copy per array type (V8 keeps each loop monomorphic), the noise test
+// out of the element loop. `+ 0` without noise keeps the sum of the general expression.
+function fillReferencePoints32(pts: Float32Array, start: number, rows: number, n: number, per: number, x: Float64Array, ref: Float64Array, refIndex: Int32Array, alpha: Float64Array, nz: Float64Array | null): void {
+  for (let r = 0; r < rows; r++) {
+    const i = start + r;
+    const o = (i % n) * per;
+    const ro = refIndex[i]! * per;
+    const a = alpha[i]!;
+    const q = r * per;
+    if (nz) for (let d = 0; d < per; d++) pts[q + d] = ref[ro + d]! + a * (x[o + d]! + nz[q + d]! - ref[ro + d]!);
+    else for (let d = 0; d < per; d++) pts[q + d] = ref[ro + d]! + a * (x[o + d]! + 0 - ref[ro + d]!);
+  }
+}
+
+function fillReferencePoints64(pts: Float64Array, start: number, rows: number, n: number, per: number, x: Float64Array, ref: Float64Array, refIndex: Int32Array, alpha: Float64Array, nz: Float64Array | null): void {
+  for (let r = 0; r < rows; r++) {
+    const i = start + r;
+    const o = (i % n) * per;
+    const ro = refIndex[i]! * per;
+    const a = alpha[i]!;
+    const q = r * per;
+    if (nz) for (let d = 0; d < per; d++) pts[q + d] = ref[ro + d]! + a * (x[o + d]! + nz[q + d]! - ref[ro + d]!);
+    else for (let d = 0; d < per; d++) pts[q + d] = ref[ro + d]! + a * (x[o + d]! + 0 - ref[ro + d]!);
+  }
 }
