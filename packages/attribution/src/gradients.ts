@@ -203,14 +203,16 @@ export function forEachGradientChunk(
   }
 }
 
-/** A flat float64 copy of a tensor's elements (row-major). */
+/** A flat float64 copy of a tensor's elements (row-major), always a new array the caller may write. */
 export function toFloat64(t: Tensor): Float64Array {
-  return t.dtype === 'float64' ? (t.toTypedArray() as Float64Array) : Float64Array.from(t.toTypedArray());
+  // one converting copy straight from a contiguous tensor's storage (no intermediate copy in its dtype)
+  return new Float64Array(t.isContiguous ? t.data.subarray(t.offset, t.offset + t.size) : t.toTypedArray());
 }
 
 /** Wraps flat values as a tensor of `shape` and `dtype`. */
 export function fromFlat(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
   const data = allocate(dtype, values.length);
-  for (let i = 0; i < values.length; i++) data[i] = values[i]!;
+  // set converts each value as an element assignment would (rounding to float32, say), in one native loop
+  data.set(values);
   return new Tensor(data, shape, dtype);
 }
