@@ -51,6 +51,10 @@ describe('fused Linear (+ ReLU) in Sequential', () => {
         const plain = valueAndGrad(lossOf((xx) => unfusedForward(model, xx)), { argnums: [0, ...argnums] })(xx0, ...params.map((p) => p.value));
         expect(bits(fused.value)).toEqual(bits(plain.value));
         expect(fused.grad.map(bits)).toEqual(plain.grad.map(bits));
+        // the input gradient alone (attribution) takes the one-op ReLU backward
+        const gx = valueAndGrad(lossOf((xx) => model.forward(xx)))(xx0);
+        const gxPlain = valueAndGrad(lossOf((xx) => unfusedForward(model, xx)))(xx0);
+        expect(bits(gx.grad)).toEqual(bits(gxPlain.grad));
       });
     });
   }

@@ -11,9 +11,11 @@ import {
   Tensor,
   add,
   linear,
+  linearReluBackwardInput,
   matmul,
   randn,
   relu,
+  reluBackward,
   rng,
   runKernel,
   setThreads,
@@ -135,6 +137,36 @@ describe('wasm linear', () => {
       }
       expect(run()).toEqual(one);
     }
+  });
+});
+
+describe('linearReluBackwardInput (the input gradient with ReLU as one op)', () => {
+  it('is bitwise reluBackward then matmul: wasm (small-row, packed, threaded) and cpu float64, W as stored or a transposed view', () => {
+    const g = rng(8);
+    for (const [m, out, inF] of [
+      [1, 128, 784],
+      [3, 64, 128],
+      [64, 128, 784],
+      [512, 64, 128],
+      [130, 70, 600],
+    ] as const) {
+      const gr = randn([m, out], g);
+      const y = relu(randn([m, out], g));
+      const w = randn([out, inF], g);
+      for (const ws of [w, transposedView(w)]) {
+        const want = runKernel(OPS.matmul, 'wasm', [runKernel(OPS.reluBackward, 'wasm', [gr, y], {})!, ws], {})!;
+        expect(bits(runKernel(OPS.linearReluBackwardInput, 'wasm', [gr, y, ws], {})!), `wasm ${m}x${out}x${inF}`).toEqual(bits(want));
+        const [g64, y64, w64] = [gr, y, ws].map(to64) as [Tensor, Tensor, Tensor];
+        const want64 = runKernel(OPS.matmul, 'cpu', [runKernel(OPS.reluBackward, 'cpu', [g64, y64], {})!, w64], {})!;
+        expect(bits(runKernel(OPS.linearReluBackwardInput, 'cpu', [g64, y64, w64], {})!), `cpu ${m}x${out}x${inF}`).toEqual(bits(want64));
+      }
+    }
+  });
+
+  it('linearReluBackwardInput() checks its shapes', () => {
+    expect(linearReluBackwardInput(tensor([[1, 1]]), tensor([[0, 5]]), tensor([[1, 2], [3, 4]])).toArray()).toEqual([[3, 4]]);
+    expect(bits(linearReluBackwardInput(tensor([[1, 1]]), tensor([[0, 5]]), tensor([[1, 2], [3, 4]])))).toEqual(bits(matmul(reluBackward(tensor([[1, 1]]), tensor([[0, 5]])), tensor([[1, 2], [3, 4]]))));
+    expect(() => linearReluBackwardInput(zeros([2, 3]), zeros([2, 2]), zeros([3, 4]))).toThrow(/linearReluBackwardInput: g and y must be \[N, out\] and weight \[out, in\]/);
   });
 });
 

@@ -87,6 +87,7 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'less',
     'lessEqual',
     'linear',
+    'linearReluBackwardInput',
     'logSoftmax',
     'logsumexp',
     'max',

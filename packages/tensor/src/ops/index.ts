@@ -61,7 +61,7 @@ import { sliceOp } from './slice.js';
 import { sliceScatterOp } from './sliceScatter.js';
 // @registry-imports: linalg
 import { matmulOp } from './matmul.js';
-import { linearOp } from './linear.js';
+import { linearOp, linearReluBackwardInputOp } from './linear.js';
 import { conv2dOp } from './conv2d.js';
 import { conv2dBackwardInputOp } from './conv2dBackwardInput.js';
 import { conv2dBackwardWeightOp } from './conv2dBackwardWeight.js';
@@ -143,6 +143,7 @@ export const OPS = {
   // @registry-entries: linalg
   matmul: matmulOp,
   linear: linearOp,
+  linearReluBackwardInput: linearReluBackwardInputOp,
   conv2d: conv2dOp,
   conv2dBackwardInput: conv2dBackwardInputOp,
   conv2dBackwardWeight: conv2dBackwardWeightOp,
@@ -228,7 +229,7 @@ export { stack } from './stack.js';
 export { transpose } from './transpose.js';
 // @registry-exports: linalg
 export { matmul } from './matmul.js';
-export { linear, type LinearAttrs, type LinearOpOptions } from './linear.js';
+export { linear, linearReluBackwardInput, type LinearAttrs, type LinearOpOptions } from './linear.js';
 export { conv2d, resolveConv2dOptions, type Conv2dOptions, type Conv2dAttrs } from './conv2d.js';
 export { conv2dBackwardInput, type Conv2dBackwardInputAttrs } from './conv2dBackwardInput.js';
 export { conv2dBackwardWeight, type Conv2dBackwardWeightAttrs } from './conv2dBackwardWeight.js';

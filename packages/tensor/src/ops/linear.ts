@@ -1,18 +1,19 @@
 import type * as FastCheck from '../sampling.js';
 import { assertTensor, checkOptionKeys, optionKeys, resultDType } from '../args.js';
-import { allocate, type DType } from '../dtype.js';
+import { allocate, isFloat, promote, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';
-import { gemmAccumulate } from '../kernels/matmul.js';
+import { gemmAccumulate, matmulCpu } from '../kernels/matmul.js';
+import { NO_ATTRS } from '../opkit.js';
 import { defineOp, dispatch, type OutputInfo } from '../op.js';
 import { Tensor } from '../tensor.js';
 import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { matmul } from './matmul.js';
-import { reluBackward } from './reluBackward.js';
+import { reluBackward, reluBackwardOp } from './reluBackward.js';
 import { reshape } from './reshape.js';
 import { sumToShape } from './sum.js';
 import { transpose } from './transpose.js';
-import { linearWasm } from '../wasm/linear.js';
+import { linearReluBackwardInputWasm, linearWasm } from '../wasm/linear.js';
 
 /**
  * Attributes of the `linear` op: the activation applied to `x W^T + b` (`'none'` or `'relu'`).
@@ -118,7 +119,8 @@ function linearSample(fc: typeof FastCheck) {
  * {@link linear}). One op, so one tape node and, on wasm, one copy in per operand and one copy
  * out. VJP: with ReLU the mask comes from the output (`y > 0`, as relu's own VJP), `gz = g * mask`;
  * then `dx = gz W`, `dW = gz^T x`, `db = sum of gz over rows`, with the same ops (and so the
- * same float64 bits) as the gradient of the unfused matmul, add and relu.
+ * same float64 bits) as the gradient of the unfused matmul, add and relu; when only `dx` is
+ * wanted (attribution), mask and product are the one op {@link linearReluBackwardInputOp}.
  */
 export const linearOp = defineOp<LinearAttrs>({
   name: 'linear',
@@ -128,6 +130,8 @@ export const linearOp = defineOp<LinearAttrs>({
   },
   kernels: { cpu: linearCpu, wasm: linearWasm },
   vjp: (g, { inputs: [x, w, b], output, attrs, needs }) => {
+    // only the input's gradient (attribution): the ReLU mask and the product as one op
+    if (attrs.activation === 'relu' && needs[0] && !needs[1] && !needs[2]) return [linearReluBackwardInput(g, output, w!), null, null];
     const gz = attrs.activation === 'relu' ? reluBackward(g, output) : g;
     return [
       needs[0] ? matmul(gz, w!) : null,
@@ -190,4 +194,84 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
   inputs[0] = reshape(x, [-1, inF]);
   const y = dispatch(linearOp, inputs, { activation });
   return reshape(y, [...x.shape.slice(0, -1), weight.shape[0]!]);
+}
+
+/** `(g * (y > 0)) W` with the two kernels the unfused ops run, so the bits are theirs. */
+function linearReluBackwardInputCpu(inputs: readonly Tensor[], _attrs: unknown, out: OutputInfo): Tensor {
+  const [g, y, w] = inputs as [Tensor, Tensor, Tensor];
+  let dtype = resultDType(g, y);
+  if (!isFloat(dtype)) dtype = 'float32';
+  const gz = reluBackwardOp.kernels.cpu([g, y], NO_ATTRS, { shape: g.shape, dtype })!;
+  return matmulCpu([gz, w], NO_ATTRS, out);
+}
+
+function checkBackwardShapes(inputs: readonly Tensor[]): void {
+  const [g, y, w] = inputs;
+  assertTensor(g, 'g', 'linearReluBackwardInput');
+  assertTensor(y, 'y', 'linearReluBackwardInput');
+  assertTensor(w, 'weight', 'linearReluBackwardInput');
+  if (g.rank !== 2 || y.rank !== 2 || w.rank !== 2 || g.shape[0] !== y.shape[0] || g.shape[1] !== y.shape[1] || w.shape[0] !== g.shape[1]) {
+    throw new ShapeError(
+      `linearReluBackwardInput: g and y must be [N, out] and weight [out, in]; got g [${g.shape.join(', ')}], y [${y.shape.join(', ')}], weight [${w.shape.join(', ')}]`,
+    );
+  }
+}
+
+/**
+ * The input gradient of a linear layer with ReLU, `(g * (y > 0)) W` for the output gradient
+ * `g` `[N, out]`, the layer's output `y` `[N, out]` and weight `[out, in]`: relu's backward
+ * and the product in one op (on wasm one call: the mask is applied in wasm memory, the masked
+ * gradient never copied out and in again). Same values, bit for bit, as
+ * `matmul(reluBackward(g, y), weight)`. VJP: `reluBackward(gg W^T, y)` for `g` and
+ * `reluBackward(g, y)^T gg` for the weight, the same ops as the unfused gradient's; `y` is
+ * piecewise constant (no gradient).
+ */
+export const linearReluBackwardInputOp = defineOp<Record<string, never>>({
+  name: 'linearReluBackwardInput',
+  infer: (inputs) => {
+    checkBackwardShapes(inputs);
+    const [g, y, w] = inputs as [Tensor, Tensor, Tensor];
+    let dtype: DType = resultDType(g, y);
+    if (!isFloat(dtype)) dtype = 'float32';
+    return { shape: [g.shape[0]!, w.shape[1]!], dtype: promote(dtype, w.dtype) };
+  },
+  kernels: { cpu: linearReluBackwardInputCpu, wasm: linearReluBackwardInputWasm },
+  vjp: (gg, { inputs: [g, y, w], needs }) => [
+    needs[0] ? reluBackward(matmul(gg, transpose(w!)), y!) : null,
+    null,
+    needs[2] ? matmul(transpose(reluBackward(g!, y!)), gg) : null,
+  ],
+  spec: {
+    sample: (fc: typeof FastCheck) => {
+      const dim = fc.integer({ min: 0, max: 4 });
+      return fc
+        .record({ m: dim, n: dim, k: dim, modes: fc.array(fc.nat(2), { minLength: 3, maxLength: 3 }) })
+        .chain(({ m, n, k, modes }) =>
+          fc
+            .tuple(arbTensorOfShape(fc, [m, n]), arbTensorOfShape(fc, [m, n], { avoid: [0] }), arbTensorOfShape(fc, [n, k]))
+            .map(([g, y, w]) => ({ inputs: [asStridedView(g, modes[0]!), asStridedView(y, modes[1]!), asStridedView(w, modes[2]!)], attrs: NO_ATTRS })),
+        );
+    },
+    reference: ([g, y, w]) =>
+      fromIndex([g!.shape[0]!, w!.shape[1]!], 'float64', ([i, j]) => {
+        let s = 0;
+        for (let o = 0; o < g!.shape[1]!; o++) s += (y!.get(i!, o) > 0 ? g!.get(i!, o) : 0) * w!.get(o, j!);
+        return s;
+      }),
+    float32Tolerance: 1e-4,
+  },
+});
+
+/**
+ * `(g * (y > 0)) W`: the input gradient of `linear(x, W, b, { activation: 'relu' })` with output
+ * `y`, in one op (see {@link linearReluBackwardInputOp}).
+ * @example
+ * ```ts
+ * const w = tensor([[1, 2], [3, 4]]);
+ * linearReluBackwardInput(tensor([[1, 1]]), tensor([[0, 5]]), w).toArray(); // [[3, 4]]
+ * ```
+ */
+export function linearReluBackwardInput(g: Tensor, y: Tensor, weight: Tensor): Tensor {
+  checkBackwardShapes([g, y, weight]);
+  return dispatch(linearReluBackwardInputOp, [g, y, weight], NO_ATTRS);
 }

@@ -139,3 +139,58 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   call.run(tasks);
   return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
 };
+
+/**
+ * `(g * (y > 0)) W`, the input gradient of a linear layer with ReLU: g and y are copied in, the
+ * mask applied in place in wasm memory (the relu-backward kernel, `reluMask3`), then the same
+ * GEMM as the matmul kernel (split the same way, `gemmSmallM` for at most 4 rows); the masked
+ * gradient is never copied out and back in. Bitwise as the wasm reluBackward then matmul.
+ */
+export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out) => {
+  const [g, y, w] = inputs as [Tensor, Tensor, Tensor];
+  if (out.dtype !== 'float32' || inputs.some((t) => t.dtype !== 'float32') || !wasmAvailable()) return undefined;
+  // C [m, n] = gz [m, k] W [k, n]: k = the layer's outputs, n = its inputs
+  const m = g.shape[0]!;
+  const k = g.shape[1]!;
+  const n = w.shape[1]!;
+  const size = m * n;
+  if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const small = m <= 4;
+  const byRows = m > n;
+  const parts = small ? [[0, m] as [number, number]] : ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
+  const call = new WasmCall(parts.length > 1);
+  const k$ = call.k as LinearExports;
+  if (small && k$.gemmSmallM === undefined) return undefined;
+  const pg = call.allocF32(g.size);
+  const py = call.allocF32(y.size);
+  const pw = call.allocF32(w.size);
+  const pc = call.allocF32(size);
+  const scratch = small ? [] : parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? n : len, k)));
+  const packA = !small && !byRows && parts.length > 1;
+  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : 0;
+  const heap = call.commit();
+  if (heap === undefined) return undefined;
+  copyIn(heap, pg, g);
+  copyIn(heap, py, y);
+  // W as stored: [k, n] row-major, or the [n, k] storage of a transposed view read transposed
+  const transB = isTransposed2d(w) ? 1 : 0;
+  if (transB || w.isContiguous) copyBlock(heap, pw, w);
+  else copyIn(heap, pw, w);
+  const ldb = transB ? k : n;
+  k$.reluMask3(1, 1, m * k, pg, 0, 0, 1, py, 0, 0, 1, pg);
+  if (small) {
+    k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
+  } else {
+    if (packA) k$.packAFull(m, k, pg, k, 0, pp);
+    call.run(
+      parts.map(([start, len], t): Task =>
+        byRows
+          ? { fn: 'gemm', args: [len, n, k, pg + start * k * 4, k, 0, pw, ldb, transB, pc + start * n * 4, n, 0, scratch[t]!] }
+          : packA
+            ? { fn: 'gemmPackedA', args: [m, len, k, pp, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] }
+            : { fn: 'gemm', args: [m, len, k, pg, k, 0, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] },
+      ),
+    );
+  }
+  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+};
