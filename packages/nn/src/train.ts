@@ -195,12 +195,18 @@ interface ProgressSink {
 /**
  * cli-progress is a Node terminal library (it imports readline and events), so it is loaded
  * only when a bar is drawn, through `process.getBuiltinModule` (Node >= 20.16), which bundlers
- * do not follow: the main entry stays browser-safe. Elsewhere the sink falls back to lines.
+ * do not follow: the main entry stays browser-safe. It is an optional peer dependency of
+ * @pathgrad/nn: where it is not installed, or outside Node, the sink falls back to lines.
  */
 function loadCliProgress(): typeof CliProgress | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const nodeModule = proc?.getBuiltinModule?.('node:module') as { createRequire(url: string): (id: string) => unknown } | undefined;
-  return nodeModule?.createRequire(import.meta.url)('cli-progress') as typeof CliProgress | undefined;
+  try {
+    return nodeModule?.createRequire(import.meta.url)('cli-progress') as typeof CliProgress | undefined;
+  } catch {
+    // an optional peer dependency: without it the bar becomes lines
+    return undefined;
+  }
 }
 
 function makeSink(mode: FitOptions['progress'], stream: FitOptions['stream']): ProgressSink {
