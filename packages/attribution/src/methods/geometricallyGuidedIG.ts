@@ -1,8 +1,9 @@
 import type { Model } from '../model.js';
-import { ArgumentError, Tensor, allocate, describe, optionKeys } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, describe, optionKeys } from '@pathgrad/tensor';
 import { resolveBaselines, type Baseline } from '../baselines.js';
 import { prepare, type ExplainOptions } from '../explain.js';
 import { chunkSize, forEachGradientChunk, fromFlat, toFloat64 } from '../gradients.js';
+import { givePointBuffer, takePointBuffer } from '../path.js';
 import { MAX_BASELINES, MAX_STEPS, boolOption, checkOptions, countOption, intOption, numberOption } from '../options.js';
 
 /**
@@ -89,6 +90,9 @@ export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: Geomet
   }
   const M = new Float64Array(total * per).fill(-Infinity);
   const size = chunkSize(opts.internalBatchSize, total, name, per);
+  // one point buffer for every chunk of every iteration (a chunk's tensor is dead once its
+  // gradient is read), filled by one converting set from X
+  const buffer = takePointBuffer(inputs.dtype, Math.min(size, total) * per);
   for (let t = 0; t < T; t++) {
     forEachGradientChunk(
       spec,
@@ -96,19 +100,17 @@ export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: Geomet
       size,
       (start, end) => {
         const rows = end - start;
-        const pts = allocate(inputs.dtype, rows * per);
-        for (let i = 0; i < rows * per; i++) pts[i] = X[start * per + i]!;
+        const pts = rows * per === buffer.length ? buffer : buffer.subarray(0, rows * per);
+        pts.set(X.subarray(start * per, end * per));
         return { points: new Tensor(pts, [rows, ...inputs.shape.slice(1)], inputs.dtype), rowExamples: Int32Array.from({ length: rows }, (_, r) => (start + r) % n) };
       },
       (start, end, _values, g) => {
-        for (let i = 0; i < (end - start) * per; i++) {
-          const j = start * per + i;
-          if (g[i]! > M[j]!) M[j] = g[i]!;
-          X[j]! += lr * g[i]!;
-        }
+        if (g instanceof Float32Array) ascend32(M, X, g, start * per, (end - start) * per, lr);
+        else ascend64(M, X, g, start * per, (end - start) * per, lr);
       },
     );
   }
+  givePointBuffer(buffer);
   const attr = new Float64Array(n * per);
   for (let e = 0; e < n; e++) {
     for (let d = 0; d < per; d++) {
@@ -124,4 +126,22 @@ export function geometricallyGuidedIG(model: Model, inputs: Tensor, opts: Geomet
     }
   }
   return { attributions: fromFlat(attr, inputs.shape, inputs.dtype), gradientEvaluations: points * T };
+}
+
+// Running max of the gradients and one gradient-ascent step of the points, from offset `o`
+// of M and X: the same code per gradient array type (one shape each, so V8 keeps them monomorphic).
+function ascend32(M: Float64Array, X: Float64Array, g: Float32Array, o: number, count: number, lr: number): void {
+  for (let i = 0; i < count; i++) {
+    const j = o + i;
+    if (g[i]! > M[j]!) M[j] = g[i]!;
+    X[j] = X[j]! + lr * g[i]!;
+  }
+}
+
+function ascend64(M: Float64Array, X: Float64Array, g: Float64Array, o: number, count: number, lr: number): void {
+  for (let i = 0; i < count; i++) {
+    const j = o + i;
+    if (g[i]! > M[j]!) M[j] = g[i]!;
+    X[j] = X[j]! + lr * g[i]!;
+  }
 }
