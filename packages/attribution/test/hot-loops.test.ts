@@ -5,6 +5,7 @@ import { checkFiniteGradients } from '../src/gradients.js';
 import { straightPathGradient } from '../src/path.js';
 import { quadrature } from '../src/quadrature.js';
 import { integratedGradients } from '../src/index.js';
+import { kthSmallest } from '../src/methods/guidedIG.js';
 
 // The straight-path loops (packages/attribution/src/path.ts) fill and accumulate four steps of
 // an example at a time, check NaN/Inf on the float64 totals rather than on every gradient, and
@@ -135,5 +136,20 @@ describe('straight-path loops: four steps at a time, checks on the totals, kept 
     const x = new Tensor(Float32Array.from({ length: 3 * per }, (_, i) => Math.sin(i) + 0.5), [3, per], 'float32');
     const want = integratedGradients(plain, x, { steps: 8 }).attributions.toTypedArray();
     expect(integratedGradients(nested, x, { steps: 8 }).attributions.toTypedArray()).toEqual(want);
+  });
+
+  it("guidedIG's quantile: kthSmallest is the sorted array's k-th element, with many ties, zeros and Infinity", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0), fc.constant(Infinity), fc.integer({ min: 0, max: 5 }).map((v) => v / 3), fc.double({ min: 0, max: 1e6, noNaN: true }).map(Math.abs)), { minLength: 1, maxLength: 300 }),
+        fc.nat(),
+        (values, pick) => {
+          const a = Float64Array.from(values);
+          const k = pick % a.length;
+          expect(kthSmallest(Float64Array.from(a), k)).toBe(Float64Array.from(a).sort()[k]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -109,6 +109,7 @@ export function guidedPath(
   const xb = toFloat64(baseline!);
   const x = Float64Array.from(xb);
   const attr = new Float64Array(inputs.size);
+  const scratch = new Float64Array(per); // guidedStep's quantile
   const l1Total = Float64Array.from({ length: n }, (_, e) => {
     let s = 0;
     for (let d = 0; d < per; d++) s += Math.abs(xIn[e * per + d]! - xb[e * per + d]!);
@@ -168,9 +169,10 @@ export function guidedPath(
         if (x[o + d] === xAt(alphaMax, d)) g[d] = Infinity;
         absG[d] = Math.abs(g[d]!);
       }
-      // numpy.quantile(|g|, fraction, method='lower')
-      const sorted = Float64Array.from(absG).sort();
-      const threshold = sorted[Math.floor(fraction * (per - 1))]!;
+      // numpy.quantile(|g|, fraction, method='lower'): the k-th smallest, selected in linear
+      // time rather than by sorting (it was most of guidedIG's own time on an MLP)
+      scratch.set(absG);
+      const threshold = kthSmallest(scratch, Math.floor(fraction * (per - 1)));
       let l1S = 0;
       const selected = new Uint8Array(per);
       for (let d = 0; d < per; d++) {
@@ -194,4 +196,44 @@ export function guidedPath(
   }
 
   return { attr, baseline: baseline!, end: x, steps };
+}
+
+/**
+ * The k-th smallest of `a` (0-based), as `Float64Array.from(a).sort()[k]` gives it for values
+ * without NaN or −0 (|g| here: +0 … +Infinity), by quickselect with three-way partitions (many
+ * equal values, such as the zero gradients of an image's background, cost no extra rounds).
+ * Reorders `a`.
+ */
+export function kthSmallest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >>> 1]!;
+    const z = a[hi]!;
+    // median of three as the pivot
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let lt = lo;
+    let i = lo;
+    let gt = hi;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) {
+        a[i] = a[lt]!;
+        a[lt] = v;
+        lt++;
+        i++;
+      } else if (v > pivot) {
+        a[i] = a[gt]!;
+        a[gt] = v;
+        gt--;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt) hi = lt - 1;
+    else if (k > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[lo]!;
 }
