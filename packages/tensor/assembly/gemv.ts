@@ -8,6 +8,7 @@
 // partial sum started at 0 with one float32 multiply and one float32 add per term, in order
 // of depth, then stored (first block, accumulate == 0) or added to C. So results do not depend
 // on which kernel ran (a batch of 1 gives the same bits as that row in a batch of 64).
+import { madd } from './madd';
 
 /** The depth block of `gemm` (its KC): partial sums are formed per block, as there. */
 const KC: i32 = 512;
@@ -35,8 +36,8 @@ function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
       let bp = b + <usize>p0 * rowBytes + <usize>j * 4;
       for (let p = p0; p < p1; p++) {
         const av = v128.load32_splat(a + <usize>p * 4);
-        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bp)));
-        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bp, 16)));
+        s0 = madd(av, v128.load(bp), s0);
+        s1 = madd(av, v128.load(bp, 16), s1);
         bp += rowBytes;
       }
       put4(c + <usize>j * 4, s0, add);
@@ -46,7 +47,7 @@ function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
       let s0 = f32x4.splat(0);
       let bp = b + <usize>p0 * rowBytes + <usize>j * 4;
       for (let p = p0; p < p1; p++) {
-        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + <usize>p * 4), v128.load(bp)));
+        s0 = madd(v128.load32_splat(a + <usize>p * 4), v128.load(bp), s0);
         bp += rowBytes;
       }
       put4(c + <usize>j * 4, s0, add);
@@ -87,10 +88,10 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
         const hi01 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
         const hi23 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
         const ap = a + o;
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap), v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5)));
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 4), v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7)));
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 8), v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5)));
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ap, 12), v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7)));
+        s = madd(v128.load32_splat(ap), v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5), s);
+        s = madd(v128.load32_splat(ap, 4), v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), s);
+        s = madd(v128.load32_splat(ap, 8), v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), s);
+        s = madd(v128.load32_splat(ap, 12), v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), s);
       }
       for (; p < p1; p++) {
         const o = <usize>p * 4;
@@ -98,7 +99,7 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
         bv = f32x4.replace_lane(bv, 1, load<f32>(r1 + o));
         bv = f32x4.replace_lane(bv, 2, load<f32>(r2 + o));
         bv = f32x4.replace_lane(bv, 3, load<f32>(r3 + o));
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(a + o), bv));
+        s = madd(v128.load32_splat(a + o), bv, s);
       }
       put4(c + <usize>j * 4, s, add);
     }

@@ -23,6 +23,14 @@ export const ASC_FLAGS = ['-O3', '--enable', 'simd', '--runtime', 'stub', '--noA
  * worker threads can run kernels on the same buffers (src/wasm/threads.ts).
  */
 export const ASC_THREAD_FLAGS = [...ASC_FLAGS, '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'];
+/**
+ * The relaxed-SIMD builds of both: the GEMM micro-kernels' multiply-adds become
+ * f32x4.relaxed_madd (assembly/madd.ts), fused on CPUs with FMA. The runtime picks them only
+ * where the engine validates them (Chrome 114+, Node 22+; Node 20 behind
+ * --experimental-wasm-relaxed-simd).
+ */
+export const ASC_RELAXED_FLAGS = [...ASC_FLAGS, '--enable', 'relaxed-simd'];
+export const ASC_RELAXED_THREAD_FLAGS = [...ASC_THREAD_FLAGS, '--enable', 'relaxed-simd'];
 
 /** SHA-256 over the kernel sources (sorted by name), the flags and the compiler version. */
 export function sourceHash() {
@@ -37,6 +45,8 @@ export function sourceHash() {
   }
   h.update(ASC_FLAGS.join(' '));
   h.update('\0' + ASC_THREAD_FLAGS.join(' '));
+  h.update('\0' + ASC_RELAXED_FLAGS.join(' '));
+  h.update('\0' + ASC_RELAXED_THREAD_FLAGS.join(' '));
   h.update(asc.version);
   return h.digest('hex');
 }
@@ -65,10 +75,11 @@ function base64Lines(bytes) {
 }
 
 /** The generated TypeScript module's text. */
-export function render(bytes, threadBytes, hash) {
+export function render(bytes, threadBytes, relaxedBytes, relaxedThreadBytes, hash) {
   return `// GENERATED FILE, do not edit. Built from packages/tensor/assembly/*.ts by our own build
 // script packages/tensor/scripts/build-wasm.mjs (AssemblyScript ${asc.version}, flags: ${ASC_FLAGS.join(' ')};
-// threaded build: ${ASC_THREAD_FLAGS.join(' ')}).
+// threaded build: ${ASC_THREAD_FLAGS.join(' ')};
+// relaxed-SIMD builds of both: the same flags plus --enable relaxed-simd).
 // Rebuild with \`pnpm --filter @pathgrad/tensor build:wasm\`; test/wasm.test.ts checks it is up to date.
 
 /** SHA-256 of the AssemblyScript sources, compiler flags and version this module was built from. */
@@ -81,6 +92,14 @@ ${base64Lines(bytes)};
 /** The same kernels built against an imported shared memory, for worker threads (${threadBytes.length} bytes), base64. */
 export const KERNELS_THREADS_WASM_BASE64 =
 ${base64Lines(threadBytes)};
+
+/** The kernels with relaxed-SIMD fused multiply-adds in the GEMMs (${relaxedBytes.length} bytes), base64. */
+export const KERNELS_RELAXED_WASM_BASE64 =
+${base64Lines(relaxedBytes)};
+
+/** The relaxed-SIMD kernels against an imported shared memory (${relaxedThreadBytes.length} bytes), base64. */
+export const KERNELS_RELAXED_THREADS_WASM_BASE64 =
+${base64Lines(relaxedThreadBytes)};
 `;
 }
 
@@ -98,11 +117,15 @@ async function main() {
   if (!out) throw new Error('--out: expected a file path after it');
   const bytes = await compile(ASC_FLAGS);
   const threadBytes = await compile(ASC_THREAD_FLAGS);
+  const relaxedBytes = await compile(ASC_RELAXED_FLAGS);
+  const relaxedThreadBytes = await compile(ASC_RELAXED_THREAD_FLAGS);
   // validate before writing: a module that does not compile here must not be committed
+  // (the relaxed ones need relaxed SIMD in this engine: test/wasm-relaxed.test.ts compiles
+  // them in a Node with it)
   new WebAssembly.Module(bytes);
   new WebAssembly.Module(threadBytes);
-  writeFileSync(out, render(bytes, threadBytes, hash));
-  console.log(`wrote ${relative(process.cwd(), out)} (${bytes.length} + ${threadBytes.length} bytes of wasm)`);
+  writeFileSync(out, render(bytes, threadBytes, relaxedBytes, relaxedThreadBytes, hash));
+  console.log(`wrote ${relative(process.cwd(), out)} (${bytes.length} + ${threadBytes.length} + ${relaxedBytes.length} + ${relaxedThreadBytes.length} bytes of wasm)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

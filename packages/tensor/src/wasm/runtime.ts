@@ -14,7 +14,12 @@
  */
 import { registerBackend, type BackendInfo } from '../backend.js';
 import type { Tensor } from '../tensor.js';
-import { KERNELS_THREADS_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.generated.js';
+import {
+  KERNELS_RELAXED_THREADS_WASM_BASE64,
+  KERNELS_RELAXED_WASM_BASE64,
+  KERNELS_THREADS_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from './kernels.generated.js';
 import { attachSharedKernels, getThreads, onThreadsQuery, runTasks, threadSupportProblem, threadsNote, type Task } from './threads.js';
 
 /**
@@ -126,8 +131,27 @@ const SIMD_PROBE = new Uint8Array([
  * memcpy; calls that do not split their work avoid that by using `local`.
  */
 type State =
-  | { ok: true; exports: KernelExports; base: number; shared: boolean; local: KernelExports; localBase: number }
+  | { ok: true; exports: KernelExports; base: number; shared: boolean; local: KernelExports; localBase: number; relaxed: boolean; relaxedNote: string }
   | { ok: false; reason: string };
+
+/**
+ * A module whose body uses `f32x4.relaxed_madd` (three `i8x16.splat`s of 0, then the madd):
+ * it validates exactly when the engine has relaxed SIMD.
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether the relaxed-SIMD kernels are wanted: yes unless the environment variable
+ * `PATHGRAD_WASM_RELAXED_SIMD` is `0` (for float32 results that do not depend on whether the
+ * CPU fuses multiply-adds). Read through globalThis so browsers need no `process`.
+ */
+function relaxedWanted(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.PATHGRAD_WASM_RELAXED_SIMD !== '0';
+}
 
 /** Pages the shared memory starts with (2 MiB); it grows on demand up to 4 GiB. */
 const SHARED_INITIAL_PAGES = 32;
@@ -156,11 +180,21 @@ function init(): State {
       };
       let instance: { exports: unknown } | undefined;
       let shared = false;
-      const single = () => new wasm.Instance(new wasm.Module(decodeBase64(KERNELS_WASM_BASE64)), { env: { abort } });
+      // relaxed SIMD's fused multiply-add where the engine has it (feature-detected), else plain SIMD
+      const wanted = relaxedWanted();
+      const relaxed = wanted && wasm.validate(RELAXED_SIMD_PROBE);
+      const relaxedNote = relaxed
+        ? 'GEMM multiply-adds fused with relaxed SIMD (PATHGRAD_WASM_RELAXED_SIMD=0 for plain SIMD)'
+        : wanted
+          ? 'plain SIMD multiply-adds (this engine has no relaxed SIMD)'
+          : 'plain SIMD multiply-adds (relaxed SIMD turned off by PATHGRAD_WASM_RELAXED_SIMD=0)';
+      const singleB64 = relaxed ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64;
+      const threadsB64 = relaxed ? KERNELS_RELAXED_THREADS_WASM_BASE64 : KERNELS_THREADS_WASM_BASE64;
+      const single = () => new wasm.Instance(new wasm.Module(decodeBase64(singleB64)), { env: { abort } });
       if (threadSupportProblem() === undefined) {
         // the threaded build on a shared memory, which worker threads instantiate too
         try {
-          const module = new wasm.Module(decodeBase64(KERNELS_THREADS_WASM_BASE64));
+          const module = new wasm.Module(decodeBase64(threadsB64));
           const memory = new wasm.Memory({ initial: SHARED_INITIAL_PAGES, maximum: 65536, shared: true });
           instance = new wasm.Instance(module, { env: { memory, abort } });
           // workers may run any exported kernel
@@ -174,7 +208,7 @@ function init(): State {
       if (instance === undefined) instance = single();
       const exports = instance.exports as unknown as KernelExports;
       const local = shared ? (single().exports as unknown as KernelExports) : exports;
-      state = { ok: true, exports, base: align(exports.heapBase()), shared, local, localBase: align(local.heapBase()) };
+      state = { ok: true, exports, base: align(exports.heapBase()), shared, local, localBase: align(local.heapBase()), relaxed, relaxedNote };
     }
   } catch (e) {
     state = { ok: false, reason: `could not instantiate the wasm kernels: ${e instanceof Error ? e.message : String(e)}` };
@@ -204,9 +238,10 @@ export function wasmInfo(): BackendInfo {
   return {
     name: 'wasm',
     available: true,
-    mode: 'simd',
+    mode: s.relaxed ? 'relaxed-simd' : 'simd',
     note:
       'AssemblyScript f32x4 SIMD kernels for float32 (matmul, conv2d and its gradients, broadcasting elementwise ops, relu and its backward, max pooling), ' +
+      `${s.relaxedNote}, ` +
       `${why}; other ops and dtypes fall back to cpu`,
   };
 }
