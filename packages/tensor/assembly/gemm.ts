@@ -39,6 +39,22 @@ export function gemmScratchBytes(n: i32, k: i32): i32 {
 }
 
 /**
+ * Stores the transpose of the 4x4 block whose rows are v0..v3: column q of the block (lane q
+ * of each row) goes to d + q * stride as one vector. Four shuffle pairs (unpcklps/unpckhps,
+ * then movlhps/movhlps on x86) instead of 16 scalar loads and stores.
+ */
+@inline function storeTransposed4(v0: v128, v1: v128, v2: v128, v3: v128, d: usize, stride: usize): void {
+  const lo01 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const lo23 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const hi01 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const hi23 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5));
+  v128.store(d + stride, v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7));
+  v128.store(d + stride * 2, v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5));
+  v128.store(d + stride * 3, v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7));
+}
+
+/**
  * Packs rows [i0, i0+mc) and depth [p0, p0+kc) of op(A) into MR-row panels: within a panel
  * element (p, i) sits at (p * MR + i). Rows past the end are zero.
  */
@@ -47,13 +63,25 @@ function packA(a: usize, lda: i32, transA: i32, i0: i32, mc: i32, p0: i32, kc: i
     const rows = min(MR, mc - ir);
     const panel = dst + <usize>(ir * kc) * 4;
     if (rows == MR && transA == 0) {
-      // MR source rows walked side by side
-      const r0 = a + <usize>((i0 + ir) * lda + p0) * 4;
+      // MR source rows walked side by side, 4 depths at a time transposed in registers (a
+      // scalar gather here took ~8% of a 668x784 @ 784x128 product)
       const step = <usize>lda * 4;
-      for (let p = 0; p < kc; p++) {
-        const s = r0 + <usize>p * 4;
+      const r0 = a + <usize>((i0 + ir) * lda + p0) * 4;
+      const r1 = r0 + step;
+      const r2 = r1 + step;
+      const r3 = r2 + step;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p * 4;
+        storeTransposed4(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), panel + <usize>(p * MR) * 4, MR * 4);
+      }
+      for (; p < kc; p++) {
+        const o = <usize>p * 4;
         const d = panel + <usize>(p * MR) * 4;
-        for (let i = 0; i < MR; i++) store<f32>(d + <usize>i * 4, load<f32>(s + <usize>i * step));
+        store<f32>(d, load<f32>(r0 + o));
+        store<f32>(d, load<f32>(r1 + o), 4);
+        store<f32>(d, load<f32>(r2 + o), 8);
+        store<f32>(d, load<f32>(r3 + o), 12);
       }
     } else if (rows == MR) {
       // op(A) = A^T: element (i, p) is A[p, i], so the MR (= 4) consecutive i are one vector
@@ -61,15 +89,18 @@ function packA(a: usize, lda: i32, transA: i32, i0: i32, mc: i32, p0: i32, kc: i
         v128.store(panel + <usize>(p * MR) * 4, v128.load(a + <usize>((p0 + p) * lda + i0 + ir) * 4));
       }
     } else {
-      for (let p = 0; p < kc; p++) {
-        for (let i = 0; i < MR; i++) {
-          let v: f32 = 0;
-          if (i < rows) {
-            const row = i0 + ir + i;
-            const col = p0 + p;
-            v = transA == 0 ? load<f32>(a + <usize>(row * lda + col) * 4) : load<f32>(a + <usize>(col * lda + row) * 4);
-          }
-          store<f32>(panel + <usize>(p * MR + i) * 4, v);
+      // the last, partial panel: zeros, then the rows there are
+      memory.fill(panel, 0, <usize>(kc * MR) * 4);
+      for (let i = 0; i < rows; i++) {
+        const row = i0 + ir + i;
+        const d = panel + <usize>i * 4;
+        if (transA == 0) {
+          const s = a + <usize>(row * lda + p0) * 4;
+          for (let p = 0; p < kc; p++) store<f32>(d + <usize>(p * MR) * 4, load<f32>(s + <usize>p * 4));
+        } else {
+          const s = a + <usize>(p0 * lda + row) * 4;
+          const step = <usize>lda * 4;
+          for (let p = 0; p < kc; p++) store<f32>(d + <usize>(p * MR) * 4, load<f32>(s + <usize>p * step));
         }
       }
     }
@@ -92,24 +123,36 @@ function packB(b: usize, ldb: i32, transB: i32, p0: i32, kc: i32, j0: i32, nc: i
         v128.store(d, v128.load(s, 16), 16);
       }
     } else if (cols == NR) {
-      // op(B) = B^T: element (p, j) is B[j, p]; walk eight source rows side by side
+      // op(B) = B^T: element (p, j) is B[j, p]; eight source rows side by side, each 4x4
+      // block transposed in registers (a linear layer's weight as stored, read for x W^T)
       const step = <usize>ldb * 4;
       const r0 = b + <usize>((j0 + jr) * ldb + p0) * 4;
-      for (let p = 0; p < kc; p++) {
+      const r4 = r0 + step * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = <usize>p * 4;
+        const d = panel + <usize>(p * NR) * 4;
+        storeTransposed4(v128.load(r0 + o), v128.load(r0 + step + o), v128.load(r0 + step * 2 + o), v128.load(r0 + step * 3 + o), d, NR * 4);
+        storeTransposed4(v128.load(r4 + o), v128.load(r4 + step + o), v128.load(r4 + step * 2 + o), v128.load(r4 + step * 3 + o), d + 16, NR * 4);
+      }
+      for (; p < kc; p++) {
         const s = r0 + <usize>p * 4;
         const d = panel + <usize>(p * NR) * 4;
         for (let j = 0; j < NR; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * step));
       }
     } else {
-      for (let p = 0; p < kc; p++) {
-        for (let j = 0; j < NR; j++) {
-          let v: f32 = 0;
-          if (j < cols) {
-            const row = p0 + p;
-            const col = j0 + jr + j;
-            v = transB == 0 ? load<f32>(b + <usize>(row * ldb + col) * 4) : load<f32>(b + <usize>(col * ldb + row) * 4);
-          }
-          store<f32>(panel + <usize>(p * NR + j) * 4, v);
+      // the last, partial panel: zeros, then the columns there are
+      memory.fill(panel, 0, <usize>(kc * NR) * 4);
+      for (let j = 0; j < cols; j++) {
+        const col = j0 + jr + j;
+        const d = panel + <usize>j * 4;
+        if (transB == 0) {
+          const s = b + <usize>(p0 * ldb + col) * 4;
+          const step = <usize>ldb * 4;
+          for (let p = 0; p < kc; p++) store<f32>(d + <usize>(p * NR) * 4, load<f32>(s + <usize>p * step));
+        } else {
+          const s = b + <usize>(col * ldb + p0) * 4;
+          for (let p = 0; p < kc; p++) store<f32>(d + <usize>(p * NR) * 4, load<f32>(s + <usize>p * 4));
         }
       }
     }
@@ -275,11 +318,34 @@ export function packAFull(m: i32, k: i32, a: usize, lda: i32, transA: i32, dst: 
   }
 }
 
-/** The blocked loop nest; A comes packed (`apacked` != 0, from packAFull) or is packed block by block. */
+/** Floats needed to hold all of op(B) [k, n] packed by `packBFull`. */
+export function packedBSize(n: i32, k: i32): i32 {
+  return roundUp(n, NR) * k;
+}
+
+/**
+ * Packs the whole of op(B) [k, n] in the order the `gemmPackedB` entry points read it: the
+ * panels of depth block p0 sit at float offset p0 * roundUp(n, NR), panel jr at jr * kc
+ * within. Lets a product split over threads by row blocks pack B once for all of them
+ * instead of once per block (a 784x128 weight read transposed: ~50 us a time).
+ */
+export function packBFull(n: i32, k: i32, b: usize, ldb: i32, transB: i32, dst: usize): void {
+  const np = roundUp(n, NR);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = min(KC, k - p0);
+    packB(b, ldb, transB, p0, kc, 0, n, dst + <usize>(p0 * np) * 4);
+  }
+}
+
+/**
+ * The blocked loop nest; A comes packed (`apacked` != 0, from packAFull) or is packed block
+ * by block, and B likewise (`bpacked` != 0, from packBFull). Which is packed where changes
+ * no value: every element is the same sums in the same order.
+ */
 function gemmImpl(
   m: i32, n: i32, k: i32,
   a: usize, lda: i32, transA: i32, apacked: usize,
-  b: usize, ldb: i32, transB: i32,
+  b: usize, ldb: i32, transB: i32, bpacked: usize,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
   bias: usize, relu: i32,
 ): void {
@@ -290,10 +356,12 @@ function gemmImpl(
     return;
   }
   const kcMax = min(k, KC);
+  // scratch: the A block, the edge tile, then (unless B comes packed) the B block
   const ap = (scratch + 15) & ~(<usize>15);
-  const bp = ap + <usize>(MC * kcMax) * 4;
-  const tile = bp + <usize>(kcMax * min(roundUp(n, NR), NC)) * 4;
+  const tile = ap + <usize>(MC * kcMax) * 4;
+  const bp = tile + <usize>(MR * NR) * 4;
   const mp = roundUp(m, MR);
+  const np = roundUp(n, NR);
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
@@ -302,7 +370,9 @@ function gemmImpl(
       // the epilogue runs on the last depth block only, once each element's sum is complete
       const last = p0 + kc >= k;
       const epiRelu = last ? relu : 0;
-      packB(b, ldb, transB, p0, kc, j0, nc, bp);
+      let bblock = bp;
+      if (bpacked != 0) bblock = bpacked + <usize>(p0 * np + j0 * kc) * 4;
+      else packB(b, ldb, transB, p0, kc, j0, nc, bp);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = min(MC, m - i0);
         let ablock = ap;
@@ -310,7 +380,7 @@ function gemmImpl(
         else packA(a, lda, transA, i0, mc, p0, kc, ap);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
-          const bpanel = bp + <usize>(jr * kc) * 4;
+          const bpanel = bblock + <usize>(jr * kc) * 4;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const epiBias = last && bias != 0 ? bias + <usize>(j0 + jr) * 4 : 0;
@@ -333,7 +403,7 @@ export function gemm(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, accumulate, scratch, 0, 0);
+  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, 0, c, ldc, accumulate, scratch, 0, 0);
 }
 
 /** As `gemm`, with op(A) already packed by `packAFull(m, k, ...)` at `apacked`. */
@@ -342,7 +412,7 @@ export function gemmPackedA(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, accumulate, scratch, 0, 0);
+  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, 0, c, ldc, accumulate, scratch, 0, 0);
 }
 
 /**
@@ -356,7 +426,7 @@ export function gemmBiasAct(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, bias: usize, relu: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, c, ldc, 0, scratch, bias, relu);
+  gemmImpl(m, n, k, a, lda, transA, 0, b, ldb, transB, 0, c, ldc, 0, scratch, bias, relu);
 }
 
 /** As `gemmBiasAct`, with op(A) already packed by `packAFull(m, k, ...)` at `apacked`. */
@@ -365,7 +435,29 @@ export function gemmPackedABiasAct(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, bias: usize, relu: i32, scratch: usize,
 ): void {
-  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, c, ldc, 0, scratch, bias, relu);
+  gemmImpl(m, n, k, 0, 0, 0, apacked, b, ldb, transB, 0, c, ldc, 0, scratch, bias, relu);
+}
+
+/**
+ * As `gemm`, with op(B) already packed by `packBFull(n, k, ...)` at `bpacked` (scratch:
+ * `gemmScratchBytes(0, k)` suffices). The row blocks of a product split over threads share
+ * one packed B this way.
+ */
+export function gemmPackedB(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, transA: i32, bpacked: usize,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, a, lda, transA, 0, 0, 0, 0, bpacked, c, ldc, accumulate, scratch, 0, 0);
+}
+
+/** As `gemmBiasAct`, with op(B) already packed by `packBFull(n, k, ...)` at `bpacked`. */
+export function gemmPackedBBiasAct(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, transA: i32, bpacked: usize,
+  c: usize, ldc: i32, bias: usize, relu: i32, scratch: usize,
+): void {
+  gemmImpl(m, n, k, a, lda, transA, 0, 0, 0, 0, bpacked, c, ldc, 0, scratch, bias, relu);
 }
 
 /**

@@ -44,12 +44,22 @@ function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
 }
 
 /**
- * Fewest rows a row-block chunk of a split matmul gets: every row chunk packs all of op(B)
- * again, so with chunks of 4 rows a narrow product (64x784 @ 784x10) spent about as long
- * packing as multiplying (2 threads: 127 us against 80 on one; 96 with 16-row chunks, on a
- * busy machine).
+ * Fewest rows a row-block chunk of a split matmul gets. op(B) is packed once for all row
+ * chunks (`packBFull`), but each chunk still pads its last rows to the micro-kernel's 4 and
+ * costs a claim on the job; thin chunks of a narrow product gain nothing from more of them.
  */
 const ROW_CHUNK_MIN = 16;
+
+/** The packed-B GEMM exports (declared here so the shared runtime file stays as it is). */
+type PackedBExports = KernelExports & {
+  packedBSize(n: number, k: number): number;
+  packBFull(n: number, k: number, b: number, ldb: number, transB: number, dst: number): void;
+  gemmPackedB(
+    m: number, n: number, k: number,
+    a: number, lda: number, transA: number, bpacked: number,
+    c: number, ldc: number, accumulate: number, scratch: number,
+  ): void;
+};
 
 /** The batch offsets of a plain (unbatched) matrix product. */
 const ZERO_OFFSET: readonly number[] = [0];
@@ -145,13 +155,15 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
   // a GEMM that stays on this thread uses the private memory (faster copies in and out)
   const call = new WasmCall(parts.length > 1);
+  const k$ = call.k as PackedBExports;
   const pa = call.allocF32(a.size);
   const pb = call.allocF32(b.size);
   const pc = call.allocF32(size);
-  const scratch = parts.map(([, len]) => call.alloc(call.k.gemmScratchBytes(byRows ? n : len, k)));
-  // column blocks all read the whole of op(A): pack it once for all of them
+  // column blocks all read the whole of op(A), row blocks the whole of op(B): pack it once for all of them
   const packA = !byRows && parts.length > 1;
-  const pp = packA ? call.allocF32(call.k.packedASize(m, k)) : 0;
+  const packB = byRows && parts.length > 1;
+  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
+  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
   const heap = call.commit();
   if (heap === undefined) return undefined;
   const transA = isTransposed2d(a) ? 1 : 0;
@@ -168,10 +180,13 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
     const a0 = pa + offA[i]! * 4;
     const b0 = pb + offB[i]! * 4;
     const c0 = pc + i * m * n * 4;
-    if (packA) call.k.packAFull(m, k, a0, lda, transA, pp);
+    if (packA) k$.packAFull(m, k, a0, lda, transA, pp);
+    if (packB) k$.packBFull(n, k, b0, ldb, transB, pp);
     const tasks: Task[] = parts.map(([start, len], t) =>
       byRows
-        ? { fn: 'gemm', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, b0, ldb, transB, c0 + start * n * 4, n, 0, scratch[t]!] }
+        ? packB
+          ? { fn: 'gemmPackedB', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, pp, c0 + start * n * 4, n, 0, scratch[t]!] }
+          : { fn: 'gemm', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, b0, ldb, transB, c0 + start * n * 4, n, 0, scratch[t]!] }
         : packA
           ? { fn: 'gemmPackedA', args: [m, len, k, pp, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] }
           : { fn: 'gemm', args: [m, len, k, a0, lda, transA, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] },

@@ -26,14 +26,26 @@ type LinearExports = KernelExports & {
     b: number, ldb: number, transB: number,
     c: number, ldc: number, bias: number, relu: number, scratch: number,
   ): void;
+  packedBSize(n: number, k: number): number;
+  packBFull(n: number, k: number, b: number, ldb: number, transB: number, dst: number): void;
+  gemmPackedB(
+    m: number, n: number, k: number,
+    a: number, lda: number, transA: number, bpacked: number,
+    c: number, ldc: number, accumulate: number, scratch: number,
+  ): void;
+  gemmPackedBBiasAct(
+    m: number, n: number, k: number,
+    a: number, lda: number, transA: number, bpacked: number,
+    c: number, ldc: number, bias: number, relu: number, scratch: number,
+  ): void;
 };
 
 /** Multiply-adds below which the GEMM stays on one thread (as the matmul kernel: waking a worker costs tens of microseconds). */
 const PARALLEL_MIN_WORK = 2 ** 18;
 
 /**
- * Fewest rows a row-block chunk gets (as the matmul kernel): every row chunk packs all of
- * op(B) = W^T again, so thin chunks of a narrow layer spend more time packing than multiplying.
+ * Fewest rows a row-block chunk gets (as the matmul kernel): op(B) = W^T is packed once for
+ * all row chunks, but each pads its last rows to the micro-kernel's 4 and costs a claim.
  */
 const ROW_CHUNK_MIN = 16;
 
@@ -106,10 +118,11 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const pw = call.allocF32(w.size);
   const pb = b === undefined ? 0 : call.allocF32(n);
   const pc = call.allocF32(size);
-  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? n : len, k)));
-  // column blocks all read the whole of op(A): pack it once for all of them
+  // column blocks all read the whole of op(A), row blocks the whole of op(B) = W^T: pack it once for all of them
   const packA = !byRows && parts.length > 1;
-  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : 0;
+  const packB = byRows && parts.length > 1;
+  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
+  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
   const heap = call.commit();
   if (heap === undefined) return undefined;
   // x: row-major [m, k], or the [k, m] storage of a transposed view read transposed
@@ -125,9 +138,12 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const ldb = transB ? k : n;
   const relu = attrs.activation === 'relu' ? 1 : 0;
   if (packA) k$.packAFull(m, k, px, lda, transA, pp);
+  if (packB) k$.packBFull(n, k, pw, ldb, transB, pp);
   const tasks: Task[] = parts.map(([start, len], t) =>
     byRows
-      ? { fn: 'gemmBiasAct', args: [len, n, k, px + start * (transA ? 1 : lda) * 4, lda, transA, pw, ldb, transB, pc + start * n * 4, n, pb, relu, scratch[t]!] }
+      ? packB
+        ? { fn: 'gemmPackedBBiasAct', args: [len, n, k, px + start * (transA ? 1 : lda) * 4, lda, transA, pp, pc + start * n * 4, n, pb, relu, scratch[t]!] }
+        : { fn: 'gemmBiasAct', args: [len, n, k, px + start * (transA ? 1 : lda) * 4, lda, transA, pw, ldb, transB, pc + start * n * 4, n, pb, relu, scratch[t]!] }
       : {
           fn: packA ? 'gemmPackedABiasAct' : 'gemmBiasAct',
           args: [
@@ -165,9 +181,10 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   const py = call.allocF32(y.size);
   const pw = call.allocF32(w.size);
   const pc = call.allocF32(size);
-  const scratch = small ? [] : parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? n : len, k)));
   const packA = !small && !byRows && parts.length > 1;
-  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : 0;
+  const packB = !small && byRows && parts.length > 1;
+  const scratch = small ? [] : parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
+  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, pg, g);
@@ -182,10 +199,13 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
     k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
   } else {
     if (packA) k$.packAFull(m, k, pg, k, 0, pp);
+    if (packB) k$.packBFull(n, k, pw, ldb, transB, pp);
     call.run(
       parts.map(([start, len], t): Task =>
         byRows
-          ? { fn: 'gemm', args: [len, n, k, pg + start * k * 4, k, 0, pw, ldb, transB, pc + start * n * 4, n, 0, scratch[t]!] }
+          ? packB
+            ? { fn: 'gemmPackedB', args: [len, n, k, pg + start * k * 4, k, 0, pp, pc + start * n * 4, n, 0, scratch[t]!] }
+            : { fn: 'gemm', args: [len, n, k, pg + start * k * 4, k, 0, pw, ldb, transB, pc + start * n * 4, n, 0, scratch[t]!] }
           : packA
             ? { fn: 'gemmPackedA', args: [m, len, k, pp, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] }
             : { fn: 'gemm', args: [m, len, k, pg, k, 0, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] },
