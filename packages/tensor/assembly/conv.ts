@@ -37,11 +37,12 @@ export function convScratchBytes(cg: i32, kh: i32, kw: i32, oh: i32, ow: i32, co
 }
 
 /**
- * Unfolds one image's `cg` channels (each h x w, starting at src) into col[K, oh*ow] with
- * K = cg*kh*kw in (channel, ky, kx) order, zero where the window reads padding.
+ * Unfolds one image's `cg` channels (each h x w, starting at src) into col[K, (oy1-oy0)*ow]
+ * with K = cg*kh*kw in (channel, ky, kx) order, for output rows [oy0, oy1) (all: 0, oh),
+ * zero where the window reads padding.
  */
 function im2col(
-  src: usize, cg: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32,
+  src: usize, cg: i32, h: i32, w: i32, kh: i32, kw: i32, oy0: i32, oy1: i32, ow: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, col: usize,
 ): void {
   const plane = <usize>(h * w) * 4;
@@ -56,7 +57,7 @@ function im2col(
         while (lo < ow && lo * sw + xoff < 0) lo++;
         let hi = ow;
         while (hi > lo && (hi - 1) * sw + xoff >= w) hi--;
-        for (let oy = 0; oy < oh; oy++) {
+        for (let oy = oy0; oy < oy1; oy++) {
           const iy = oy * sh - ph + ky * dh;
           if (iy < 0 || iy >= h || lo >= hi) {
             zeroF32(dst, ow);
@@ -133,19 +134,23 @@ function col2im(
 
 /**
  * y[n, cout, oh, ow] = conv2d(x[n, c, h, w], wt[cout, c/groups, kh, kw]) (+ bias[cout] when
- * bias != 0), then ReLU when relu != 0. Cross-correlation, as PyTorch. The bias and ReLU run
- * on each image's output right after its GEMM, while it is still in cache, instead of as two
- * more passes over the whole batch.
+ * bias != 0), then ReLU when relu != 0, for the output rows [oy0, oy0 + oyn) only (all: 0,
+ * oh). Cross-correlation, as PyTorch. The bias and ReLU run on each image's output right
+ * after its GEMM, while it is still in cache, instead of as two more passes over the whole
+ * batch. A row range is a column block of each image's GEMM, so its elements are summed
+ * exactly as in the full call: callers split few images across threads by output rows with
+ * bit-identical results.
  */
 export function conv2dForward(
   n: i32, c: i32, h: i32, w: i32, cout: i32, kh: i32, kw: i32, oh: i32, ow: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, groups: i32,
-  x: usize, wt: usize, bias: usize, y: usize, scratch: usize, relu: i32,
+  x: usize, wt: usize, bias: usize, y: usize, scratch: usize, relu: i32, oy0: i32, oyn: i32,
 ): void {
   const cg = c / groups;
   const coutg = cout / groups;
   const kk = cg * kh * kw;
   const p = oh * ow;
+  const q = oyn * ow;
   const col = align16(scratch);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
   // the weight is the same for every image: pack each group's W_g once
@@ -157,21 +162,24 @@ export function conv2dForward(
     for (let g = 0; g < groups; g++) {
       const xin = x + <usize>((b * c + g * cg) * h * w) * 4;
       let bmat = col;
-      if (direct) bmat = xin;
-      else im2col(xin, cg, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col);
-      const yout = y + <usize>((b * cout + g * coutg) * p) * 4;
-      gemmPackedA(coutg, p, kk, wp + <usize>g * wsize, bmat, p, 0, yout, p, 0, gs);
+      let ldb = q;
+      if (direct) {
+        bmat = xin + <usize>(oy0 * ow) * 4;
+        ldb = p;
+      } else im2col(xin, cg, h, w, kh, kw, oy0, oy0 + oyn, ow, sh, sw, ph, pw, dh, dw, col);
+      const yout = y + <usize>((b * cout + g * coutg) * p + oy0 * ow) * 4;
+      gemmPackedA(coutg, q, kk, wp + <usize>g * wsize, bmat, ldb, 0, yout, p, 0, gs);
     }
-    if (bias != 0 || relu != 0) biasRelu(y + <usize>(b * cout * p) * 4, cout, p, bias, relu);
+    if (bias != 0 || relu != 0) biasRelu(y + <usize>(b * cout * p + oy0 * ow) * 4, cout, q, p, bias, relu);
   }
 }
 
 /**
- * In place over `rows` rows of `p` floats: `+ bias[row]` (none when bias is 0), then ReLU
- * when relu != 0 (NaN stays NaN and -0 becomes +0, as the relu kernel). Each add is one
- * float32 rounding, as the separate add op's.
+ * In place over `rows` rows of `q` floats, `p` apart: `+ bias[row]` (none when bias is 0),
+ * then ReLU when relu != 0 (NaN stays NaN and -0 becomes +0, as the relu kernel). Each add
+ * is one float32 rounding, as the separate add op's.
  */
-function biasRelu(y: usize, rows: i32, p: i32, bias: usize, relu: i32): void {
+function biasRelu(y: usize, rows: i32, q: i32, p: i32, bias: usize, relu: i32): void {
   const zero = f32x4.splat(0);
   for (let co = 0; co < rows; co++) {
     const s: f32 = bias != 0 ? load<f32>(bias + <usize>co * 4) : 0;
@@ -179,21 +187,21 @@ function biasRelu(y: usize, rows: i32, p: i32, bias: usize, relu: i32): void {
     const row = y + <usize>(co * p) * 4;
     let j = 0;
     if (bias != 0 && relu != 0) {
-      for (; j + 4 <= p; j += 4) {
+      for (; j + 4 <= q; j += 4) {
         const o = <usize>j * 4;
         const v = f32x4.add(v128.load(row + o), bv);
         v128.store(row + o, v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
       }
     } else if (bias != 0) {
-      for (; j + 4 <= p; j += 4) v128.store(row + <usize>j * 4, f32x4.add(v128.load(row + <usize>j * 4), bv));
+      for (; j + 4 <= q; j += 4) v128.store(row + <usize>j * 4, f32x4.add(v128.load(row + <usize>j * 4), bv));
     } else {
-      for (; j + 4 <= p; j += 4) {
+      for (; j + 4 <= q; j += 4) {
         const o = <usize>j * 4;
         const v = v128.load(row + o);
         v128.store(row + o, v128.and(v, v128.or(f32x4.gt(v, zero), f32x4.ne(v, v))));
       }
     }
-    for (; j < p; j++) {
+    for (; j < q; j++) {
       const o = <usize>j * 4;
       let v = load<f32>(row + o);
       if (bias != 0) v = v + s;
@@ -203,31 +211,44 @@ function biasRelu(y: usize, rows: i32, p: i32, bias: usize, relu: i32): void {
   }
 }
 
-/** dx[n, c, h, w] = conv2d's adjoint in x applied to dy[n, cout, oh, ow]. */
+/**
+ * dx[n, c, h, w] = conv2d's adjoint in x applied to dy[n, cout, oh, ow], for the input
+ * channels [ci0, ci0 + cin) of each group only (all: 0, c/groups). A channel range is a row
+ * block of each image's GEMM `W_g^T dy_g`, and col2im writes each channel only from its own
+ * rows, so the range's values are exactly those of the full call: callers split few images
+ * across threads by input channels with bit-identical results.
+ */
 export function conv2dBackwardInput(
   n: i32, c: i32, h: i32, w: i32, cout: i32, kh: i32, kw: i32, oh: i32, ow: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, groups: i32,
-  dy: usize, wt: usize, dx: usize, scratch: usize,
+  dy: usize, wt: usize, dx: usize, scratch: usize, ci0: i32, cin: i32,
 ): void {
   const cg = c / groups;
   const coutg = cout / groups;
   const kk = cg * kh * kw;
+  const kr = cin * kh * kw;
+  const r0 = ci0 * kh * kw;
   const p = oh * ow;
+  const hw = h * w;
   const col = align16(scratch);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
-  // pack each group's W_g^T once for all images
-  const wsize = <usize>packedASize(kk, coutg) * 4;
+  // pack each group's rows [r0, r0 + kr) of W_g^T once for all images
+  const wsize = <usize>packedASize(kr, coutg) * 4;
   const wp = align16(col + <usize>(kk * p) * 4);
   const gs = align16(wp + <usize>groups * wsize);
-  for (let g = 0; g < groups; g++) packAFull(kk, coutg, wt + <usize>(g * coutg * kk) * 4, kk, 1, wp + <usize>g * wsize);
-  if (!direct) memory.fill(dx, 0, <usize>(n * c * h * w) * 4);
+  for (let g = 0; g < groups; g++) packAFull(kr, coutg, wt + <usize>(g * coutg * kk + r0) * 4, kk, 1, wp + <usize>g * wsize);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       const dyg = dy + <usize>((b * cout + g * coutg) * p) * 4;
-      const dxg = dx + <usize>((b * c + g * cg) * h * w) * 4;
-      // dcol[kk, p] = W_g^T [kk, coutg] * dy_g [coutg, p]
-      gemmPackedA(kk, p, coutg, wp + <usize>g * wsize, dyg, p, 0, direct ? dxg : col, p, 0, gs);
-      if (!direct) col2im(col, cg, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, dxg);
+      const dxg = dx + <usize>((b * c + g * cg + ci0) * hw) * 4;
+      // dcol[kr, p] = W_g^T [kr, coutg] * dy_g [coutg, p]
+      if (direct) {
+        gemmPackedA(kr, p, coutg, wp + <usize>g * wsize, dyg, p, 0, dxg, p, 0, gs);
+      } else {
+        gemmPackedA(kr, p, coutg, wp + <usize>g * wsize, dyg, p, 0, col, p, 0, gs);
+        memory.fill(dxg, 0, <usize>(cin * hw) * 4);
+        col2im(col, cin, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, dxg);
+      }
     }
   }
 }
@@ -251,7 +272,7 @@ export function conv2dBackwardWeight(
       const xin = x + <usize>((b * c + g * cg) * h * w) * 4;
       let bmat = col;
       if (direct) bmat = xin;
-      else im2col(xin, cg, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col);
+      else im2col(xin, cg, h, w, kh, kw, 0, oh, ow, sh, sw, ph, pw, dh, dw, col);
       const dyg = dy + <usize>((b * cout + g * coutg) * p) * 4;
       // dW_g[coutg, kk] (+)= dy_g [coutg, p] * col^T [p, kk]
       gemm(coutg, kk, p, dyg, p, 0, bmat, p, 1, dwt + <usize>(g * coutg * kk) * 4, kk, b > 0 ? 1 : 0, gs);

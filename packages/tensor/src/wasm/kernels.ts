@@ -212,11 +212,47 @@ function convScratch(call: WasmCall, d: ConvDims): number {
   return call.alloc(call.k.convScratchBytes(c / groups, kh, kw, oh, ow, cout / groups, groups));
 }
 
-/** Image ranges [first, count] to split a conv over: a few per thread when the batch and the work are large enough. */
-function convParts(d: ConvDims): [number, number][] {
+/** Multiply-adds of a conv call (any of its three passes). */
+function convWork(d: ConvDims): number {
   const [n, c, , , cout, kh, kw, oh, ow, , , , , , , groups] = d;
-  const work = n * cout * oh * ow * (c / groups) * kh * kw;
-  return ranges(n, splitCount(work, n), 1);
+  return n * cout * oh * ow * (c / groups) * kh * kw;
+}
+
+/** Image ranges [first, count] to split a conv over: a few per thread when the batch and the work are large enough. */
+function imageParts(d: ConvDims): [number, number][] {
+  return ranges(d[0], splitCount(convWork(d), d[0]), 1);
+}
+
+/**
+ * Chunks per thread when a conv call with fewer images than threads is split by output rows
+ * or input channels instead: each such chunk packs its own copy of the weight, so fewer
+ * than the image split's CHUNKS_PER_THREAD.
+ */
+const SUB_CHUNKS_PER_THREAD = 1;
+
+/**
+ * Multiply-adds below which a conv call with fewer images than threads stays on one thread.
+ * Lower than PARALLEL_MIN_WORK: measured on 2 cores, the first MNIST CNN conv at batch 1
+ * (230k multiply-adds) went from 22.5 to 16 us split in two, 74k (16x8x3x3 on 8x8) gained
+ * nothing.
+ */
+const SUB_SPLIT_MIN_WORK = 2 ** 17;
+
+/**
+ * How to split a conv call: [first image, image count, first sub-unit, sub-unit count] per
+ * chunk, where the sub-units are `subTotal` output rows (forward) or input channels per
+ * group (input gradient). With at least as many images as threads, by image ranges (a few
+ * per thread); with fewer (a batch-1 forward pass), every chunk takes all the images and a
+ * range of sub-units, so a single image still uses every core. A sub-unit range is a block
+ * of each image's GEMM, summed exactly as in the unsplit call, so results do not depend on
+ * the thread count. Depends only on the sizes and the thread count.
+ */
+function convParts(d: ConvDims, subTotal: number): [number, number, number, number][] {
+  const n = d[0];
+  const threads = getThreads();
+  if (n >= threads || subTotal <= 1) return imageParts(d).map(([first, count]) => [first, count, 0, subTotal]);
+  if (convWork(d) < SUB_SPLIT_MIN_WORK) return [[0, n, 0, subTotal]];
+  return ranges(subTotal, Math.min(threads * SUB_CHUNKS_PER_THREAD, subTotal), 1).map(([first, count]) => [0, n, first, count]);
 }
 
 /** The conv entry point's arguments with the batch restricted to `count` images (the pointers already offset to the first). */
@@ -244,7 +280,7 @@ function convForward(
   const outSize = pool ? sizeOf(pool.shape) : size;
   if (size === 0 || outSize === 0) return undefined;
   const d = convDims(x.shape, w.shape, convShape, attrs);
-  const parts = convParts(d);
+  const parts = convParts(d, d[7]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
   const px = call.allocF32(x.size);
@@ -261,8 +297,8 @@ function convForward(
   if (bias) copyIn(heap, pb, bias);
   const [n, c, h, ww, cout, , , oh, ow] = d;
   call.run(
-    parts.map(([first, count], t) =>
-      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, pb, py + first * cout * oh * ow * 4, ps[t]!, relu ? 1 : 0]),
+    parts.map(([first, count, oy0, oyn], t) =>
+      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, pb, py + first * cout * oh * ow * 4, ps[t]!, relu ? 1 : 0, oy0, oyn]),
     ),
   );
   if (!pool) return { y: new Tensor(copyOut(heap, py, size), convShape, 'float32') };
@@ -311,7 +347,7 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   const size = sizeOf(out.shape);
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const d = convDims(attrs.inputShape, w.shape, g.shape, attrs);
-  const parts = convParts(d);
+  const parts = convParts(d, d[1] / d[15]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
   const pg = call.allocF32(g.size);
@@ -324,8 +360,8 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   copyIn(heap, pw, w);
   const [, c, h, ww, cout, , , oh, ow] = d;
   call.run(
-    parts.map(([first, count], t) =>
-      convTask('conv2dBackwardInput', d, count, [pg + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!]),
+    parts.map(([first, count, ci0, cin], t) =>
+      convTask('conv2dBackwardInput', d, count, [pg + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!, ci0, cin]),
     ),
   );
   return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
@@ -344,7 +380,7 @@ export const conv2dMaxPoolBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = 
   const gySize = sizeOf(convShape);
   if (size === 0 || gySize === 0 || g.size === 0) return undefined;
   const d = convDims(attrs.inputShape, w.shape, convShape, attrs);
-  const parts = convParts(d);
+  const parts = convParts(d, d[1] / d[15]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
   const pg = call.allocF32(g.size);
@@ -362,8 +398,8 @@ export const conv2dMaxPoolBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = 
   const [n, c, h, ww, cout, , , oh, ow] = d;
   if (call.k.maxPool2dScatter(n * cout, oh * ow, g.shape[2]! * g.shape[3]!, pg, pi, pdy) !== 0) return undefined;
   call.run(
-    parts.map(([first, count], t) =>
-      convTask('conv2dBackwardInput', d, count, [pdy + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!]),
+    parts.map(([first, count, ci0, cin], t) =>
+      convTask('conv2dBackwardInput', d, count, [pdy + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!, ci0, cin]),
     ),
   );
   return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
@@ -378,7 +414,7 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   const d = convDims(x.shape, attrs.weightShape, g.shape, attrs);
   // each chunk sums its images' contributions into its own buffer; the partial sums are then
   // added in chunk order, so the result is deterministic for a given thread count
-  const parts = convParts(d);
+  const parts = imageParts(d);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
   const px = call.allocF32(x.size);
