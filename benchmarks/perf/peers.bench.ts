@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as TF from '@tensorflow/tfjs';
 import { integratedGradients, quadrature } from '@pathgrad/attribution';
 import { Adam, fit, loadPretrained, type Module } from '@pathgrad/nn';
@@ -37,6 +38,8 @@ const CONVS = [
   { id: 'conv2', x: [64, 16, 12, 12], w: [32, 16, 5, 5] },
 ];
 const PYTHON = '/usr/bin/python3';
+/** The implementation name of the relaxed-SIMD rows. */
+const RELAXED = 'pathgrad relaxed SIMD';
 
 /** Runs a peer process (a second try if the first fails: one crashed once under heavy load) and parses its JSON; a string says why not. */
 function runPeer(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): unknown {
@@ -139,6 +142,21 @@ export async function run(opts: BenchOptions): Promise<void> {
   const jax = typeof jaxOut === 'string' ? undefined : (jaxOut as any);
   res.notes.jax = jax ? `@jax-js/jax (jit, wasm device, ${jax.threads} thread: its worker pool needs a global Worker, which Node 20 lacks)` : (jaxOut as string);
   console.log(`jax-js: ${res.notes.jax}`);
+  // --- pathgrad with relaxed SIMD: a child Node with the flag Node 20 needs (an extra row) ---
+  let relaxed: any;
+  {
+    const rcfg = { images: imagesFile, count: nImages, labels: Array.from(labels), steps: STEPS, imageCounts: igImages(quick), trainBatch: TRAIN_BATCH, quick };
+    writeFileSync(join(dir, 'relaxed.json'), JSON.stringify(rcfg));
+    const loader = pathToFileURL(join(dirname(require.resolve('tsx/package.json', { paths: [repoRoot] })), 'dist', 'loader.mjs')).href;
+    const out = runPeer(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', loader, join(repoRoot, 'benchmarks', 'perf', 'peers', 'relaxed-peer.ts'), join(dir, 'relaxed.json')]);
+    if (typeof out === 'string') res.notes.relaxed = out;
+    else if (out && (out as any).mode !== 'relaxed-simd') res.notes.relaxed = `the child did not get relaxed SIMD (mode ${(out as any).mode})`;
+    else {
+      relaxed = out;
+      res.notes.relaxed = `the default backend in \`node --experimental-wasm-relaxed-simd\` (Node 20; on by default from Node 22 and in Chrome 114+), which picks the kernels with relaxed-SIMD fused multiply-adds in the GEMMs`;
+    }
+  }
+  console.log(`relaxed SIMD: ${res.notes.relaxed}`);
   rmSync(dir, { recursive: true, force: true });
 
   // --- pathgrad (default backend) and tfjs-wasm, in this process ---
@@ -176,6 +194,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       }
       const tr = torch?.models[name].ig.find((r: any) => r.images === n);
       if (tr) res.ig.push({ model: name, images: n, impl: 'PyTorch', timing: tr, note: tr.mode, ...(tr.attributions ? { relL2VsFloat64: worstRelL2(tr.attributions, ref, 1) } : {}) });
+      const rr = relaxed?.ig.find((r: any) => r.model === name && r.images === n);
+      if (rr) res.ig.push({ model: name, images: n, impl: RELAXED, timing: rr.timing, ...(rr.attributions ? { relL2VsFloat64: worstRelL2(Float32Array.from(rr.attributions), ref, 1) } : {}) });
       const jr = name === 'mlp' ? jax?.rows.find((r: any) => r.images === n) : undefined;
       if (jr) res.ig.push({ model: name, images: n, impl: 'jax-js', timing: jr, ...(n === 1 ? { relL2VsFloat64: worstRelL2(jax.attributions, ref, 1) } : {}) });
       console.log(`ig ${name} x${n}: ${res.ig.filter((r) => r.model === name && r.images === n).map((r) => `${r.impl} ${ms(r.timing.medianMs)} ms`).join(', ')}`);
@@ -217,6 +237,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       res.kernels.push({ id: 'matmul-512', impl: 'tfjs-wasm', timing: tt, gflops: flops / (tt.medianMs * 1e6) });
       [ta, tb].forEach((v) => v.dispose());
     }
+    if (relaxed) res.kernels.push({ id: 'matmul-512', impl: RELAXED, timing: relaxed.matmul512, gflops: flops / (relaxed.matmul512.medianMs * 1e6) });
     const tm = torch?.matmul.find((r: any) => r.n === 512);
     if (tm) res.kernels.push({ id: 'matmul-512', impl: 'PyTorch', timing: tm, gflops: tm.gflops });
     for (const c of CONVS) {
@@ -253,6 +274,11 @@ export async function run(opts: BenchOptions): Promise<void> {
     const t = await measure('pathgrad train cnn', () => void fit(model, data, { epochs: 1, batchSize: TRAIN_BATCH, optimizer, shuffle: false, progress: 'none' }), quick);
     const per = (v: number) => v / nb;
     res.training.push({ model: 'cnn', impl: 'pathgrad', timing: { medianMs: per(t.medianMs), madMs: per(t.madMs), minMs: per(t.minMs), samples: t.samples } });
+    if (relaxed) {
+      const rb = relaxed.batches as number;
+      const rt = relaxed.train;
+      res.training.push({ model: 'cnn', impl: RELAXED, timing: { medianMs: rt.medianMs / rb, madMs: rt.madMs / rb, minMs: rt.minMs / rb, samples: rt.samples } });
+    }
     if (torch?.models.cnn.train) res.training.push({ model: 'cnn', impl: 'PyTorch', timing: torch.models.cnn.train });
     console.log(res.training.map((r) => `train cnn ${r.impl}: ${ms(r.timing.medianMs)} ms per batch`).join('\n'));
   }

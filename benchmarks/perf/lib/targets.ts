@@ -212,7 +212,7 @@ machine whose load average was ${r.load.start.toFixed(1)} at the start and ${r.l
 (${r.load.cores} cores)${r.load.start > r.load.cores || r.load.end > r.load.cores ? ': above the core count, so other jobs competed for the cores; times can be inflated, and ratios move with the load between one measurement and the next' : ''}.
 
 ${r.notes.pytorch?.startsWith('PyTorch ') ? '' : `**PyTorch was not measured in this run** (${r.notes.pytorch ?? 'not run'}): install Debian's \`python3-torch\` with \`libopenblas0-pthread\` (apt-get) and rerun to measure the PyTorch rows and targets.\n\n`}Peers: PyTorch — ${r.notes.pytorch ?? 'not run'}. onnxruntime-web — ${r.notes.ort ?? 'not run'}. jax-js — ${r.notes.jax ?? 'not run'}.
-TensorFlow.js — 4.22, wasm backend (XNNPACK). ${
+${r.notes.relaxed ? `The "pathgrad relaxed SIMD" rows: ${r.notes.relaxed} (not used by the targets, which measure Node 20's default).\n` : ''}TensorFlow.js — 4.22, wasm backend (XNNPACK). ${
     ['webgpu', 'headlessgl', 'webgl', 'webgl2'].includes(r.notes.gpujs ?? '')
       ? `pathgrad's \`gpujs\` backend reached a GPU in this run (gpu.js mode \`${r.notes.gpujs}\`): see the other sections.`
       : `No GPU was available to this run (gpu.js mode \`${r.notes.gpujs ?? 'unavailable'}\`), so pathgrad's \`gpujs\` backend ran only in gpu.js's CPU fallback (see the other sections).`
