@@ -4,7 +4,8 @@
  * chunk computes a block of every image's GEMM, so every output element must come out bit
  * for bit as on one thread; this checks it on 1, 2 and 3 threads for the plain, fused
  * bias + ReLU, fused ReLU + max-pool forwards and both input-gradient kernels, over shapes
- * with padding, stride, dilation, groups and 1x1 kernels, large enough to be split.
+ * with padding, stride, dilation, groups and 1x1 kernels, large enough to be split (and one
+ * batch split by images, whose max pooling is then split by planes).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { OPS, Tensor, randn, rng, runKernel, setThreads } from '../src/index.js';
@@ -45,6 +46,8 @@ const CASES: Case[] = [
   { name: 'padding 2, stride 2, odd sizes', x: [1, 12, 23, 21], w: [24, 12, 3, 5], attrs: { ...plain, stride: pair(2, 1), padding: pair(2, 1) } },
   { name: 'dilation 2, groups 2', x: [1, 16, 20, 20], w: [32, 8, 3, 3], attrs: { ...plain, dilation: pair(2), groups: 2, padding: pair(1) } },
   { name: '1x1 kernel', x: [1, 64, 16, 16], w: [64, 64, 1, 1], attrs: plain },
+  // enough images for the split by images (and the max pooling split by planes)
+  { name: 'MNIST conv1, 9 images', x: [9, 1, 28, 28], w: [16, 1, 5, 5], attrs: plain },
 ];
 
 describe('wasm conv with few images: split by rows / channels, bitwise as on one thread', () => {

@@ -303,7 +303,15 @@ function convForward(
   );
   if (!pool) return { y: new Tensor(copyOut(heap, py, size), convShape, 'float32') };
   const { kernelSize: k, stride: s, padding: p, dilation: dl } = pool.attrs;
-  call.k.maxPool2dForward(n * cout, oh, ow, pool.shape[2]!, pool.shape[3]!, k[0], k[1], s[0], s[1], p[0], p[1], dl[0], dl[1], py, pv, pi);
+  const [ho, wo] = [pool.shape[2]!, pool.shape[3]!];
+  // pooled plane by plane (indices are within a plane): over the threads too when the conv
+  // was split, as the workers are still polling (conv1 of the MNIST CNN at batch 64: ~200 us)
+  call.run(
+    ranges(n * cout, parts.length, 1).map(([p0, count]) => ({
+      fn: 'maxPool2dForward',
+      args: [count, oh, ow, ho, wo, k[0], k[1], s[0], s[1], p[0], p[1], dl[0], dl[1], py + p0 * oh * ow * 4, pv + p0 * ho * wo * 4, pi + p0 * ho * wo * 4],
+    })),
+  );
   return {
     y: new Tensor(copyOut(heap, pv, outSize), pool.shape, 'float32'),
     indices: new Tensor(new Int32Array(heap.buffer, pi, outSize).slice(), pool.shape, 'int32'),
