@@ -439,10 +439,8 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
       convTask('conv2dBackwardWeight', d, count, [px + first * c * h * ww * 4, pg + first * cout * oh * ow * 4, pw[t]!, ps[t]!]),
     ),
   );
-  const res = copyOut(heap, pw[0]!, size);
-  for (let t = 1; t < pw.length; t++) {
-    const part = heap.subarray(pw[t]! / 4, pw[t]! / 4 + size);
-    for (let i = 0; i < size; i++) res[i]! += part[i]!;
-  }
-  return new Tensor(res, out.shape, 'float32');
+  // the chunk sums added in chunk order in wasm memory (a float32 add rounds as JavaScript's
+  // double add stored to a Float32Array), then copied out once
+  for (let t = 1; t < pw.length; t++) call.k.add3(1, 1, size, pw[0]!, 0, 0, 1, pw[t]!, 0, 0, 1, pw[0]!);
+  return new Tensor(copyOut(heap, pw[0]!, size), out.shape, 'float32');
 };
