@@ -57,6 +57,16 @@ function im2col(
         while (lo < ow && lo * sw + xoff < 0) lo++;
         let hi = ow;
         while (hi > lo && (hi - 1) * sw + xoff >= w) hi--;
+        if (sw == 1 && lo == 0 && hi == ow) {
+          // the common case (no column of this kx reads padding): whole rows copied
+          for (let oy = oy0; oy < oy1; oy++) {
+            const iy = oy * sh - ph + ky * dh;
+            if (<u32>iy >= <u32>h) zeroF32(dst, ow);
+            else copyF32(dst, base + <usize>(iy * w + xoff) * 4, ow);
+            dst += <usize>ow * 4;
+          }
+          continue;
+        }
         for (let oy = oy0; oy < oy1; oy++) {
           const iy = oy * sh - ph + ky * dh;
           if (iy < 0 || iy >= h || lo >= hi) {
