@@ -5,6 +5,7 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './mul.js';
 import { sign } from './sign.js';
+import { unary32Wasm } from '../wasm/unary.js';
 
 /**
  * Elementwise absolute value. The subgradient at 0 is 0 (`g * sign(x)`), as PyTorch,
@@ -13,7 +14,7 @@ import { sign } from './sign.js';
 export const absOp = defineOp<Record<string, never>>({
   name: 'abs',
   infer: unaryInfer('abs'),
-  kernels: { cpu: unaryKernel(Math.abs) },
+  kernels: { cpu: unaryKernel(Math.abs), wasm: unary32Wasm('abs32') },
   vjp: (g, { inputs: [x] }) => [mul(g, sign(x!))],
   spec: unarySpec(Math.abs, { avoid: [0] }),
 });

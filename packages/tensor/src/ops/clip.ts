@@ -10,6 +10,7 @@ import { referenceElementwise } from '../testing/reference.js';
 import { greaterEqual } from './greaterEqual.js';
 import { lessEqual } from './lessEqual.js';
 import { mul } from './mul.js';
+import { clipWasm } from '../wasm/unary.js';
 
 /** Attributes of clip: the closed interval [min, max]. */
 export interface ClipAttrs {
@@ -29,7 +30,7 @@ function clipScalar(x: number, min: number, max: number): number {
 export const clipOp = defineOp<ClipAttrs>({
   name: 'clip',
   infer: unaryInfer('clip'),
-  kernels: { cpu: ([x], { min, max }, out) => mapUnary(x!, (v) => clipScalar(v, min, max), out) },
+  kernels: { cpu: ([x], { min, max }, out) => mapUnary(x!, (v) => clipScalar(v, min, max), out), wasm: clipWasm },
   vjp: (g, { inputs: [x], attrs: { min, max } }) => [mul(g, mul(greaterEqual(x!, min), lessEqual(x!, max)))],
   spec: {
     sample: (fc: typeof FastCheck) =>

@@ -6,6 +6,7 @@ import { mul } from './mul.js';
 import { laneKernel, referenceLanes, softmaxAttrs, softmaxSample, type SoftmaxAttrs } from './softmax.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
+import { softmaxWasm } from '../wasm/softmax.js';
 
 /** log(softmax(x)) along one axis: (x - m) - log(sum(exp(x - m))), never forming softmax. */
 export const logSoftmaxOp = defineOp<SoftmaxAttrs>({
@@ -23,6 +24,7 @@ export const logSoftmaxOp = defineOp<SoftmaxAttrs>({
         const ls = Math.log(s);
         for (let j = 0; j < shifted.length; j++) res[start + j * stride] = shifted[j]! - ls;
       }),
+    wasm: softmaxWasm(true),
   },
   // g - softmax * sum(g) along the axis, with softmax = exp(output)
   vjp: (g, { output, attrs: { axis } }) => [sub(g, mul(exp(output), sum(g, { axis, keepDims: true })))],

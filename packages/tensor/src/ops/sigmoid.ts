@@ -5,6 +5,7 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
+import { unary32Wasm } from '../wasm/unary.js';
 
 /**
  * Logistic function, evaluated so that exp never overflows: for x < 0 it uses
@@ -20,7 +21,7 @@ export function sigmoidScalar(x: number): number {
 export const sigmoidOp = defineOp<Record<string, never>>({
   name: 'sigmoid',
   infer: unaryInfer('sigmoid', { float: true }),
-  kernels: { cpu: unaryKernel(sigmoidScalar) },
+  kernels: { cpu: unaryKernel(sigmoidScalar), wasm: unary32Wasm('sigmoid32') },
   // s' = s (1 - s), from the output: no exp recomputed, no overflow for large |x|
   vjp: (g, { output }) => [mul(g, mul(output, sub(1, output)))],
   spec: unarySpec((x) => 1 / (1 + Math.exp(-x)), { min: -8, max: 8 }),

@@ -3,12 +3,13 @@ import { unaryKernel } from '../kernels/elementwise.js';
 import { defineOp, dispatch } from '../op.js';
 import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
+import { unary32Wasm } from '../wasm/unary.js';
 
 /** Elementwise sign: -1, 0 or 1 (NaN stays NaN). */
 export const signOp = defineOp<Record<string, never>>({
   name: 'sign',
   infer: unaryInfer('sign'),
-  kernels: { cpu: unaryKernel(Math.sign) },
+  kernels: { cpu: unaryKernel(Math.sign), wasm: unary32Wasm('sign32') },
   differentiable: false,
   why: 'sign is piecewise constant: its derivative is 0 almost everywhere and undefined at 0',
   spec: unarySpec(Math.sign),

@@ -11,6 +11,7 @@ import { fromIndex } from '../testing/reference.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
+import { softmaxWasm } from '../wasm/softmax.js';
 
 /** Attributes of softmax and logSoftmax: the (non-negative) axis normalised over. */
 export interface SoftmaxAttrs {
@@ -98,6 +99,7 @@ export const softmaxOp = defineOp<SoftmaxAttrs>({
         for (let j = 0; j < shifted.length; j++) s += shifted[j] = Math.exp(shifted[j]!);
         for (let j = 0; j < shifted.length; j++) res[start + j * stride] = shifted[j]! / s;
       }),
+    wasm: softmaxWasm(false),
   },
   // s * (g - sum(g * s)) along the axis
   vjp: (g, { output, attrs: { axis } }) => [mul(output, sub(g, sum(mul(g, output), { axis, keepDims: true })))],

@@ -11,6 +11,7 @@ import { greater } from './greater.js';
 import { mul } from './mul.js';
 import { sigmoid } from './sigmoid.js';
 import { where } from './where.js';
+import { softplusWasm } from '../wasm/unary.js';
 
 /** Attributes of softplus, as PyTorch's `nn.Softplus(beta, threshold)`. */
 export interface SoftplusAttrs {
@@ -48,7 +49,10 @@ function softplusScalar(x: number, beta: number, threshold: number): number {
 export const softplusOp = defineOp<SoftplusAttrs>({
   name: 'softplus',
   infer: unaryInfer('softplus', { float: true }),
-  kernels: { cpu: ([x], { beta, threshold }, out) => mapUnary(x!, (v) => softplusScalar(v, beta, threshold), out) },
+  kernels: {
+    cpu: ([x], { beta, threshold }, out) => mapUnary(x!, (v) => softplusScalar(v, beta, threshold), out),
+    wasm: softplusWasm,
+  },
   // d/dx = sigmoid(beta x); exactly 1 on the linear branch, as PyTorch's softplus_backward
   vjp: (g, { inputs: [x], attrs: { beta, threshold } }) => {
     const bx = mul(x!, beta);

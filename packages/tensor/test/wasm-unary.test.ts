@@ -1,0 +1,101 @@
+/**
+ * The `wasm` backend's unary and softmax float32 kernels (assembly/unary.ts, softmax.ts)
+ * against the cpu kernels on float32 inputs, beyond the generic parity test's tolerance:
+ * abs, sign and clip must be bitwise the cpu results (one exact float32 operation each),
+ * including -0, NaN, infinities and bounds that are not float32 values; sigmoid, tanh,
+ * softplus, softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ
+ * only where two float64 libms round an ulp apart before the float32 rounding (at most one
+ * float32 ulp), and NaN / infinity handling must agree.
+ */
+import { describe, expect, it } from 'vitest';
+import { OPS, Tensor, runKernel, type OpDef } from '../src/index.js';
+
+/** Inputs of every sort: specials, around the float32 range's ends, and many random values. */
+function edgeInputs(count: number): Float32Array {
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, -0.5, 1e-45, -1e-45, 3.4e38, -3.4e38, 20, 20.0001, 19.9999, 88, -88, 100, -100, 1e-8, -1e-8];
+  const out = new Float32Array(count);
+  out.set(specials);
+  let s = 12345;
+  for (let i = specials.length; i < count; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const u = s / 2 ** 32;
+    // mixed scales: most in [-10, 10], some huge or tiny
+    out[i] = i % 7 === 0 ? (u - 0.5) * 1e30 : i % 11 === 0 ? (u - 0.5) * 1e-30 : (u - 0.5) * 20;
+  }
+  return out;
+}
+
+/** Max distance in float32 ulps between two float32 arrays (NaN must match NaN; -0 and 0 are 1 apart). */
+function maxUlps(a: Float32Array, b: Float32Array): number {
+  // sign-magnitude bits mapped to a monotonic integer line: -0 -> -1, +0 -> 0
+  const key = (bits: number) => (bits < 0 ? -(bits & 0x7fffffff) - 1 : bits);
+  const ia = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const ib = new Int32Array(b.buffer, b.byteOffset, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const na = Number.isNaN(a[i]);
+    if (na || Number.isNaN(b[i])) {
+      if (!(na && Number.isNaN(b[i]))) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(key(ia[i]!) - key(ib[i]!)));
+  }
+  return worst;
+}
+
+function both(name: string, x: Tensor, attrs: unknown): [Float32Array, Float32Array] {
+  const def = (OPS as Record<string, OpDef<any>>)[name]!;
+  const cpu = runKernel(def, 'cpu', [x], attrs)!;
+  const wasm = runKernel(def, 'wasm', [x], attrs);
+  expect(wasm, `${name}: wasm declined a float32 input`).toBeDefined();
+  expect(wasm!.shape).toEqual(cpu.shape);
+  return [cpu.toTypedArray() as Float32Array, wasm!.toTypedArray() as Float32Array];
+}
+
+describe('wasm unary float32 kernels vs cpu', () => {
+  const data = edgeInputs(1027);
+  // a strided view (every other element, transposed) as well as a contiguous input
+  const flat = new Tensor(data, [data.length], 'float32');
+  const view = new Tensor(data.subarray(0, 1026), [27, 38], 'float32').transpose(0, 1);
+
+  for (const name of ['abs', 'sign'] as const) {
+    it(`${name} is bitwise the cpu result`, () => {
+      for (const x of [flat, view]) {
+        const [c, w] = both(name, x, {});
+        expect(maxUlps(c, w)).toBe(0);
+      }
+    });
+  }
+
+  it('clip is bitwise the cpu result, with bounds that are not float32 values, infinite or beyond float32', () => {
+    const bounds: [number, number][] = [[-0.1, 0.1], [0, 1], [-1e-50, 1e-50], [1e-50, 2], [-Infinity, 0.3], [-5, Infinity], [-1e39, 1e39], [0.5, 0.5], [-3.4028235677973366e38, 3.4028235677973366e38]];
+    for (const [min, max] of bounds) {
+      for (const x of [flat, view]) {
+        const [c, w] = both('clip', x, { min, max });
+        expect(maxUlps(c, w), `clip [${min}, ${max}]`).toBe(0);
+      }
+    }
+  });
+
+  for (const [name, attrs] of [['sigmoid', {}], ['tanh', {}], ['softplus', { beta: 1, threshold: 20 }], ['softplus', { beta: 0.3, threshold: 2 }]] as const) {
+    it(`${name} ${JSON.stringify(attrs)} is within one float32 ulp of the cpu result, NaN and infinities included`, () => {
+      for (const x of [flat, view]) {
+        const [c, w] = both(name, x, attrs);
+        expect(maxUlps(c, w)).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+
+  for (const name of ['softmax', 'logSoftmax'] as const) {
+    it(`${name} along every axis is within one float32 ulp of the cpu result`, () => {
+      const x3 = new Tensor(data.subarray(22, 22 + 4 * 5 * 6), [4, 5, 6], 'float32');
+      const lanes = new Tensor(Float32Array.from([1, 2, NaN, 0, -Infinity, -Infinity, 1000, 1000, 3, Infinity, 0, 1]), [4, 3], 'float32');
+      for (const [x, axes] of [[x3, [0, 1, 2]], [x3.transpose(0, 2), [0, 1, 2]], [lanes, [1]]] as const) {
+        for (const axis of axes) {
+          const [c, w] = both(name, x, { axis });
+          expect(maxUlps(c, w), `${name} axis ${axis}`).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  }
+});
