@@ -5,7 +5,8 @@
  * including -0, NaN, infinities and bounds that are not float32 values; sigmoid, tanh,
  * softplus, softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ
  * only where two float64 libms round an ulp apart before the float32 rounding (at most one
- * float32 ulp), and NaN / infinity handling must agree.
+ * float32 ulp), and NaN / infinity handling must agree. gather and indexSelect are copies:
+ * bitwise the cpu results.
  */
 import { describe, expect, it } from 'vitest';
 import { OPS, Tensor, runKernel, type OpDef } from '../src/index.js';
@@ -43,10 +44,11 @@ function maxUlps(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-function both(name: string, x: Tensor, attrs: unknown): [Float32Array, Float32Array] {
+function both(name: string, x: Tensor | Tensor[], attrs: unknown): [Float32Array, Float32Array] {
   const def = (OPS as Record<string, OpDef<any>>)[name]!;
-  const cpu = runKernel(def, 'cpu', [x], attrs)!;
-  const wasm = runKernel(def, 'wasm', [x], attrs);
+  const inputs = Array.isArray(x) ? x : [x];
+  const cpu = runKernel(def, 'cpu', inputs, attrs)!;
+  const wasm = runKernel(def, 'wasm', inputs, attrs);
   expect(wasm, `${name}: wasm declined a float32 input`).toBeDefined();
   expect(wasm!.shape).toEqual(cpu.shape);
   return [cpu.toTypedArray() as Float32Array, wasm!.toTypedArray() as Float32Array];
@@ -98,4 +100,27 @@ describe('wasm unary float32 kernels vs cpu', () => {
       }
     });
   }
+
+  it('gather and indexSelect are bitwise the cpu result, on views and with indices smaller than x off the axis', () => {
+    const x = new Tensor(data.subarray(0, 4 * 5 * 6), [4, 5, 6], 'float32');
+    const xt = x.transpose(0, 2);
+    let s = 7;
+    const rand = (bound: number) => ((s = (s * 1103515245 + 12345) >>> 0) % bound);
+    for (const src of [x, xt]) {
+      for (let axis = 0; axis < 3; axis++) {
+        const n = src.shape[axis]!;
+        // gather: indices of the rank of x, any size along the axis, at most x's size off it
+        const ishape = src.shape.map((d, k) => (k === axis ? 7 : Math.max(1, d - (k % 2))));
+        const ivals = Int32Array.from({ length: ishape.reduce((a, d) => a * d, 1) }, () => rand(n));
+        const [c, w] = both('gather', [src, new Tensor(ivals, ishape, 'int32')], { axis });
+        expect(maxUlps(c, w), `gather axis ${axis}`).toBe(0);
+        const sel = Int32Array.from({ length: 9 }, () => rand(n));
+        // a strided 1-D index view too
+        for (const idx of [new Tensor(sel, [9], 'int32'), new Tensor(sel, [5], 'int32', [2], 0)]) {
+          const [c2, w2] = both('indexSelect', [src, idx], { axis });
+          expect(maxUlps(c2, w2), `indexSelect axis ${axis}`).toBe(0);
+        }
+      }
+    }
+  });
 });

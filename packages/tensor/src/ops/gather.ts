@@ -10,6 +10,7 @@ import { Tensor, forEachOffset } from '../tensor.js';
 import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { scatterAdd } from './scatterAdd.js';
+import { gatherWasm } from '../wasm/gather.js';
 
 /**
  * Attributes of gather (and scatterAdd): the indexed axis (negative counts from the end).
@@ -100,6 +101,7 @@ export const gatherOp = defineOp<GatherAttrs>({
       });
       return new Tensor(res, out.shape, out.dtype);
     },
+    wasm: gatherWasm(false),
   },
   vjp: (g, { inputs: [x, indices], attrs: { axis } }) => [scatterAdd(zeros(x!.shape, g.dtype), axis, indices!, g), null],
   spec: {

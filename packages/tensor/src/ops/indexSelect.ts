@@ -11,6 +11,7 @@ import { arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { checkIndexValues } from './gather.js';
 import { indexAdd } from './indexAdd.js';
+import { gatherWasm } from '../wasm/gather.js';
 
 /**
  * Attributes of indexSelect (and indexAdd): the indexed axis (negative counts from the end).
@@ -60,6 +61,7 @@ export const indexSelectOp = defineOp<IndexSelectAttrs>({
       });
       return new Tensor(res, out.shape, out.dtype);
     },
+    wasm: gatherWasm(true),
   },
   vjp: (g, { inputs: [x, indices], attrs: { axis } }) => [indexAdd(zeros(x!.shape, g.dtype), axis, indices!, g), null],
   spec: {
