@@ -92,3 +92,29 @@ export function softplus32(n: i32, x: usize, out: usize, beta: f64, threshold: f
     store<f32>(out + (<usize>i << 2), r);
   }
 }
+
+/**
+ * a ** b with broadcasting, as Math.pow in float64 rounded to float32 (cpu's float32 pow):
+ * operands walked as in assembly/elementwise.ts's binary ops, a 3-D shape [d0, d1, d2] with
+ * each operand's element strides (0 along broadcast dimensions).
+ */
+export function pow3(
+  d0: i32, d1: i32, d2: i32,
+  a: usize, sa0: i32, sa1: i32, sa2: i32,
+  b: usize, sb0: i32, sb1: i32, sb2: i32,
+  out: usize,
+): void {
+  let o = out;
+  for (let i = 0; i < d0; i++) {
+    for (let j = 0; j < d1; j++) {
+      const pa = a + (<usize>(i * sa0 + j * sa1) << 2);
+      const pb = b + (<usize>(i * sb0 + j * sb1) << 2);
+      for (let k = 0; k < d2; k++) {
+        const x = <f64>load<f32>(pa + (<usize>(k * sa2) << 2));
+        const y = <f64>load<f32>(pb + (<usize>(k * sb2) << 2));
+        store<f32>(o, <f32>Math.pow(x, y));
+        o += 4;
+      }
+    }
+  }
+}

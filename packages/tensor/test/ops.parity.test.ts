@@ -42,7 +42,6 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'oneHot',
     'pad',
     'permute',
-    'pow',
     'reshape',
     'scatterAdd',
     'slice',

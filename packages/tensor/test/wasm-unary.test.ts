@@ -123,4 +123,18 @@ describe('wasm unary float32 kernels vs cpu', () => {
       }
     }
   });
+
+  it('pow is within one float32 ulp of the cpu result, JavaScript special cases included (1 ** NaN, (-1) ** Infinity)', () => {
+    const special = Float32Array.from([0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, -0.5, 2, -2, 3, -3, 1e-30, 1e30]);
+    const k = special.length;
+    // every base against every exponent, by broadcasting [k, 1] against [k]
+    const [c, w] = both('pow', [new Tensor(special, [k, 1], 'float32'), new Tensor(special, [k], 'float32')], {});
+    expect(maxUlps(c, w)).toBe(0);
+    // ordinary values, a scalar exponent and a strided base
+    const base = new Tensor(data.subarray(0, 1000).map(Math.abs), [20, 50], 'float32');
+    for (const e of [2, 0.5, -1.5, 3.7]) {
+      const [c2, w2] = both('pow', [base.transpose(0, 1), new Tensor(Float32Array.of(e), [], 'float32')], {});
+      expect(maxUlps(c2, w2), `pow exponent ${e}`).toBeLessThanOrEqual(1);
+    }
+  });
 });
