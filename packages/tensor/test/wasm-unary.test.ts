@@ -2,10 +2,10 @@
  * The `wasm` backend's unary and softmax float32 kernels (assembly/unary.ts, softmax.ts)
  * against the cpu kernels on float32 inputs, beyond the generic parity test's tolerance:
  * abs, sign and clip must be bitwise the cpu results (one exact float32 operation each),
- * including -0, NaN, infinities and bounds that are not float32 values; sigmoid, tanh,
- * softplus, softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ
- * only where two float64 libms round an ulp apart before the float32 rounding (at most one
- * float32 ulp), and NaN / infinity handling must agree. gather and indexSelect are copies:
+ * including -0, NaN, infinities and bounds that are not float32 values; tanh, softplus, pow,
+ * softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ only where
+ * two float64 libms round an ulp apart before the float32 rounding (at most one float32 ulp);
+ * sigmoid is float32 SIMD, within a few ulps. NaN / infinity handling must agree. gather and indexSelect are copies:
  * bitwise the cpu results.
  */
 import { describe, expect, it } from 'vitest';
@@ -79,11 +79,14 @@ describe('wasm unary float32 kernels vs cpu', () => {
     }
   });
 
-  for (const [name, attrs] of [['sigmoid', {}], ['tanh', {}], ['softplus', { beta: 1, threshold: 20 }], ['softplus', { beta: 0.3, threshold: 2 }]] as const) {
-    it(`${name} ${JSON.stringify(attrs)} is within one float32 ulp of the cpu result, NaN and infinities included`, () => {
+  // sigmoid is float32 SIMD (a polynomial e^x within ~2 ulp; 2 ulps worst on a sweep of 4e6
+  // values over [-120, 120], subnormal results included); the others are float64 as cpu
+  const close = [['sigmoid', {}, 3], ['tanh', {}, 1], ['softplus', { beta: 1, threshold: 20 }, 1], ['softplus', { beta: 0.3, threshold: 2 }, 1]] as const;
+  for (const [name, attrs, ulps] of close) {
+    it(`${name} ${JSON.stringify(attrs)} is within ${ulps} float32 ulp of the cpu result, NaN and infinities included`, () => {
       for (const x of [flat, view]) {
         const [c, w] = both(name, x, attrs);
-        expect(maxUlps(c, w)).toBeLessThanOrEqual(1);
+        expect(maxUlps(c, w)).toBeLessThanOrEqual(ulps);
       }
     });
   }
