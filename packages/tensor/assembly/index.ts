@@ -6,7 +6,7 @@ export { reduceSum3 } from './reduce';
 export { gemmSmallM } from './gemv';
 export { add3, sub3, mul3, div3, maximum3, minimum3, greater3, reluMask3, relu, neg, sqrt, exp, log } from './elementwise';
 export { abs32, sign32, clip32, sigmoid32, tanh32, softplus32, pow3 } from './unary';
-export { softmax32, logSoftmax32 } from './softmax';
+export { softmax32, logSoftmax32, logsumexp32 } from './softmax';
 export { gather32, indexSelect32 } from './gather';
 
 /** First byte after static data: the runtime manages memory from here on. */

@@ -50,3 +50,22 @@ export function logSoftmax32(outer: i32, n: i32, inner: i32, x: usize, out: usiz
     }
   }
 }
+
+/**
+ * logsumexp of `rows` contiguous rows of `n` values (the host moves the reduced axes last):
+ * m + log(sum(e^(v - m))) in float64 with m the row's max, or m itself when it is infinite or
+ * NaN (an empty row gives -Infinity), as the cpu kernel.
+ */
+export function logsumexp32(rows: i32, n: i32, x: usize, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const px = x + (<usize>r * <usize>n << 2);
+    const m = laneMax(n, px, 4);
+    let res = m;
+    if (isFinite<f64>(m)) {
+      let s: f64 = 0;
+      for (let j = 0; j < n; j++) s += Math.exp(<f64>load<f32>(px + (<usize>j << 2)) - m);
+      res = m + Math.log(s);
+    }
+    store<f32>(out + (<usize>r << 2), <f32>res);
+  }
+}

@@ -34,7 +34,6 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'indexAdd',
     'less',
     'lessEqual',
-    'logsumexp',
     'max',
     'maxPool2dGather',
     'min',

@@ -140,4 +140,16 @@ describe('wasm unary float32 kernels vs cpu', () => {
       expect(maxUlps(c2, w2), `pow exponent ${e}`).toBeLessThanOrEqual(1);
     }
   });
+
+  it('logsumexp over any axes is within one float32 ulp of the cpu result, infinite and NaN slots included', () => {
+    const x3 = new Tensor(data.subarray(22, 22 + 4 * 5 * 6), [4, 5, 6], 'float32');
+    const lanes = new Tensor(Float32Array.from([1, 2, NaN, 0, -Infinity, -Infinity, 1000, 1000, 3, Infinity, 0, 1]), [4, 3], 'float32');
+    const cases: [Tensor, number[]][] = [[x3, [0]], [x3, [1]], [x3, [2]], [x3, [0, 2]], [x3, [0, 1, 2]], [x3.transpose(0, 2), [1, 2]], [lanes, [1]], [lanes, [0]]];
+    for (const [x, axes] of cases) {
+      for (const keepDims of [false, true]) {
+        const [c, w] = both('logsumexp', x, { axes, keepDims });
+        expect(maxUlps(c, w), `logsumexp axes ${axes.join(',')}`).toBeLessThanOrEqual(1);
+      }
+    }
+  });
 });

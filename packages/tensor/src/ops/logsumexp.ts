@@ -12,6 +12,7 @@ import { mul } from './mul.js';
 import { reshape } from './reshape.js';
 import { sub } from './sub.js';
 import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs } from './sum.js';
+import { logsumexpWasm } from '../wasm/softmax.js';
 
 /**
  * log(sum(exp(x))) over axes, shifted by the slot maximum m: m + log(sum(exp(x - m))).
@@ -39,6 +40,7 @@ export const logsumexpOp = defineOp<ReduceAttrs>({
       }
       return new Tensor(res, out.shape, out.dtype);
     },
+    wasm: logsumexpWasm,
   },
   // d/dx = softmax over the reduced axes = exp(x - out)
   vjp: (g, { inputs: [x], output, attrs: { axes } }) => [

@@ -1,7 +1,7 @@
 /**
- * `wasm` backend kernels for float32 softmax and logSoftmax along an axis
- * (packages/tensor/assembly/softmax.ts): per lane the max, then float64 exponentials, sum and
- * division (or log), rounded once to float32, as the cpu kernels. They decline (return
+ * `wasm` backend kernels for float32 softmax and logSoftmax along an axis, and logsumexp over
+ * any axes (packages/tensor/assembly/softmax.ts): per lane the max, then float64
+ * exponentials, sum and division (or log), rounded once to float32, as the cpu kernels. They decline (return
  * `undefined`, so the op runs on cpu) for other dtypes.
  */
 import type { Kernel } from '../op.js';
@@ -12,6 +12,7 @@ import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 interface SoftmaxExports {
   softmax32(outer: number, n: number, inner: number, x: number, out: number, scratch: number): void;
   logSoftmax32(outer: number, n: number, inner: number, x: number, out: number): void;
+  logsumexp32(rows: number, n: number, x: number, out: number): void;
 }
 
 /** Softmax (`log` false) or log-softmax along `axis` of a row-major float32 copy of the input. */
@@ -37,3 +38,28 @@ export function softmaxWasm(log: boolean): Kernel<{ axis: number }> {
     return new Tensor(copyOut(heap, po, size), out.shape, 'float32');
   };
 }
+
+/**
+ * logsumexp over `axes` (non-negative): x viewed with the reduced axes moved last (in
+ * their order, so each slot's values come in the cpu kernel's order), copied row-major, one
+ * row per output value.
+ */
+export const logsumexpWasm: Kernel<{ axes: readonly number[] }> = (inputs, { axes }, out) => {
+  const x = inputs[0]!;
+  if (out.dtype !== 'float32' || x.dtype !== 'float32' || !wasmAvailable()) return undefined;
+  const dims = x.shape.map((_, i) => i);
+  const kept = dims.filter((i) => !axes.includes(i));
+  const order = [...kept, ...dims.filter((i) => axes.includes(i))];
+  const view = new Tensor(x.data, order.map((i) => x.shape[i]!), 'float32', order.map((i) => x.strides[i]!), x.offset);
+  const rows = kept.reduce((a, i) => a * x.shape[i]!, 1);
+  const n = axes.reduce((a, i) => a * x.shape[i]!, 1);
+  if (rows === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  const call = new WasmCall(false);
+  const px = call.allocF32(view.size);
+  const po = call.allocF32(rows);
+  const heap = call.commit();
+  if (heap === undefined) return undefined;
+  copyIn(heap, px, view);
+  (call.k as unknown as SoftmaxExports).logsumexp32(rows, n, px, po);
+  return new Tensor(copyOut(heap, po, rows), out.shape, 'float32');
+};
