@@ -8,6 +8,7 @@ export { add3, sub3, mul3, div3, maximum3, minimum3, greater3, reluMask3, relu, 
 export { abs32, sign32, clip32, sigmoid32, tanh32, softplus32, pow3 } from './unary';
 export { softmax32, logSoftmax32, logsumexp32 } from './softmax';
 export { gather32, indexSelect32 } from './gather';
+export { less3, lessEqual3, greaterEqual3, equal3, notEqual3 } from './compare';
 
 /** First byte after static data: the runtime manages memory from here on. */
 export function heapBase(): usize {

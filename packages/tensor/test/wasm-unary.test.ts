@@ -152,4 +152,20 @@ describe('wasm unary float32 kernels vs cpu', () => {
       }
     }
   });
+
+  it('comparisons are bitwise the cpu result: specials against specials, contiguous, scalar and strided operands', () => {
+    const special = Float32Array.from([0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, 1e-45, -3.4e38, 2, 2]);
+    const k = special.length;
+    const col = new Tensor(special, [k, 1], 'float32');
+    const row = new Tensor(special, [k], 'float32');
+    const a = new Tensor(data.subarray(0, 1000), [20, 50], 'float32');
+    const b = new Tensor(Float32Array.from(data.subarray(0, 1000), (v, i) => (i % 3 === 0 ? v : -v)), [20, 50], 'float32');
+    const pairs: [Tensor, Tensor][] = [[col, row], [row, col], [a, b], [a, new Tensor(Float32Array.of(0.5), [], 'float32')], [new Tensor(Float32Array.of(NaN), [], 'float32'), a], [a.transpose(0, 1), b.transpose(0, 1)], [a, a]];
+    for (const name of ['less', 'lessEqual', 'greaterEqual', 'equal', 'notEqual']) {
+      for (const [x, y] of pairs) {
+        const [c, w] = both(name, [x, y], {});
+        expect(maxUlps(c, w), name).toBe(0);
+      }
+    }
+  });
 });

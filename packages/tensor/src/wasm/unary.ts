@@ -1,8 +1,9 @@
 /**
  * `wasm` backend kernels for float32 abs, sign, clip (SIMD, bitwise the cpu kernels' results),
  * sigmoid (float32 SIMD, within a few ulps of cpu), tanh, softplus and pow (the cpu kernels'
- * float64 formulas, rounded once to float32) on packages/tensor/assembly/unary.ts. They
- * decline (return `undefined`, so the op runs on cpu) for other dtypes.
+ * float64 formulas, rounded once to float32) on packages/tensor/assembly/unary.ts, and the
+ * comparisons less, lessEqual, greaterEqual, equal, notEqual (assembly/compare.ts, bitwise).
+ * They decline (return `undefined`, so the op runs on cpu) for other dtypes.
  */
 import { collapseDims } from '../kernels/elementwise.js';
 import type { Kernel } from '../op.js';
@@ -18,7 +19,6 @@ interface UnaryExports {
   tanh32(n: number, x: number, out: number): void;
   clip32(n: number, x: number, out: number, loCmp: number, lo: number, hiCmp: number, hi: number): void;
   softplus32(n: number, x: number, out: number, beta: number, threshold: number): void;
-  pow3: Binary3;
 }
 
 /** Runs `fn(k, n, px, po)` on a row-major float32 copy of `inputs[0]` in the private instance. */
@@ -87,36 +87,42 @@ function alignedStrides(shape: Shape, outShape: Shape): number[] {
   return out;
 }
 
+/** The broadcasting binary exports of assembly/unary.ts (pow3) and assembly/compare.ts. */
+type Strided3Name = 'pow3' | 'less3' | 'lessEqual3' | 'greaterEqual3' | 'equal3' | 'notEqual3';
+
 /**
- * `a ** b` with broadcasting, Math.pow in float64 rounded to float32 as the cpu kernel; the
- * operands are walked as the elementwise binary kernels walk theirs (up to 3 collapsed
- * dimensions; it declines broadcasts that do not collapse that far).
+ * A broadcasting binary kernel on float32 operands, walked as the elementwise binary kernels
+ * walk theirs (up to 3 collapsed dimensions; it declines broadcasts that do not collapse
+ * that far): `pow3` is Math.pow in float64 rounded to float32 as the cpu kernel, the
+ * comparisons give 1 or 0 bitwise as cpu.
  */
-export const powWasm: Kernel<unknown> = (inputs, _attrs, out) => {
-  const a = inputs[0]!;
-  const b = inputs[1]!;
-  if (out.dtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !wasmAvailable()) return undefined;
-  const n = sizeOf(out.shape);
-  if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-  const c = collapseDims(out.shape, [alignedStrides(a.shape, out.shape), alignedStrides(b.shape, out.shape)]);
-  const rank = c.shape.length;
-  if (rank > 3) return undefined;
-  const d = [1, 1, 1];
-  const sa = [0, 0, 0];
-  const sb = [0, 0, 0];
-  for (let i = 0; i < rank; i++) {
-    d[3 - rank + i] = c.shape[i]!;
-    sa[3 - rank + i] = c.strides[0]![i]!;
-    sb[3 - rank + i] = c.strides[1]![i]!;
-  }
-  const call = new WasmCall(false);
-  const pa = call.allocF32(a.size);
-  const pb = call.allocF32(b.size);
-  const po = call.allocF32(n);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, pa, a);
-  copyIn(heap, pb, b);
-  (call.k as unknown as UnaryExports).pow3(d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
-  return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
-};
+export function strided3Wasm(name: Strided3Name): Kernel<unknown> {
+  return (inputs, _attrs, out) => {
+    const a = inputs[0]!;
+    const b = inputs[1]!;
+    if (out.dtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !wasmAvailable()) return undefined;
+    const n = sizeOf(out.shape);
+    if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+    const c = collapseDims(out.shape, [alignedStrides(a.shape, out.shape), alignedStrides(b.shape, out.shape)]);
+    const rank = c.shape.length;
+    if (rank > 3) return undefined;
+    const d = [1, 1, 1];
+    const sa = [0, 0, 0];
+    const sb = [0, 0, 0];
+    for (let i = 0; i < rank; i++) {
+      d[3 - rank + i] = c.shape[i]!;
+      sa[3 - rank + i] = c.strides[0]![i]!;
+      sb[3 - rank + i] = c.strides[1]![i]!;
+    }
+    const call = new WasmCall(false);
+    const pa = call.allocF32(a.size);
+    const pb = call.allocF32(b.size);
+    const po = call.allocF32(n);
+    const heap = call.commit();
+    if (heap === undefined) return undefined;
+    copyIn(heap, pa, a);
+    copyIn(heap, pb, b);
+    (call.k as unknown as Record<Strided3Name, Binary3>)[name](d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
+    return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
+  };
+}
