@@ -9,6 +9,7 @@ export { abs32, sign32, clip32, sigmoid32, tanh32, softplus32, pow3 } from './un
 export { softmax32, logSoftmax32, logsumexp32 } from './softmax';
 export { gather32, indexSelect32 } from './gather';
 export { less3, lessEqual3, greaterEqual3, equal3, notEqual3 } from './compare';
+export { erf32, gelu32 } from './special';
 
 /** First byte after static data: the runtime manages memory from here on. */
 export function heapBase(): usize {

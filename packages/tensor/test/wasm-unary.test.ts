@@ -2,7 +2,7 @@
  * The `wasm` backend's unary and softmax float32 kernels (assembly/unary.ts, softmax.ts)
  * against the cpu kernels on float32 inputs, beyond the generic parity test's tolerance:
  * abs, sign and clip must be bitwise the cpu results (one exact float32 operation each),
- * including -0, NaN, infinities and bounds that are not float32 values; tanh, softplus, pow,
+ * including -0, NaN, infinities and bounds that are not float32 values; tanh, softplus, pow, erf, gelu,
  * softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ only where
  * two float64 libms round an ulp apart before the float32 rounding (at most one float32 ulp);
  * sigmoid is float32 SIMD, within a few ulps. NaN / infinity handling must agree. gather and indexSelect are copies:
@@ -81,7 +81,7 @@ describe('wasm unary float32 kernels vs cpu', () => {
 
   // sigmoid is float32 SIMD (a polynomial e^x within ~2 ulp; 2 ulps worst on a sweep of 4e6
   // values over [-120, 120], subnormal results included); the others are float64 as cpu
-  const close = [['sigmoid', {}, 3], ['tanh', {}, 1], ['softplus', { beta: 1, threshold: 20 }, 1], ['softplus', { beta: 0.3, threshold: 2 }, 1]] as const;
+  const close = [['sigmoid', {}, 3], ['tanh', {}, 1], ['softplus', { beta: 1, threshold: 20 }, 1], ['softplus', { beta: 0.3, threshold: 2 }, 1], ['erf', {}, 1], ['gelu', {}, 1]] as const;
   for (const [name, attrs, ulps] of close) {
     it(`${name} ${JSON.stringify(attrs)} is within ${ulps} float32 ulp of the cpu result, NaN and infinities included`, () => {
       for (const x of [flat, view]) {

@@ -6,6 +6,7 @@ import { NO_ATTRS, unaryInfer, unarySpec } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { exp } from './exp.js';
 import { mul } from './mul.js';
+import { unary32Wasm } from '../wasm/unary.js';
 
 /**
  * Naive erf for test references: erf(x) = 2/sqrt(pi) e^-x^2 sum_n 2^n x^(2n+1) / (2n+1)!!,
@@ -25,7 +26,7 @@ export function referenceErf(x: number): number {
 export const erfOp = defineOp<Record<string, never>>({
   name: 'erf',
   infer: unaryInfer('erf', { float: true }),
-  kernels: { cpu: unaryKernel(erfScalar) },
+  kernels: { cpu: unaryKernel(erfScalar), wasm: unary32Wasm('erf32') },
   // erf'(x) = 2/sqrt(pi) e^(-x^2)
   vjp: (g, { inputs: [x] }) => [mul(g, mul(exp(mul(mul(x!, x!), -1)), 2 / Math.sqrt(Math.PI)))],
   spec: unarySpec(referenceErf),

@@ -8,12 +8,13 @@ import { add } from './add.js';
 import { erf, referenceErf } from './erf.js';
 import { exp } from './exp.js';
 import { mul } from './mul.js';
+import { unary32Wasm } from '../wasm/unary.js';
 
 /** Exact (erf) GELU: x * Phi(x), PyTorch's default `approximate='none'`. */
 export const geluOp = defineOp<Record<string, never>>({
   name: 'gelu',
   infer: unaryInfer('gelu', { float: true }),
-  kernels: { cpu: unaryKernel(geluScalar) },
+  kernels: { cpu: unaryKernel(geluScalar), wasm: unary32Wasm('gelu32') },
   // gelu'(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = e^(-x^2/2) / sqrt(2 pi)
   vjp: (g, { inputs: [x] }) => {
     const cdf = mul(add(erf(mul(x!, Math.SQRT1_2)), 1), 0.5);

@@ -2,7 +2,8 @@
  * `wasm` backend kernels for float32 abs, sign, clip (SIMD, bitwise the cpu kernels' results),
  * sigmoid (float32 SIMD, within a few ulps of cpu), tanh, softplus and pow (the cpu kernels'
  * float64 formulas, rounded once to float32) on packages/tensor/assembly/unary.ts, and the
- * comparisons less, lessEqual, greaterEqual, equal, notEqual (assembly/compare.ts, bitwise).
+ * comparisons less, lessEqual, greaterEqual, equal, notEqual (assembly/compare.ts, bitwise),
+ * erf and gelu (assembly/special.ts, a float64 port of the cpu kernels' erf).
  * They decline (return `undefined`, so the op runs on cpu) for other dtypes.
  */
 import { collapseDims } from '../kernels/elementwise.js';
@@ -17,6 +18,8 @@ interface UnaryExports {
   sign32(n: number, x: number, out: number): void;
   sigmoid32(n: number, x: number, out: number): void;
   tanh32(n: number, x: number, out: number): void;
+  erf32(n: number, x: number, out: number): void;
+  gelu32(n: number, x: number, out: number): void;
   clip32(n: number, x: number, out: number, loCmp: number, lo: number, hiCmp: number, hi: number): void;
   softplus32(n: number, x: number, out: number, beta: number, threshold: number): void;
 }
@@ -36,8 +39,8 @@ function unaryCall(x: Tensor, outDtype: string, shape: readonly number[], fn: (k
   return new Tensor(copyOut(heap, po, n), shape, 'float32');
 }
 
-/** A kernel for one of the attribute-free unary exports (abs32, sign32, sigmoid32, tanh32). */
-export function unary32Wasm(name: 'abs32' | 'sign32' | 'sigmoid32' | 'tanh32'): Kernel<unknown> {
+/** A kernel for one of the attribute-free unary exports (abs32, sign32, sigmoid32, tanh32; erf32, gelu32 from assembly/special.ts). */
+export function unary32Wasm(name: 'abs32' | 'sign32' | 'sigmoid32' | 'tanh32' | 'erf32' | 'gelu32'): Kernel<unknown> {
   return (inputs, _attrs, out) => unaryCall(inputs[0]!, out.dtype, out.shape, (k, n, px, po) => k[name](n, px, po));
 }
 
