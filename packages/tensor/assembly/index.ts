@@ -10,6 +10,7 @@ export { softmax32, logSoftmax32, logsumexp32 } from './softmax';
 export { gather32, indexSelect32 } from './gather';
 export { less3, lessEqual3, greaterEqual3, equal3, notEqual3 } from './compare';
 export { erf32, gelu32 } from './special';
+export { where3 } from './where';
 
 /** First byte after static data: the runtime manages memory from here on. */
 export function heapBase(): usize {

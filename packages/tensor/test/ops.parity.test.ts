@@ -39,7 +39,6 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'slice',
     'sliceScatter',
     'var',
-    'where',
   ],
   gpujs: [
     'abs',

@@ -168,4 +168,23 @@ describe('wasm unary float32 kernels vs cpu', () => {
       }
     }
   });
+
+  it('where is bitwise the cpu result: NaN and -0 masks, int32 and float64 masks, broadcast and strided operands', () => {
+    const mask = Float32Array.from([1, 0, -0, NaN, -2.5, 1e-45, 0, 1, Infinity, 0, 0, 3]);
+    const k = mask.length;
+    const a = new Tensor(data.subarray(0, k * 8), [8, k], 'float32');
+    const b = new Tensor(data.subarray(100, 100 + k * 8), [8, k], 'float32');
+    const conds = [
+      new Tensor(mask, [k], 'float32'),
+      new Tensor(Int32Array.from(mask, (v) => (v > 0 ? 1 : 0)), [k], 'int32'),
+      new Tensor(Float64Array.from(mask, (v, i) => (i === 5 ? 1e-300 : v)), [k], 'float64'),
+      new Tensor(Float32Array.from(data.subarray(0, 8 * k), (v) => (v > 0 ? 1 : 0)), [k, 8], 'float32').transpose(0, 1),
+    ];
+    for (const c of conds) {
+      for (const [x, y] of [[a, b], [a, new Tensor(Float32Array.of(-7), [], 'float32')], [a.transpose(0, 1).transpose(0, 1), b]] as const) {
+        const [cc, w] = both('where', [c, x, y], {});
+        expect(maxUlps(cc, w), `where cond ${c.dtype}`).toBe(0);
+      }
+    }
+  });
 });

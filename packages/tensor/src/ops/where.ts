@@ -7,6 +7,7 @@ import { broadcastAll } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { arbBroadcastShapes, arbTensorOfShape, asStridedView } from '../testing/arbitraries.js';
 import { referenceElementwise } from '../testing/reference.js';
+import { whereWasm } from '../wasm/where.js';
 
 /**
  * `cond ? a : b` elementwise with broadcasting of all three. `cond` is any dtype; nonzero
@@ -20,7 +21,10 @@ export const whereOp = defineOp<Record<string, never>>({
     assertTensor(b, 'b', 'where');
     return { shape: broadcastAll([cond.shape, a.shape, b.shape], 'where(cond, a, b)'), dtype: resultDType(a, b) };
   },
-  kernels: { cpu: ([c, a, b], _attrs, out) => mapTernary(c!, a!, b!, (cv, av, bv) => (cv !== 0 ? av : bv), out) },
+  kernels: {
+    cpu: ([c, a, b], _attrs, out) => mapTernary(c!, a!, b!, (cv, av, bv) => (cv !== 0 ? av : bv), out),
+    wasm: whereWasm,
+  },
   // the selected operand receives g, the other 0; cond is a mask and gets no gradient
   vjp: (g, { inputs: [cond], needs }) => [null, needs[1] ? where(cond!, g, 0) : null, needs[2] ? where(cond!, 0, g) : null],
   spec: {
