@@ -7,13 +7,21 @@ import { gemm, gemmPackedA, gemmScratchBytes, packAFull, packedASize } from './g
   return (p + 15) & ~(<usize>15);
 }
 
+/**
+ * GEMM scratch bytes for the largest GEMM among forward (N=p, K=kk), backward data (N=p,
+ * K=coutg) and weight (N=kk, K=p, or transposed N=coutg, K=p).
+ */
+function convGemmScratchBytes(kk: i32, p: i32, coutg: i32): i32 {
+  return max(max(gemmScratchBytes(p, kk), gemmScratchBytes(p, coutg)), max(gemmScratchBytes(kk, p), gemmScratchBytes(coutg, p)));
+}
+
 /** Scratch bytes for any of the conv entry points at these sizes. */
 export function convScratchBytes(cg: i32, kh: i32, kw: i32, oh: i32, ow: i32, coutg: i32, groups: i32): i32 {
   const kk = cg * kh * kw;
   const p = oh * ow;
-  // the largest GEMM among forward (N=p, K=kk), backward data (N=p, K=coutg) and weight (N=kk, K=p)
-  const g = max(gemmScratchBytes(p, kk), max(gemmScratchBytes(p, coutg), gemmScratchBytes(kk, p)));
-  // plus every group's packed weight (forward packs W_g, backward data W_g^T)
+  const g = convGemmScratchBytes(kk, p, coutg);
+  // plus every group's packed weight (forward packs W_g, backward data W_g^T; the weight
+  // gradient keeps its transposed sums there)
   const packed = groups * max(packedASize(coutg, kk), packedASize(kk, coutg)) * 4;
   return kk * p * 4 + 32 + g + 32 + packed;
 }
@@ -277,6 +285,11 @@ export function conv2dBackwardWeight(
   const gs = align16(col + <usize>(kk * p) * 4);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
   if (n == 0) memory.fill(dwt, 0, <usize>(cout * kk) * 4);
+  // dW_g^T [kk, coutg] = col [kk, p] * dy_g^T [p, coutg] instead when its padded tiles
+  // (4-row, 8-column) are fewer: the MNIST CNN's first conv (kk = 25, coutg = 16) fills
+  // 448 tile slots instead of 512. Each element is the same sum in the same order.
+  const trans = roundUp(kk, 4) * roundUp(coutg, 8) < roundUp(coutg, 4) * roundUp(kk, 8);
+  const ct = align16(gs + <usize>convGemmScratchBytes(kk, p, coutg));
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       const xin = x + <usize>((b * c + g * cg) * h * w) * 4;
@@ -284,8 +297,25 @@ export function conv2dBackwardWeight(
       if (direct) bmat = xin;
       else im2col(xin, cg, h, w, kh, kw, 0, oh, ow, sh, sw, ph, pw, dh, dw, col);
       const dyg = dy + <usize>((b * cout + g * coutg) * p) * 4;
-      // dW_g[coutg, kk] (+)= dy_g [coutg, p] * col^T [p, kk]
-      gemm(coutg, kk, p, dyg, p, 0, bmat, p, 1, dwt + <usize>(g * coutg * kk) * 4, kk, b > 0 ? 1 : 0, gs);
+      if (trans) {
+        gemm(kk, coutg, p, bmat, p, 0, dyg, p, 1, ct + <usize>(g * coutg * kk) * 4, coutg, b > 0 ? 1 : 0, gs);
+      } else {
+        // dW_g[coutg, kk] (+)= dy_g [coutg, p] * col^T [p, kk]
+        gemm(coutg, kk, p, dyg, p, 0, bmat, p, 1, dwt + <usize>(g * coutg * kk) * 4, kk, b > 0 ? 1 : 0, gs);
+      }
     }
   }
+  if (trans && n > 0) {
+    for (let g = 0; g < groups; g++) {
+      const src = ct + <usize>(g * coutg * kk) * 4;
+      const dst = dwt + <usize>(g * coutg * kk) * 4;
+      for (let o = 0; o < coutg; o++) {
+        for (let k = 0; k < kk; k++) store<f32>(dst + <usize>(o * kk + k) * 4, load<f32>(src + <usize>(k * coutg + o) * 4));
+      }
+    }
+  }
+}
+
+@inline function roundUp(x: i32, m: i32): i32 {
+  return ((x + m - 1) / m) * m;
 }
