@@ -19,8 +19,6 @@ import { compareTensors } from '../src/testing/index.js';
  */
 const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> = {
   wasm: [
-    'argmax',
-    'argmin',
     'avgPool2d',
     'avgPool2dBackward',
     'cast',
@@ -28,9 +26,7 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'expand',
     'flip',
     'indexAdd',
-    'max',
     'maxPool2dGather',
-    'min',
     'oneHot',
     'pad',
     'permute',

@@ -187,4 +187,31 @@ describe('wasm unary float32 kernels vs cpu', () => {
       }
     }
   });
+
+  it('max, min, argmax and argmin are bitwise the cpu result: ties, +-0, NaN, any axes, views', () => {
+    // values on a coarse grid so ties are common, with -0, NaN and infinities mixed in
+    const v = Float32Array.from(data.subarray(0, 4 * 5 * 6), (u, i) => (i % 13 === 0 ? -0 : i % 17 === 0 ? NaN : i % 19 === 0 ? -Infinity : Math.round(u / 4)));
+    const x3 = new Tensor(v, [4, 5, 6], 'float32');
+    for (const x of [x3, x3.transpose(0, 2)]) {
+      for (const axes of [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2]]) {
+        for (const name of ['max', 'min']) {
+          const [c, w] = both(name, x, { axes, keepDims: false });
+          expect(maxUlps(c, w), `${name} axes ${axes.join(',')}`).toBe(0);
+        }
+      }
+      for (const axis of [0, 1, 2, null]) {
+        for (const name of ['argmax', 'argmin']) {
+          const def = (OPS as Record<string, OpDef<any>>)[name]!;
+          for (const keepDims of [false, true]) {
+            const c = runKernel(def, 'cpu', [x], { axis, keepDims })!;
+            const w = runKernel(def, 'wasm', [x], { axis, keepDims });
+            expect(w, `${name}: wasm declined`).toBeDefined();
+            expect(w!.dtype).toBe('int32');
+            expect(w!.shape).toEqual(c.shape);
+            expect(Array.from(w!.toTypedArray()), `${name} axis ${axis}`).toEqual(Array.from(c.toTypedArray()));
+          }
+        }
+      }
+    }
+  });
 });

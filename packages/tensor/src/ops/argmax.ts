@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 import { forEachLane } from './softmax.js';
+import { argWasm } from '../wasm/rows.js';
 
 /** Attributes of argmax/argmin: one axis (null = over the flattened tensor) and keepDims. */
 export interface ArgReduceAttrs {
@@ -135,7 +136,10 @@ const ARG_REDUCE_KEYS = optionKeys<ArgReduceOptions>({ axis: true, keepDims: tru
 export const argmaxOp = defineOp<ArgReduceAttrs>({
   name: 'argmax',
   infer: argInfer('argmax'),
-  kernels: { cpu: argKernel((v, best) => v > best || (v !== v && best === best)) },
+  kernels: {
+    cpu: argKernel((v, best) => v > best || (v !== v && best === best)),
+    wasm: argWasm(false),
+  },
   differentiable: false,
   why: 'an index is piecewise constant in x: its derivative is 0 almost everywhere and undefined at ties',
   spec: { sample: argSample, reference: ([x], attrs) => referenceArg(x!, attrs, Math.max) },

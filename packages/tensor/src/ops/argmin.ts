@@ -2,12 +2,16 @@ import { assertTensor } from '../args.js';
 import { defineOp, dispatch } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { argAttrs, argInfer, argKernel, argSample, referenceArg, type ArgReduceAttrs, type ArgReduceOptions } from './argmax.js';
+import { argWasm } from '../wasm/rows.js';
 
 /** Index of the minimum along an axis; NaN counts as the minimum (as NumPy and PyTorch). */
 export const argminOp = defineOp<ArgReduceAttrs>({
   name: 'argmin',
   infer: argInfer('argmin'),
-  kernels: { cpu: argKernel((v, best) => v < best || (v !== v && best === best)) },
+  kernels: {
+    cpu: argKernel((v, best) => v < best || (v !== v && best === best)),
+    wasm: argWasm(true),
+  },
   differentiable: false,
   why: 'an index is piecewise constant in x: its derivative is 0 almost everywhere and undefined at ties',
   spec: { sample: argSample, reference: ([x], attrs) => referenceArg(x!, attrs, Math.min) },

@@ -10,6 +10,7 @@ import { jitter } from './maximum.js';
 import { expandReduced, reducedCount, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
 import { reduceAttrs, reduceSample, referenceReduce, sum, type ReduceArg, type ReduceAttrs } from './sum.js';
+import { maxMinWasm } from '../wasm/rows.js';
 
 /** Samples for max/min: any reduction except over an empty axis with outputs to fill. */
 export function extremumSample(fc: typeof FastCheck): FastCheck.Arbitrary<OpSample<ReduceAttrs>> {
@@ -43,7 +44,10 @@ export function maxStep(acc: number, v: number): number {
 export const maxOp = defineOp<ReduceAttrs>({
   name: 'max',
   infer: reductionInfer('max', { nonEmpty: true }),
-  kernels: { cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, -Infinity, maxStep) },
+  kernels: {
+    cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, -Infinity, maxStep),
+    wasm: maxMinWasm(false),
+  },
   vjp: (g, { inputs: [x], output, attrs: { axes } }) => {
     const mask = equal(x!, expandReduced(output, x!.shape, axes));
     const count = sum(mask, { axis: axes, keepDims: true });

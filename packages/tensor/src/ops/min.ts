@@ -8,6 +8,7 @@ import { extremumSample, nearTieInReduction } from './max.js';
 import { expandReduced, reductionInfer } from './mean.js';
 import { mul } from './mul.js';
 import { reduceAttrs, referenceReduce, sum, type ReduceArg, type ReduceAttrs } from './sum.js';
+import { maxMinWasm } from '../wasm/rows.js';
 
 /** Smaller of an accumulator and a value, letting NaN win (so NaN propagates). */
 function minStep(acc: number, v: number): number {
@@ -21,7 +22,10 @@ function minStep(acc: number, v: number): number {
 export const minOp = defineOp<ReduceAttrs>({
   name: 'min',
   infer: reductionInfer('min', { nonEmpty: true }),
-  kernels: { cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, Infinity, minStep) },
+  kernels: {
+    cpu: ([x], { axes, keepDims }, out) => reduceKernel(x!, axes, keepDims, out.dtype, Infinity, minStep),
+    wasm: maxMinWasm(true),
+  },
   vjp: (g, { inputs: [x], output, attrs: { axes } }) => {
     const mask = equal(x!, expandReduced(output, x!.shape, axes));
     const count = sum(mask, { axis: axes, keepDims: true });

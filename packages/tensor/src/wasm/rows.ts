@@ -1,0 +1,56 @@
+/**
+ * `wasm` backend kernels for float32 max, min (over any axes), argmax and argmin (along one
+ * axis or the flattened tensor), packages/tensor/assembly/rows.ts: bitwise the cpu kernels'
+ * results. They decline (return `undefined`, so the op runs on cpu) for other dtypes.
+ */
+import type { Kernel } from '../op.js';
+import { Tensor } from '../tensor.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+
+type RowsName = 'rowsMax32' | 'rowsMin32' | 'rowsArgmax32' | 'rowsArgmin32';
+
+/** The exports of assembly/rows.ts (pointers are byte offsets into the module's memory). */
+type RowsExports = Record<RowsName, (rows: number, n: number, x: number, out: number) => void>;
+
+/**
+ * Runs `name` on x viewed with the axes in `reduced` moved last (in order, so each row holds
+ * one output's values in the order the cpu kernels visit them) and copied row-major.
+ */
+function rowsCall(name: RowsName, x: Tensor, reduced: readonly number[], outShape: readonly number[], outInt: boolean): Tensor | undefined {
+  const dims = x.shape.map((_, i) => i);
+  const order = [...dims.filter((i) => !reduced.includes(i)), ...dims.filter((i) => reduced.includes(i))];
+  const view = new Tensor(x.data, order.map((i) => x.shape[i]!), 'float32', order.map((i) => x.strides[i]!), x.offset);
+  const n = reduced.reduce((a, i) => a * x.shape[i]!, 1);
+  const rows = x.size === 0 ? outShape.reduce((a, d) => a * d, 1) : x.size / n;
+  if (rows === 0) return new Tensor(outInt ? new Int32Array(0) : new Float32Array(0), outShape, outInt ? 'int32' : 'float32');
+  const call = new WasmCall(false);
+  const px = call.allocF32(view.size);
+  const po = call.allocF32(rows);
+  const heap = call.commit();
+  if (heap === undefined) return undefined;
+  copyIn(heap, px, view);
+  (call.k as unknown as RowsExports)[name](rows, n, px, po);
+  if (!outInt) return new Tensor(copyOut(heap, po, rows), outShape, 'float32');
+  const res = new Int32Array(rows);
+  res.set(new Int32Array(heap.buffer, po, rows));
+  return new Tensor(res, outShape, 'int32');
+}
+
+/** max (`min` false) or min over `axes` of float32 x. */
+export function maxMinWasm(min: boolean): Kernel<{ axes: readonly number[] }> {
+  return (inputs, { axes }, out) => {
+    const x = inputs[0]!;
+    if (out.dtype !== 'float32' || x.dtype !== 'float32' || !wasmAvailable()) return undefined;
+    return rowsCall(min ? 'rowsMin32' : 'rowsMax32', x, axes, out.shape, false);
+  };
+}
+
+/** argmax (`min` false) or argmin of float32 x along `axis`, or over the flattened tensor (axis null). */
+export function argWasm(min: boolean): Kernel<{ axis: number | null }> {
+  return (inputs, { axis }, out) => {
+    const x = inputs[0]!;
+    if (out.dtype !== 'int32' || x.dtype !== 'float32' || !wasmAvailable()) return undefined;
+    const reduced = axis === null ? x.shape.map((_, i) => i) : [axis];
+    return rowsCall(min ? 'rowsArgmin32' : 'rowsArgmax32', x, reduced, out.shape, true);
+  };
+}
