@@ -11,7 +11,7 @@ export { gather32, indexSelect32 } from './gather';
 export { less3, lessEqual3, greaterEqual3, equal3, notEqual3 } from './compare';
 export { erf32, gelu32 } from './special';
 export { where3 } from './where';
-export { rowsMax32, rowsMin32, rowsArgmax32, rowsArgmin32 } from './rows';
+export { rowsMax32, rowsMin32, rowsArgmax32, rowsArgmin32, rowsVar32 } from './rows';
 
 /** First byte after static data: the runtime manages memory from here on. */
 export function heapBase(): usize {

@@ -63,3 +63,22 @@ export function rowsArgmin32(rows: i32, n: i32, x: usize, out: usize): void {
     store<i32>(out + (<usize>r << 2), bi);
   }
 }
+
+/**
+ * Variance of each row as the cpu kernel: the float64 mean, then the float64 sum of squared
+ * deviations divided by `denom` (count - correction); the same sums in the same order.
+ */
+export function rowsVar32(rows: i32, n: i32, x: usize, out: usize, denom: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>r * <usize>n << 2);
+    let s: f64 = 0;
+    for (let j = 0; j < n; j++) s += <f64>load<f32>(p + (<usize>j << 2));
+    const mu = s / <f64>n;
+    let acc: f64 = 0;
+    for (let j = 0; j < n; j++) {
+      const d = <f64>load<f32>(p + (<usize>j << 2)) - mu;
+      acc += d * d;
+    }
+    store<f32>(out + (<usize>r << 2), <f32>(acc / denom));
+  }
+}

@@ -34,7 +34,6 @@ const EXPECTED_FALLBACK: Record<Exclude<BackendName, 'cpu'>, readonly string[]> 
     'scatterAdd',
     'slice',
     'sliceScatter',
-    'var',
   ],
   gpujs: [
     'abs',

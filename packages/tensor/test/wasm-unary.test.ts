@@ -1,12 +1,14 @@
 /**
- * The `wasm` backend's unary and softmax float32 kernels (assembly/unary.ts, softmax.ts)
- * against the cpu kernels on float32 inputs, beyond the generic parity test's tolerance:
- * abs, sign and clip must be bitwise the cpu results (one exact float32 operation each),
- * including -0, NaN, infinities and bounds that are not float32 values; tanh, softplus, pow, erf, gelu,
- * softmax and logSoftmax use the cpu kernels' float64 formulas, so they may differ only where
- * two float64 libms round an ulp apart before the float32 rounding (at most one float32 ulp);
- * sigmoid is float32 SIMD, within a few ulps. NaN / infinity handling must agree. gather and indexSelect are copies:
- * bitwise the cpu results.
+ * The `wasm` backend's float32 kernels in assembly/unary.ts, softmax.ts, special.ts, gather.ts,
+ * compare.ts, where.ts and rows.ts against the cpu kernels on float32 inputs, beyond the
+ * generic parity test's tolerance. abs, sign and clip are one exact float32 operation each:
+ * bitwise the cpu results, -0, NaN, infinities and bounds that are not float32 values
+ * included. Copies and selections (gather, indexSelect, the comparisons, where, max, min,
+ * argmax, argmin) and var (the same float64 sums in the same order) are bitwise too. tanh,
+ * softplus, pow, erf, gelu, softmax, logSoftmax and logsumexp use the cpu kernels' float64
+ * formulas, so they may differ only where two float64 libms round an ulp apart before the
+ * float32 rounding (at most one float32 ulp); sigmoid is float32 SIMD, within a few ulps.
+ * NaN / infinity handling must agree everywhere.
  */
 import { describe, expect, it } from 'vitest';
 import { OPS, Tensor, runKernel, type OpDef } from '../src/index.js';
@@ -188,7 +190,7 @@ describe('wasm unary float32 kernels vs cpu', () => {
     }
   });
 
-  it('max, min, argmax and argmin are bitwise the cpu result: ties, +-0, NaN, any axes, views', () => {
+  it('max, min, var, argmax and argmin are bitwise the cpu result: ties, +-0, NaN, any axes, views', () => {
     // values on a coarse grid so ties are common, with -0, NaN and infinities mixed in
     const v = Float32Array.from(data.subarray(0, 4 * 5 * 6), (u, i) => (i % 13 === 0 ? -0 : i % 17 === 0 ? NaN : i % 19 === 0 ? -Infinity : Math.round(u / 4)));
     const x3 = new Tensor(v, [4, 5, 6], 'float32');
@@ -197,6 +199,10 @@ describe('wasm unary float32 kernels vs cpu', () => {
         for (const name of ['max', 'min']) {
           const [c, w] = both(name, x, { axes, keepDims: false });
           expect(maxUlps(c, w), `${name} axes ${axes.join(',')}`).toBe(0);
+        }
+        for (const correction of [0, 1]) {
+          const [c, w] = both('var', new Tensor(data.subarray(0, 120), [4, 5, 6], 'float32').transpose(0, 2), { axes, keepDims: true, correction });
+          expect(maxUlps(c, w), `var axes ${axes.join(',')}`).toBe(0);
         }
       }
       for (const axis of [0, 1, 2, null]) {

@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 import { expandReduced, mean, reducedCount } from './mean.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
+import { varWasm } from '../wasm/rows.js';
 import { reduceAttrs, reduceSample, referenceReduce, type ReduceArg, type ReduceAttrs, type ReduceOptions } from './sum.js';
 
 /** Attributes of variance: a reduction plus the degrees-of-freedom correction. */
@@ -65,6 +66,7 @@ export const varOp = defineOp<VarAttrs>({
       for (let i = 0; i < mu.length; i++) res[i] = acc[i]! / (count - correction);
       return new Tensor(res, out.shape, out.dtype);
     },
+    wasm: varWasm,
   },
   // d/dx = 2 (x - mean) / (count - correction)
   vjp: (g, { inputs: [x], attrs: { axes, correction } }) => {

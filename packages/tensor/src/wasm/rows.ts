@@ -1,7 +1,7 @@
 /**
- * `wasm` backend kernels for float32 max, min (over any axes), argmax and argmin (along one
- * axis or the flattened tensor), packages/tensor/assembly/rows.ts: bitwise the cpu kernels'
- * results. They decline (return `undefined`, so the op runs on cpu) for other dtypes.
+ * `wasm` backend kernels for float32 max, min, variance (over any axes), argmax and argmin
+ * (along one axis or the flattened tensor), packages/tensor/assembly/rows.ts: bitwise the
+ * cpu kernels' results (variance: the same float64 sums in the same order). They decline (return `undefined`, so the op runs on cpu) for other dtypes.
  */
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
@@ -10,13 +10,22 @@ import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 type RowsName = 'rowsMax32' | 'rowsMin32' | 'rowsArgmax32' | 'rowsArgmin32';
 
 /** The exports of assembly/rows.ts (pointers are byte offsets into the module's memory). */
-type RowsExports = Record<RowsName, (rows: number, n: number, x: number, out: number) => void>;
+type RowsExports = Record<RowsName, (rows: number, n: number, x: number, out: number) => void> & {
+  rowsVar32(rows: number, n: number, x: number, out: number, denom: number): void;
+};
 
 /**
  * Runs `name` on x viewed with the axes in `reduced` moved last (in order, so each row holds
  * one output's values in the order the cpu kernels visit them) and copied row-major.
  */
-function rowsCall(name: RowsName, x: Tensor, reduced: readonly number[], outShape: readonly number[], outInt: boolean): Tensor | undefined {
+function rowsCall(
+  name: RowsName | 'rowsVar32',
+  x: Tensor,
+  reduced: readonly number[],
+  outShape: readonly number[],
+  outInt: boolean,
+  denom = 0,
+): Tensor | undefined {
   const dims = x.shape.map((_, i) => i);
   const order = [...dims.filter((i) => !reduced.includes(i)), ...dims.filter((i) => reduced.includes(i))];
   const view = new Tensor(x.data, order.map((i) => x.shape[i]!), 'float32', order.map((i) => x.strides[i]!), x.offset);
@@ -29,7 +38,9 @@ function rowsCall(name: RowsName, x: Tensor, reduced: readonly number[], outShap
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, view);
-  (call.k as unknown as RowsExports)[name](rows, n, px, po);
+  const k = call.k as unknown as RowsExports;
+  if (name === 'rowsVar32') k.rowsVar32(rows, n, px, po, denom);
+  else k[name](rows, n, px, po);
   if (!outInt) return new Tensor(copyOut(heap, po, rows), outShape, 'float32');
   const res = new Int32Array(rows);
   res.set(new Int32Array(heap.buffer, po, rows));
@@ -54,3 +65,11 @@ export function argWasm(min: boolean): Kernel<{ axis: number | null }> {
     return rowsCall(min ? 'rowsArgmin32' : 'rowsArgmax32', x, reduced, out.shape, true);
   };
 }
+
+/** Variance over `axes` of float32 x, divided by (count - correction) as the cpu kernel. */
+export const varWasm: Kernel<{ axes: readonly number[]; correction: number }> = (inputs, { axes, correction }, out) => {
+  const x = inputs[0]!;
+  if (out.dtype !== 'float32' || x.dtype !== 'float32' || !wasmAvailable()) return undefined;
+  const count = axes.reduce((a, i) => a * x.shape[i]!, 1);
+  return rowsCall('rowsVar32', x, axes, out.shape, false, count - correction);
+};
