@@ -68,12 +68,12 @@ export interface KernelExports {
   conv2dForward(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-    x: number, wt: number, bias: number, y: number, scratch: number,
+    x: number, wt: number, bias: number, y: number, scratch: number, relu: number, oy0: number, oyn: number,
   ): void;
   conv2dBackwardInput(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-    dy: number, wt: number, dx: number, scratch: number,
+    dy: number, wt: number, dx: number, scratch: number, ci0: number, cin: number,
   ): void;
   conv2dBackwardWeight(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
