@@ -29,3 +29,36 @@ export function indexSelect32(outer: i32, n: i32, inner: i32, m: i32, x: usize, 
     }
   }
 }
+
+/**
+ * scatterAdd / indexAdd into `base` (row-major, updated in place): walks `shape` (rank
+ * `rank`, i32 array at `shapePtr`) row-major; at each step adds src[step] (src copied
+ * row-major over `shape`) to base[pb + idx[pi] * along], where pb and pi advance by the i32
+ * strides at `bStrides` (base, 0 along the axis) and `iStrides` (into the indices). Float32
+ * additions in the cpu kernel's order, so repeated targets accumulate bitwise as on cpu.
+ */
+export function addAt32(rank: i32, shapePtr: usize, bStrides: usize, iStrides: usize, along: i32, base: usize, idx: usize, src: usize, count: i32, counter: usize): void {
+  for (let d = 0; d < rank; d++) store<i32>(counter + (<usize>d << 2), 0);
+  let pb = 0;
+  let pi = 0;
+  for (let s = 0; s < count; s++) {
+    const at = base + (<usize>(pb + load<i32>(idx + (<usize>pi << 2)) * along) << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>s << 2)));
+    // odometer: advance the last dimension, carrying into earlier ones
+    for (let d = rank - 1; d >= 0; d--) {
+      const c = counter + (<usize>d << 2);
+      const bs = load<i32>(bStrides + (<usize>d << 2));
+      const is = load<i32>(iStrides + (<usize>d << 2));
+      const v = load<i32>(c) + 1;
+      if (v < load<i32>(shapePtr + (<usize>d << 2))) {
+        store<i32>(c, v);
+        pb += bs;
+        pi += is;
+        break;
+      }
+      store<i32>(c, 0);
+      pb -= bs * (v - 1);
+      pi -= is * (v - 1);
+    }
+  }
+}

@@ -7,7 +7,7 @@ export { gemmSmallM } from './gemv';
 export { add3, sub3, mul3, div3, maximum3, minimum3, greater3, reluMask3, relu, neg, sqrt, exp, log } from './elementwise';
 export { abs32, sign32, clip32, sigmoid32, tanh32, softplus32, pow3 } from './unary';
 export { softmax32, logSoftmax32, logsumexp32 } from './softmax';
-export { gather32, indexSelect32 } from './gather';
+export { gather32, indexSelect32, addAt32 } from './gather';
 export { less3, lessEqual3, greaterEqual3, equal3, notEqual3 } from './compare';
 export { erf32, gelu32 } from './special';
 export { where3 } from './where';

@@ -4,7 +4,8 @@
  * generic parity test's tolerance. abs, sign and clip are one exact float32 operation each:
  * bitwise the cpu results, -0, NaN, infinities and bounds that are not float32 values
  * included. Copies and selections (gather, indexSelect, the comparisons, where, max, min,
- * argmax, argmin) and var (the same float64 sums in the same order) are bitwise too. tanh,
+ * argmax, argmin), var (the same float64 sums in the same order) and scatterAdd / indexAdd
+ * (float32 additions in the same order) are bitwise too. tanh,
  * softplus, pow, erf, gelu, softmax, logSoftmax and logsumexp use the cpu kernels' float64
  * formulas, so they may differ only where two float64 libms round an ulp apart before the
  * float32 rounding (at most one float32 ulp); sigmoid is float32 SIMD, within a few ulps.
@@ -217,6 +218,33 @@ describe('wasm unary float32 kernels vs cpu', () => {
             expect(Array.from(w!.toTypedArray()), `${name} axis ${axis}`).toEqual(Array.from(c.toTypedArray()));
           }
         }
+      }
+    }
+  });
+
+  it('scatterAdd and indexAdd are bitwise the cpu result: repeated targets accumulate in order, views, smaller indices', () => {
+    let r = 11;
+    const rand = (bound: number) => ((r = (r * 1103515245 + 12345) >>> 0) % bound);
+    const base = new Tensor(data.subarray(0, 4 * 5 * 6), [4, 5, 6], 'float32');
+    for (const b of [base, base.transpose(0, 2).transpose(0, 2)]) {
+      for (let axis = 0; axis < 3; axis++) {
+        const n = b.shape[axis]!;
+        // scatterAdd: indices of base's rank, up to 9 along the axis (repeats), at most base's size off it
+        const ishape = b.shape.map((d, k) => (k === axis ? 9 : Math.max(1, d - (k % 2))));
+        const count = ishape.reduce((a, d) => a * d, 1);
+        const idx = new Tensor(Int32Array.from({ length: count }, () => rand(2) * (n - 1)), ishape, 'int32');
+        // src as a strided view into a larger buffer (offset 1); scaled so sums round
+        const sshape = ishape.map((d) => d + 1);
+        const sstrides = [sshape[1]! * sshape[2]!, sshape[2]!, 1];
+        const buf = Float32Array.from({ length: sshape.reduce((a, d) => a * d, 1) + 1 }, (_, i) => data[i % data.length]! * 1e3);
+        const src = new Tensor(buf, ishape, 'float32', sstrides, 1);
+        const [c, w] = both('scatterAdd', [b, idx, src], { axis });
+        expect(maxUlps(c, w), `scatterAdd axis ${axis}`).toBe(0);
+        const sel = new Tensor(Int32Array.from({ length: 7 }, () => rand(2) * (n - 1)), [7], 'int32');
+        const src2shape = b.shape.map((d, k) => (k === axis ? 7 : d));
+        const src2 = new Tensor(Float32Array.from({ length: src2shape.reduce((a, d) => a * d, 1) }, (_, i) => data[(i * 7) % data.length]! * 1e3), src2shape, 'float32');
+        const [c2, w2] = both('indexAdd', [b, sel, src2], { axis });
+        expect(maxUlps(c2, w2), `indexAdd axis ${axis}`).toBe(0);
       }
     }
   });

@@ -7,6 +7,7 @@ import { contiguousStrides, normalizeAxis, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
 import { arbIndexSelectSample, checkIndexSelect, indexSelect, type IndexSelectAttrs } from './indexSelect.js';
+import { addAtWasm } from '../wasm/gather.js';
 
 /** Adds whole slices of `src` into a copy of `base` at int32 positions along an axis (torch.index_add). */
 export const indexAddOp = defineOp<IndexSelectAttrs>({
@@ -36,6 +37,7 @@ export const indexAddOp = defineOp<IndexSelectAttrs>({
       });
       return new Tensor(data, out.shape, out.dtype);
     },
+    wasm: addAtWasm(true),
   },
   vjp: (g, { inputs: [, indices], attrs: { axis }, needs }) => [needs[0] ? g : null, null, needs[2] ? indexSelect(g, axis, indices!) : null],
   spec: {

@@ -7,6 +7,7 @@ import { contiguousStrides, normalizeAxis, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { forEachIndex, fromIndex } from '../testing/reference.js';
 import { arbGatherSample, checkGatherIndices, gather, type GatherAttrs } from './gather.js';
+import { addAtWasm } from '../wasm/gather.js';
 
 /** Adds `src` into a copy of `base` at int32 positions along an axis (torch.scatter_add). */
 export const scatterAddOp = defineOp<GatherAttrs>({
@@ -36,6 +37,7 @@ export const scatterAddOp = defineOp<GatherAttrs>({
       });
       return new Tensor(data, out.shape, out.dtype);
     },
+    wasm: addAtWasm(false),
   },
   vjp: (g, { inputs: [, indices], attrs: { axis }, needs }) => [needs[0] ? g : null, null, needs[2] ? gather(g, axis, indices!) : null],
   spec: {

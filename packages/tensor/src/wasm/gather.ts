@@ -1,10 +1,11 @@
 /**
  * `wasm` backend kernels for float32 gather and indexSelect (packages/tensor/assembly/gather.ts):
- * copies, so bitwise the cpu kernels' results. They decline (return `undefined`, so the op runs
- * on cpu) for other dtypes.
+ * copies, so bitwise the cpu kernels' results; and their gradients' scatterAdd and indexAdd,
+ * float32 additions in the cpu kernels' order (bitwise too). They decline (return
+ * `undefined`, so the op runs on cpu) for other dtypes.
  */
 import type { Kernel } from '../op.js';
-import { normalizeAxis, sizeOf } from '../shape.js';
+import { contiguousStrides, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor, forEachOffset } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 
@@ -12,6 +13,7 @@ import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 interface GatherExports {
   gather32(outer: number, n: number, inner: number, m: number, x: number, idx: number, out: number): void;
   indexSelect32(outer: number, n: number, inner: number, m: number, x: number, idx: number, out: number): void;
+  addAt32(rank: number, shape: number, bStrides: number, iStrides: number, along: number, base: number, idx: number, src: number, count: number, counter: number): void;
 }
 
 const prod = (dims: readonly number[]): number => dims.reduce((a, d) => a * d, 1);
@@ -49,5 +51,49 @@ export function gatherWasm(select: boolean): Kernel<{ axis: number }> {
     const k = call.k as unknown as GatherExports;
     (select ? k.indexSelect32 : k.gather32)(outer, n, inner, m, px, pi, po);
     return new Tensor(copyOut(heap, po, size), out.shape, 'float32');
+  };
+}
+
+/**
+ * scatterAdd (`index` false: indices shaped like the walk, src read at the indices' shape)
+ * or indexAdd (`index` true: 1-D indices along the axis, the walk is src's shape): a copy of
+ * base, then src added at the indexed positions, row-major over the walk as the cpu kernels.
+ */
+export function addAtWasm(index: boolean): Kernel<{ axis: number }> {
+  return (inputs, attrs, out) => {
+    const [base, indices, src] = inputs as [Tensor, Tensor, Tensor];
+    if (out.dtype !== 'float32' || base.dtype !== 'float32' || src.dtype !== 'float32' || indices.dtype !== 'int32' || !wasmAvailable()) return undefined;
+    const axis = normalizeAxis(attrs.axis, base.rank);
+    const walk = index ? src.shape : indices.shape;
+    const rank = walk.length;
+    const count = sizeOf(walk);
+    const bStrides = contiguousStrides(base.shape);
+    const along = bStrides[axis]!;
+    bStrides[axis] = 0;
+    const iStrides = index ? walk.map((_, k) => (k === axis ? 1 : 0)) : contiguousStrides(indices.shape);
+    // scatterAdd reads src at the indices' positions, which may be a corner of a larger src
+    const srcView = index ? src : new Tensor(src.data, walk, 'float32', src.strides, src.offset);
+    const call = new WasmCall(false);
+    const pb = call.allocF32(base.size);
+    const pi = call.allocF32(indices.size);
+    const ps = call.allocF32(count);
+    const pmeta = call.allocF32(4 * rank);
+    const heap = call.commit();
+    if (heap === undefined) return undefined;
+    copyIn(heap, pb, base);
+    if (count > 0) {
+      copyIn(heap, ps, srcView);
+      const ih = new Int32Array(heap.buffer, pi, indices.size);
+      const id = indices.data;
+      forEachOffset(indices, (p, i) => {
+        ih[i] = id[p]!;
+      });
+      const meta = new Int32Array(heap.buffer, pmeta, 4 * rank);
+      meta.set(walk, 0);
+      meta.set(bStrides, rank);
+      meta.set(iStrides, 2 * rank);
+      (call.k as unknown as GatherExports).addAt32(rank, pmeta, pmeta + 4 * rank, pmeta + 8 * rank, along, pb, pi, ps, count, pmeta + 12 * rank);
+    }
+    return new Tensor(copyOut(heap, pb, base.size), out.shape, 'float32');
   };
 }
