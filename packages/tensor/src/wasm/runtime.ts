@@ -240,9 +240,10 @@ export function wasmInfo(): BackendInfo {
     available: true,
     mode: s.relaxed ? 'relaxed-simd' : 'simd',
     note:
-      'AssemblyScript f32x4 SIMD kernels for float32 (matmul, conv2d and its gradients, broadcasting elementwise ops, relu and its backward, max pooling), ' +
+      'AssemblyScript f32x4 SIMD kernels for float32 (matmul, fused linear and conv + bias + ReLU (+ max pooling), conv2d and its gradients, ' +
+      'broadcasting elementwise and comparison ops, activations, softmax and logSoftmax, reductions, gather and scatter, max pooling), ' +
       `${s.relaxedNote}, ` +
-      `${why}; other ops and dtypes fall back to cpu`,
+      `${why}; other ops (views, copies, average pooling) and dtypes fall back to cpu`,
   };
 }
 
