@@ -135,11 +135,11 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
 /** Why pathgrad trails where it does: fixed text per target, shown only under a target not met. */
 const WHY: Record<TargetRow['key'], string> = {
   'ig-torch':
-    'PyTorch runs each op as one call into oneDNN/OpenBLAS kernels written in C++ with AVX2 FMA on both cores; pathgrad runs WebAssembly SIMD (128-bit, no FMA unless relaxed SIMD is on) and pays JavaScript dispatch, validation and tape bookkeeping per op, which dominates the small MLP where each op is microseconds.',
+    'the MLP\'s IG is almost all GEMM (x·Wᵀ forward, g·W backward). PyTorch runs it in oneDNN/OpenBLAS with 256-bit AVX2 FMA on both cores; pathgrad\'s GEMM is WebAssembly SIMD, 128-bit, with a separate multiply and add in Node 20 (relaxed SIMD\'s fused multiply-add only behind a flag: see the "pathgrad relaxed SIMD" rows), so its per-core peak is a fraction of PyTorch\'s; on top, every op copies its operands into WebAssembly memory and its result out (tensors own ordinary arrays), and the two threads synchronise per GEMM.',
   'ig-tfjs':
     'tfjs-wasm runs XNNPACK (hand-tuned WebAssembly SIMD C++) for conv, matmul and the elementwise ops; where pathgrad is not 1.5× ahead, its remaining per-op cost (JavaScript dispatch, max-pool, copies) is a larger share than tfjs\'s.',
   'forward-ort':
-    'onnxruntime-web executes a static, pre-optimised graph (fused Conv+ReLU, MLAS kernels, no per-op JavaScript), so a forward pass is one call into WebAssembly; pathgrad dispatches every op from JavaScript and, at batch 1, that fixed cost per op is most of the time.',
+    'onnxruntime-web executes a static, pre-optimised graph whose weights live in WebAssembly memory, so a forward pass is one call; pathgrad\'s layers are fused ops (Linear+ReLU, Conv+ReLU+MaxPool) but each still copies its weights into WebAssembly memory on every call and is dispatched from JavaScript, which at batch 1 is most of the time.',
   'ig-jax':
     'jax-js compiles the whole IG computation under jit into a few fused WebAssembly kernels, so it pays JavaScript dispatch once per call; pathgrad dispatches every op and records a tape.',
   matmul:
@@ -147,7 +147,7 @@ const WHY: Record<TargetRow['key'], string> = {
   conv:
     'pathgrad lowers conv2d to im2col + GEMM; XNNPACK\'s indirect convolution skips the im2col copy, which matters most for the first layer (one input channel: the copy is as large as the work).',
   'train-torch':
-    'training adds the weight-gradient convolutions, the loss and Adam\'s elementwise update; PyTorch runs all of them in native multi-threaded kernels.',
+    'training adds the weight-gradient convolutions, the bias gradients, the pooling scatter, the loss and Adam\'s update; pathgrad runs the convolutions as im2col + the 128-bit GEMM and the rest as separate ops (Adam in JavaScript), each copying in and out of WebAssembly memory, while PyTorch runs all of them in native AVX2 kernels on both cores.',
   memory:
     'below internalBatchSize steps, each chunk holds fewer points, so peak memory grows with steps until the chunk is full; beyond that it is flat.',
 };
