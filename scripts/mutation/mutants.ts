@@ -329,8 +329,10 @@ export const MUTANTS: Mutant[] = [
     id: 'eg-path-reversed',
     area: 'methods',
     file: `${A}methods/expectedGradients.ts`,
-    search: 'pts[r * per + d] = ref[ro + d]! + alpha[i]! * (xi - ref[ro + d]!);',
-    replace: 'pts[r * per + d] = xi + alpha[i]! * (ref[ro + d]! - xi);',
+    // the float64 fill, which the methods tests run (noise-free case)
+    anchor: 'function fillReferencePoints64(',
+    search: 'else for (let d = 0; d < per; d++) pts[q + d] = ref[ro + d]! + a * (x[o + d]! + 0 - ref[ro + d]!);',
+    replace: 'else for (let d = 0; d < per; d++) pts[q + d] = x[o + d]! + a * (ref[ro + d]! - x[o + d]!);',
     tests: METHODS,
     bug: "expected gradients' point at 1 − α (same distribution, different sample)",
   },
