@@ -18,21 +18,21 @@ import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.
  * Multiply-adds below which a kernel stays on one thread: waking a worker and waiting for it
  * costs tens of microseconds, about what 2^18 multiply-adds take on one core.
  */
-const PARALLEL_MIN_WORK = 2 ** 18;
+export const PARALLEL_MIN_WORK = 2 ** 18;
 
 /**
  * How many chunks to split `work` multiply-adds into, at most `units` (row or column blocks,
  * images): one on one thread, else a few per thread so that the threads balance their load.
  * Depends only on the sizes and the thread count, so results repeat for a given count.
  */
-function splitCount(work: number, units: number): number {
+export function splitCount(work: number, units: number): number {
   const threads = getThreads();
   if (work < PARALLEL_MIN_WORK || threads === 1) return 1;
   return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, units, MAX_CHUNKS));
 }
 
 /** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
-function ranges(total: number, parts: number, multiple: number): [number, number][] {
+export function ranges(total: number, parts: number, multiple: number): [number, number][] {
   const step = Math.ceil(total / parts / multiple) * multiple;
   const out: [number, number][] = [];
   for (let start = 0; start < total; start += step) out.push([start, Math.min(step, total - start)]);
@@ -48,7 +48,7 @@ function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
  * chunks (`packBFull`), but each chunk still pads its last rows to the micro-kernel's 4 and
  * costs a claim on the job; thin chunks of a narrow product gain nothing from more of them.
  */
-const ROW_CHUNK_MIN = 16;
+export const ROW_CHUNK_MIN = 16;
 
 /** The packed-B GEMM exports (declared here so the shared runtime file stays as it is). */
 type PackedBExports = KernelExports & {

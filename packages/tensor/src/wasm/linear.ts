@@ -11,7 +11,8 @@ import type { LinearAttrs } from '../ops/linear.js';
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
-import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.js';
+import { ranges, ROW_CHUNK_MIN, splitCount } from './kernels.js';
+import type { Task } from './threads.js';
 
 /** The fused GEMM exports (declared here so the shared runtime file stays as it is). */
 type LinearExports = KernelExports & {
@@ -39,30 +40,6 @@ type LinearExports = KernelExports & {
     c: number, ldc: number, bias: number, relu: number, scratch: number,
   ): void;
 };
-
-/** Multiply-adds below which the GEMM stays on one thread (as the matmul kernel: waking a worker costs tens of microseconds). */
-const PARALLEL_MIN_WORK = 2 ** 18;
-
-/**
- * Fewest rows a row-block chunk gets (as the matmul kernel): op(B) = W^T is packed once for
- * all row chunks, but each pads its last rows to the micro-kernel's 4 and costs a claim.
- */
-const ROW_CHUNK_MIN = 16;
-
-/** How many chunks to split `work` multiply-adds into, at most `units` (as the matmul kernel). */
-function splitCount(work: number, units: number): number {
-  const threads = getThreads();
-  if (work < PARALLEL_MIN_WORK || threads === 1) return 1;
-  return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, units, MAX_CHUNKS));
-}
-
-/** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
-function ranges(total: number, parts: number, multiple: number): [number, number][] {
-  const step = Math.ceil(total / parts / multiple) * multiple;
-  const out: [number, number][] = [];
-  for (let start = 0; start < total; start += step) out.push([start, Math.min(step, total - start)]);
-  return out;
-}
 
 /** True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`): its storage is copied as one block. */
 function isTransposed2d(t: Tensor): boolean {
