@@ -6,7 +6,7 @@ import { binaryInfer, NO_ATTRS } from '../opkit.js';
 import { Tensor } from '../tensor.js';
 import { arbBroadcastPair, asStridedView } from '../testing/arbitraries.js';
 import { referenceElementwise } from '../testing/reference.js';
-import { strided3Wasm } from '../wasm/unary.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /** Rounds every value to a multiple of 0.5 so random operands tie often. */
 function quantized(t: Tensor): Tensor {
@@ -32,7 +32,7 @@ export function comparisonSpec(fn: (a: number, b: number) => number): OpSpec<Rec
 export const equalOp = defineOp<Record<string, never>>({
   name: 'equal',
   infer: binaryInfer('equal'),
-  kernels: { cpu: binaryKernel((a, b) => (a === b ? 1 : 0)), wasm: strided3Wasm('equal3') },
+  kernels: { cpu: binaryKernel((a, b) => (a === b ? 1 : 0)), wasm: binaryWasm('equal3') },
   differentiable: false,
   why: 'a comparison is piecewise constant: its derivative is 0 almost everywhere and undefined at ties',
   spec: comparisonSpec((a, b) => (a === b ? 1 : 0)),

@@ -4,13 +4,13 @@ import { defineOp, dispatch } from '../op.js';
 import { binaryInfer, NO_ATTRS } from '../opkit.js';
 import type { Tensor } from '../tensor.js';
 import { comparisonSpec } from './equal.js';
-import { strided3Wasm } from '../wasm/unary.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /** `a >= b` as 1/0 in the promoted dtype. */
 export const greaterEqualOp = defineOp<Record<string, never>>({
   name: 'greaterEqual',
   infer: binaryInfer('greaterEqual'),
-  kernels: { cpu: binaryKernel((a, b) => (a >= b ? 1 : 0)), wasm: strided3Wasm('greaterEqual3') },
+  kernels: { cpu: binaryKernel((a, b) => (a >= b ? 1 : 0)), wasm: binaryWasm('greaterEqual3') },
   differentiable: false,
   why: 'a comparison is piecewise constant: its derivative is 0 almost everywhere and undefined at ties',
   spec: comparisonSpec((a, b) => (a >= b ? 1 : 0)),

@@ -11,7 +11,7 @@ import { log } from './log.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
 import { where } from './where.js';
-import { strided3Wasm } from '../wasm/unary.js';
+import { binaryWasm } from '../wasm/elementwise.js';
 
 /**
  * Elementwise power `a ** b` with broadcasting; int32 operands give float32 (as `div`),
@@ -20,7 +20,7 @@ import { strided3Wasm } from '../wasm/unary.js';
 export const powOp = defineOp<Record<string, never>>({
   name: 'pow',
   infer: binaryInfer('pow', { float: true }),
-  kernels: { cpu: binaryKernel(Math.pow), wasm: strided3Wasm('pow3') },
+  kernels: { cpu: binaryKernel(Math.pow), wasm: binaryWasm('pow3') },
   vjp: (g, { inputs: [a, b], output, needs }) => {
     const ga = needs[0]
       ? // d/da = b * a^(b-1); PyTorch masks b == 0 to 0 so 0^0 does not give 0 * inf = NaN

@@ -11,13 +11,20 @@ import { collapseDims } from '../kernels/elementwise.js';
 import type { Kernel } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall, type Binary3 } from './runtime.js';
 
-type BinaryName = 'add3' | 'sub3' | 'mul3' | 'div3' | 'maximum3' | 'minimum3' | 'greater3' | 'reluMask3';
+/**
+ * The broadcasting binary exports (3-D strided walks): assembly/elementwise.ts's, and pow and
+ * the comparisons of assembly/unary.ts and assembly/compare.ts (`pow3` is Math.pow in float64
+ * rounded to float32 as the cpu kernel; the comparisons give 1 or 0 bitwise as cpu).
+ */
+type BinaryName =
+  | 'add3' | 'sub3' | 'mul3' | 'div3' | 'maximum3' | 'minimum3' | 'greater3' | 'reluMask3'
+  | 'pow3' | 'less3' | 'lessEqual3' | 'greaterEqual3' | 'equal3' | 'notEqual3';
 type UnaryName = 'relu' | 'neg' | 'sqrt' | 'exp' | 'log';
 
 /** Element strides of a row-major copy of `shape`, aligned to `outShape` (0 where broadcast). */
-function alignedStrides(shape: Shape, outShape: Shape): number[] {
+export function alignedStrides(shape: Shape, outShape: Shape): number[] {
   const own = contiguousStrides(shape);
   const lead = outShape.length - shape.length;
   const out = new Array<number>(outShape.length).fill(0);
@@ -59,7 +66,7 @@ export function binaryWasm(name: BinaryName): Kernel<unknown> {
     if (heap === undefined) return undefined;
     copyIn(heap, pa, a);
     copyIn(heap, pb, b);
-    (call.k[name] as KernelExports['add3'])(d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
+    (call.k as unknown as Record<BinaryName, Binary3>)[name](d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
     return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
   };
 }

@@ -51,7 +51,7 @@ function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
 export const ROW_CHUNK_MIN = 16;
 
 /** The packed-B GEMM exports (declared here so the shared runtime file stays as it is). */
-type PackedBExports = KernelExports & {
+export type PackedBExports = KernelExports & {
   packedBSize(n: number, k: number): number;
   packBFull(n: number, k: number, b: number, ldb: number, transB: number, dst: number): void;
   gemmPackedB(

@@ -10,12 +10,12 @@
 import type { LinearAttrs } from '../ops/linear.js';
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
-import { ranges, ROW_CHUNK_MIN, splitCount } from './kernels.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { ranges, ROW_CHUNK_MIN, splitCount, type PackedBExports } from './kernels.js';
 import type { Task } from './threads.js';
 
 /** The fused GEMM exports (declared here so the shared runtime file stays as it is). */
-type LinearExports = KernelExports & {
+type LinearExports = PackedBExports & {
   gemmBiasAct(
     m: number, n: number, k: number,
     a: number, lda: number, transA: number,
@@ -26,13 +26,6 @@ type LinearExports = KernelExports & {
     m: number, n: number, k: number, apacked: number,
     b: number, ldb: number, transB: number,
     c: number, ldc: number, bias: number, relu: number, scratch: number,
-  ): void;
-  packedBSize(n: number, k: number): number;
-  packBFull(n: number, k: number, b: number, ldb: number, transB: number, dst: number): void;
-  gemmPackedB(
-    m: number, n: number, k: number,
-    a: number, lda: number, transA: number, bpacked: number,
-    c: number, ldc: number, accumulate: number, scratch: number,
   ): void;
   gemmPackedBBiasAct(
     m: number, n: number, k: number,

@@ -1,16 +1,14 @@
 /**
  * `wasm` backend kernels for float32 abs, sign, clip (SIMD, bitwise the cpu kernels' results),
- * sigmoid (float32 SIMD, within a few ulps of cpu), tanh, softplus and pow (the cpu kernels'
- * float64 formulas, rounded once to float32) on packages/tensor/assembly/unary.ts, and the
- * comparisons less, lessEqual, greaterEqual, equal, notEqual (assembly/compare.ts, bitwise),
- * erf and gelu (assembly/special.ts, a float64 port of the cpu kernels' erf).
+ * sigmoid (float32 SIMD, within a few ulps of cpu), tanh and softplus (the cpu kernels'
+ * float64 formulas, rounded once to float32) on packages/tensor/assembly/unary.ts, and erf
+ * and gelu (assembly/special.ts, a float64 port of the cpu kernels' erf). pow and the
+ * comparisons are broadcasting binary kernels: `binaryWasm` in ./elementwise.ts.
  * They decline (return `undefined`, so the op runs on cpu) for other dtypes.
  */
-import { collapseDims } from '../kernels/elementwise.js';
 import type { Kernel } from '../op.js';
-import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall, type Binary3 } from './runtime.js';
+import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 
 /** The exports of assembly/unary.ts (pointers are byte offsets into the module's memory). */
 interface UnaryExports {
@@ -80,52 +78,3 @@ export const clipWasm: Kernel<{ min: number; max: number }> = (inputs, { min, ma
 /** Softplus with PyTorch's beta and threshold, in float64 as the cpu kernel. */
 export const softplusWasm: Kernel<{ beta: number; threshold: number }> = (inputs, { beta, threshold }, out) =>
   unaryCall(inputs[0]!, out.dtype, out.shape, (k, n, px, po) => k.softplus32(n, px, po, beta, threshold));
-
-/** Element strides of a row-major copy of `shape`, aligned to `outShape` (0 where broadcast). */
-function alignedStrides(shape: Shape, outShape: Shape): number[] {
-  const own = contiguousStrides(shape);
-  const lead = outShape.length - shape.length;
-  const out = new Array<number>(outShape.length).fill(0);
-  for (let i = 0; i < shape.length; i++) out[lead + i] = shape[i] === 1 ? 0 : own[i]!;
-  return out;
-}
-
-/** The broadcasting binary exports of assembly/unary.ts (pow3) and assembly/compare.ts. */
-type Strided3Name = 'pow3' | 'less3' | 'lessEqual3' | 'greaterEqual3' | 'equal3' | 'notEqual3';
-
-/**
- * A broadcasting binary kernel on float32 operands, walked as the elementwise binary kernels
- * walk theirs (up to 3 collapsed dimensions; it declines broadcasts that do not collapse
- * that far): `pow3` is Math.pow in float64 rounded to float32 as the cpu kernel, the
- * comparisons give 1 or 0 bitwise as cpu.
- */
-export function strided3Wasm(name: Strided3Name): Kernel<unknown> {
-  return (inputs, _attrs, out) => {
-    const a = inputs[0]!;
-    const b = inputs[1]!;
-    if (out.dtype !== 'float32' || a.dtype !== 'float32' || b.dtype !== 'float32' || !wasmAvailable()) return undefined;
-    const n = sizeOf(out.shape);
-    if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-    const c = collapseDims(out.shape, [alignedStrides(a.shape, out.shape), alignedStrides(b.shape, out.shape)]);
-    const rank = c.shape.length;
-    if (rank > 3) return undefined;
-    const d = [1, 1, 1];
-    const sa = [0, 0, 0];
-    const sb = [0, 0, 0];
-    for (let i = 0; i < rank; i++) {
-      d[3 - rank + i] = c.shape[i]!;
-      sa[3 - rank + i] = c.strides[0]![i]!;
-      sb[3 - rank + i] = c.strides[1]![i]!;
-    }
-    const call = new WasmCall(false);
-    const pa = call.allocF32(a.size);
-    const pb = call.allocF32(b.size);
-    const po = call.allocF32(n);
-    const heap = call.commit();
-    if (heap === undefined) return undefined;
-    copyIn(heap, pa, a);
-    copyIn(heap, pb, b);
-    (call.k as unknown as Record<Strided3Name, Binary3>)[name](d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
-    return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
-  };
-}

@@ -6,8 +6,9 @@
  */
 import { collapseDims } from '../kernels/elementwise.js';
 import type { Kernel } from '../op.js';
-import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
+import { sizeOf } from '../shape.js';
 import { Tensor, forEachOffset } from '../tensor.js';
+import { alignedStrides } from './elementwise.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
 
 /** The export of assembly/where.ts (pointers are byte offsets into the module's memory). */
@@ -19,15 +20,6 @@ interface WhereExports {
     b: number, sb0: number, sb1: number, sb2: number,
     out: number,
   ): void;
-}
-
-/** Element strides of a row-major copy of `shape`, aligned to `outShape` (0 where broadcast). */
-function alignedStrides(shape: Shape, outShape: Shape): number[] {
-  const own = contiguousStrides(shape);
-  const lead = outShape.length - shape.length;
-  const out = new Array<number>(outShape.length).fill(0);
-  for (let i = 0; i < shape.length; i++) out[lead + i] = shape[i] === 1 ? 0 : own[i]!;
-  return out;
 }
 
 /** where(cond, a, b): a float32 cond is copied as is, another dtype as 1 (nonzero, NaN included) or 0. */
