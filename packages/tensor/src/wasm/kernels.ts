@@ -18,21 +18,21 @@ import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.
  * Multiply-adds below which a kernel stays on one thread: waking a worker and waiting for it
  * costs tens of microseconds, about what 2^18 multiply-adds take on one core.
  */
-export const PARALLEL_MIN_WORK = 2 ** 18;
+const PARALLEL_MIN_WORK = 2 ** 18;
 
 /**
  * How many chunks to split `work` multiply-adds into, at most `units` (row or column blocks,
  * images): one on one thread, else a few per thread so that the threads balance their load.
  * Depends only on the sizes and the thread count, so results repeat for a given count.
  */
-export function splitCount(work: number, units: number): number {
+function splitCount(work: number, units: number): number {
   const threads = getThreads();
   if (work < PARALLEL_MIN_WORK || threads === 1) return 1;
   return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, units, MAX_CHUNKS));
 }
 
 /** Splits `total` into `parts` contiguous ranges whose starts are multiples of `multiple`: [start, count] pairs. */
-export function ranges(total: number, parts: number, multiple: number): [number, number][] {
+function ranges(total: number, parts: number, multiple: number): [number, number][] {
   const step = Math.ceil(total / parts / multiple) * multiple;
   const out: [number, number][] = [];
   for (let start = 0; start < total; start += step) out.push([start, Math.min(step, total - start)]);
@@ -48,7 +48,7 @@ function allFloat32(inputs: readonly Tensor[], outDtype: string): boolean {
  * chunks (`packBFull`), but each chunk still pads its last rows to the micro-kernel's 4 and
  * costs a claim on the job; thin chunks of a narrow product gain nothing from more of them.
  */
-export const ROW_CHUNK_MIN = 16;
+const ROW_CHUNK_MIN = 16;
 
 /** The packed-B GEMM exports (declared here so the shared runtime file stays as it is). */
 export type PackedBExports = KernelExports & {
@@ -90,12 +90,12 @@ function batchOffsets(shape: Shape, batch: Shape): number[] {
  * `transpose(weight)` in a linear layer): the kernel then copies the underlying matrix as
  * one block and lets the GEMM read it transposed, instead of gathering it element by element.
  */
-function isTransposed2d(t: Tensor): boolean {
+export function isTransposed2d(t: Tensor): boolean {
   return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
 }
 
-/** Copies the contiguous matrix under a transposed view (see {@link isTransposed2d}). */
-function copyTransposedIn(heap: Float32Array, ptr: number, t: Tensor): void {
+/** Copies the storage under a contiguous or transposed 2-D view (see {@link isTransposed2d}) as one block. */
+export function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
   heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
 }
 
@@ -126,7 +126,7 @@ function matmulSmallM(a: Tensor, b: Tensor, batch: Shape, m: number, k: number, 
   if (heap === undefined) return undefined;
   copyIn(heap, pa, a);
   const transB = isTransposed2d(b) ? 1 : 0;
-  if (transB) copyTransposedIn(heap, pb, b);
+  if (transB) copyBlock(heap, pb, b);
   else copyIn(heap, pb, b);
   const offA = batch.length === 0 ? ZERO_OFFSET : batchOffsets(aShape, batch);
   const offB = batch.length === 0 ? ZERO_OFFSET : batchOffsets(bShape, batch);
@@ -135,6 +135,57 @@ function matmulSmallM(a: Tensor, b: Tensor, batch: Shape, m: number, k: number, 
     gemmSmallM(m, n, k, pa + offA[i]! * 4, k, pb + offB[i]! * 4, transB ? k : n, transB, pc + i * m * n * 4, n, 0);
   }
   return new Tensor(copyOut(heap, pc, size), outShape, 'float32');
+}
+
+/**
+ * How a GEMM C [m, n] = op(A) op(B) with depth k is split over threads: by column blocks, or
+ * by row blocks when the result is tall and narrow, into `parts` [start, count] ranges. With
+ * several chunks, the operand every chunk reads whole is packed once for all of them (op(A)
+ * for column blocks, op(B) for row blocks). Depends only on the sizes and the thread count.
+ */
+export interface GemmSplit {
+  byRows: boolean;
+  parts: [number, number][];
+  packA: boolean;
+  packB: boolean;
+}
+
+/** The split of an m × n × k GEMM (see {@link GemmSplit}). */
+export function gemmSplit(m: number, n: number, k: number): GemmSplit {
+  const byRows = m > n;
+  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
+  return { byRows, parts, packA: !byRows && parts.length > 1, packB: byRows && parts.length > 1 };
+}
+
+/** Reserves each chunk's packing scratch and the shared packed operand (`pp`, 0 when none) of `split`. */
+export function gemmScratch(call: WasmCall, split: GemmSplit, m: number, n: number, k: number): { scratch: number[]; pp: number } {
+  const k$ = call.k as PackedBExports;
+  const scratch = split.parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(split.byRows ? (split.packB ? 0 : n) : len, k)));
+  const pp = split.packA ? call.allocF32(k$.packedASize(m, k)) : split.packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
+  return { scratch, pp };
+}
+
+/**
+ * The chunks of C = op(A) op(B) (no epilogue) under `split`, for pointers a, b, c into wasm
+ * memory; the caller packs op(A) or op(B) into `pp` first when the split says so. Every
+ * element is computed exactly as by one unsplit `gemm`.
+ */
+export function gemmTasks(
+  split: GemmSplit, scratch: readonly number[], pp: number,
+  m: number, n: number, k: number,
+  a: number, lda: number, transA: number,
+  b: number, ldb: number, transB: number,
+  c: number,
+): Task[] {
+  return split.parts.map(([start, len], t): Task =>
+    split.byRows
+      ? split.packB
+        ? { fn: 'gemmPackedB', args: [len, n, k, a + start * (transA ? 1 : lda) * 4, lda, transA, pp, c + start * n * 4, n, 0, scratch[t]!] }
+        : { fn: 'gemm', args: [len, n, k, a + start * (transA ? 1 : lda) * 4, lda, transA, b, ldb, transB, c + start * n * 4, n, 0, scratch[t]!] }
+      : split.packA
+        ? { fn: 'gemmPackedA', args: [m, len, k, pp, b + start * (transB ? ldb : 1) * 4, ldb, transB, c + start * 4, n, 0, scratch[t]!] }
+        : { fn: 'gemm', args: [m, len, k, a, lda, transA, b + start * (transB ? ldb : 1) * 4, ldb, transB, c + start * 4, n, 0, scratch[t]!] },
+  );
 }
 
 /**
@@ -151,26 +202,21 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   if (m <= SMALL_M && call0().gemmSmallM !== undefined) return matmulSmallM(a, b, batch, m, k, n, aShape, bShape, out.shape);
   // split each GEMM into column blocks (or row blocks when the result is tall and narrow),
   // each chunk with its own packing scratch; every element is computed exactly as on one thread
-  const byRows = m > n;
-  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
+  const split = gemmSplit(m, n, k);
   // a GEMM that stays on this thread uses the private memory (faster copies in and out)
-  const call = new WasmCall(parts.length > 1);
+  const call = new WasmCall(split.parts.length > 1);
   const k$ = call.k as PackedBExports;
   const pa = call.allocF32(a.size);
   const pb = call.allocF32(b.size);
   const pc = call.allocF32(size);
-  // column blocks all read the whole of op(A), row blocks the whole of op(B): pack it once for all of them
-  const packA = !byRows && parts.length > 1;
-  const packB = byRows && parts.length > 1;
-  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
-  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
+  const { scratch, pp } = gemmScratch(call, split, m, n, k);
   const heap = call.commit();
   if (heap === undefined) return undefined;
   const transA = isTransposed2d(a) ? 1 : 0;
   const transB = isTransposed2d(b) ? 1 : 0;
-  if (transA) copyTransposedIn(heap, pa, a);
+  if (transA) copyBlock(heap, pa, a);
   else copyIn(heap, pa, a);
-  if (transB) copyTransposedIn(heap, pb, b);
+  if (transB) copyBlock(heap, pb, b);
   else copyIn(heap, pb, b);
   const offA = batch.length === 0 ? ZERO_OFFSET : batchOffsets(aShape, batch);
   const offB = batch.length === 0 ? ZERO_OFFSET : batchOffsets(bShape, batch);
@@ -180,18 +226,9 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
     const a0 = pa + offA[i]! * 4;
     const b0 = pb + offB[i]! * 4;
     const c0 = pc + i * m * n * 4;
-    if (packA) k$.packAFull(m, k, a0, lda, transA, pp);
-    if (packB) k$.packBFull(n, k, b0, ldb, transB, pp);
-    const tasks: Task[] = parts.map(([start, len], t) =>
-      byRows
-        ? packB
-          ? { fn: 'gemmPackedB', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, pp, c0 + start * n * 4, n, 0, scratch[t]!] }
-          : { fn: 'gemm', args: [len, n, k, a0 + start * (transA ? 1 : lda) * 4, lda, transA, b0, ldb, transB, c0 + start * n * 4, n, 0, scratch[t]!] }
-        : packA
-          ? { fn: 'gemmPackedA', args: [m, len, k, pp, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] }
-          : { fn: 'gemm', args: [m, len, k, a0, lda, transA, b0 + start * (transB ? ldb : 1) * 4, ldb, transB, c0 + start * 4, n, 0, scratch[t]!] },
-    );
-    call.run(tasks);
+    if (split.packA) k$.packAFull(m, k, a0, lda, transA, pp);
+    if (split.packB) k$.packBFull(n, k, b0, ldb, transB, pp);
+    call.run(gemmTasks(split, scratch, pp, m, n, k, a0, lda, transA, b0, ldb, transB, c0));
   }
   return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
 };

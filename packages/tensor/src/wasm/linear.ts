@@ -11,7 +11,7 @@ import type { LinearAttrs } from '../ops/linear.js';
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
 import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
-import { ranges, ROW_CHUNK_MIN, splitCount, type PackedBExports } from './kernels.js';
+import { copyBlock, gemmScratch, gemmSplit, gemmTasks, isTransposed2d, type PackedBExports } from './kernels.js';
 import type { Task } from './threads.js';
 
 /** The fused GEMM exports (declared here so the shared runtime file stays as it is). */
@@ -33,16 +33,6 @@ type LinearExports = PackedBExports & {
     c: number, ldc: number, bias: number, relu: number, scratch: number,
   ): void;
 };
-
-/** True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`): its storage is copied as one block. */
-function isTransposed2d(t: Tensor): boolean {
-  return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
-}
-
-/** Copies the storage under a contiguous or transposed 2-D view as one block. */
-function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
-  heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
-}
 
 /**
  * `act(x W^T + b)`: x `[m, k]`, W `[n, k]`, b `[n]` or absent. The GEMM is split over threads
@@ -79,8 +69,8 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
       return new Tensor(copyOut(heap, qc, size), out.shape, 'float32');
     }
   }
-  const byRows = m > n;
-  const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
+  const split = gemmSplit(m, n, k);
+  const { byRows, parts, packA, packB } = split;
   // one chunk: this thread only, on the private memory (faster copies than into the shared one)
   const call = new WasmCall(parts.length > 1);
   const k$ = call.k as LinearExports;
@@ -88,11 +78,7 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const pw = call.allocF32(w.size);
   const pb = b === undefined ? 0 : call.allocF32(n);
   const pc = call.allocF32(size);
-  // column blocks all read the whole of op(A), row blocks the whole of op(B) = W^T: pack it once for all of them
-  const packA = !byRows && parts.length > 1;
-  const packB = byRows && parts.length > 1;
-  const scratch = parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
-  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
+  const { scratch, pp } = gemmScratch(call, split, m, n, k);
   const heap = call.commit();
   if (heap === undefined) return undefined;
   // x: row-major [m, k], or the [k, m] storage of a transposed view read transposed
@@ -141,20 +127,16 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   const n = w.shape[1]!;
   const size = m * n;
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-  const small = m <= 4;
-  const byRows = m > n;
-  const parts = small ? [[0, m] as [number, number]] : ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
-  const call = new WasmCall(parts.length > 1);
+  // at most 4 rows: the unpacked small-row GEMM on this thread
+  const split = m <= 4 ? undefined : gemmSplit(m, n, k);
+  const call = new WasmCall(split !== undefined && split.parts.length > 1);
   const k$ = call.k as LinearExports;
-  if (small && k$.gemmSmallM === undefined) return undefined;
+  if (split === undefined && k$.gemmSmallM === undefined) return undefined;
   const pg = call.allocF32(g.size);
   const py = call.allocF32(y.size);
   const pw = call.allocF32(w.size);
   const pc = call.allocF32(size);
-  const packA = !small && !byRows && parts.length > 1;
-  const packB = !small && byRows && parts.length > 1;
-  const scratch = small ? [] : parts.map(([, len]) => call.alloc(k$.gemmScratchBytes(byRows ? (packB ? 0 : n) : len, k)));
-  const pp = packA ? call.allocF32(k$.packedASize(m, k)) : packB ? call.allocF32(k$.packedBSize(n, k)) : 0;
+  const { scratch, pp } = split === undefined ? { scratch: [], pp: 0 } : gemmScratch(call, split, m, n, k);
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, pg, g);
@@ -165,22 +147,12 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   else copyIn(heap, pw, w);
   const ldb = transB ? k : n;
   k$.reluMask3(1, 1, m * k, pg, 0, 0, 1, py, 0, 0, 1, pg);
-  if (small) {
+  if (split === undefined) {
     k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
   } else {
-    if (packA) k$.packAFull(m, k, pg, k, 0, pp);
-    if (packB) k$.packBFull(n, k, pw, ldb, transB, pp);
-    call.run(
-      parts.map(([start, len], t): Task =>
-        byRows
-          ? packB
-            ? { fn: 'gemmPackedB', args: [len, n, k, pg + start * k * 4, k, 0, pp, pc + start * n * 4, n, 0, scratch[t]!] }
-            : { fn: 'gemm', args: [len, n, k, pg + start * k * 4, k, 0, pw, ldb, transB, pc + start * n * 4, n, 0, scratch[t]!] }
-          : packA
-            ? { fn: 'gemmPackedA', args: [m, len, k, pp, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] }
-            : { fn: 'gemm', args: [m, len, k, pg, k, 0, pw + start * (transB ? ldb : 1) * 4, ldb, transB, pc + start * 4, n, 0, scratch[t]!] },
-      ),
-    );
+    if (split.packA) k$.packAFull(m, k, pg, k, 0, pp);
+    if (split.packB) k$.packBFull(n, k, pw, ldb, transB, pp);
+    call.run(gemmTasks(split, scratch, pp, m, n, k, pg, k, 0, pw, ldb, transB, pc));
   }
   return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
 };
