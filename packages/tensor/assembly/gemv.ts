@@ -23,6 +23,10 @@ const KC: i32 = 512;
   store<f32>(c, add ? load<f32>(c) + v : v);
 }
 
+// Both row kernels keep several independent sums in flight: one sum's adds form a chain
+// (each waits for the previous one's latency), so a single 4-wide sum per pass over the
+// depth ran at a third of the adder's throughput. More outputs per pass change no sum.
+
 /** One row of C from one row of A (at a) and B [k, n] row-major (ldb >= n). */
 function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulate: i32): void {
   const rowBytes = <usize>ldb * 4;
@@ -30,18 +34,27 @@ function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
     const p1 = min(k, p0 + KC);
     const add = p0 > 0 || accumulate != 0;
     let j = 0;
-    for (; j + 8 <= n; j += 8) {
+    for (; j + 16 <= n; j += 16) {
+      // 16 columns: four sums sharing one splat of A's value (more sums than fit in V8's 15
+      // vector registers would spill one to the stack, on its add chain)
       let s0 = f32x4.splat(0);
       let s1 = f32x4.splat(0);
+      let s2 = f32x4.splat(0);
+      let s3 = f32x4.splat(0);
       let bp = b + <usize>p0 * rowBytes + <usize>j * 4;
       for (let p = p0; p < p1; p++) {
         const av = v128.load32_splat(a + <usize>p * 4);
         s0 = madd(av, v128.load(bp), s0);
         s1 = madd(av, v128.load(bp, 16), s1);
+        s2 = madd(av, v128.load(bp, 32), s2);
+        s3 = madd(av, v128.load(bp, 48), s3);
         bp += rowBytes;
       }
-      put4(c + <usize>j * 4, s0, add);
-      put4(c + <usize>j * 4 + 16, s1, add);
+      const cj = c + <usize>j * 4;
+      put4(cj, s0, add);
+      put4(cj + 16, s1, add);
+      put4(cj + 32, s2, add);
+      put4(cj + 48, s3, add);
     }
     for (; j + 4 <= n; j += 4) {
       let s0 = f32x4.splat(0);
@@ -60,6 +73,35 @@ function rowNN(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
   }
 }
 
+/**
+ * Four rows of B (from r0, rowBytes apart) at depth o..o+3 (byte offset), transposed in
+ * registers so that each vector holds op(B)[p, j..j+3], multiplied by A's four values there
+ * and added to s in order of depth, exactly as gemm's micro-kernel would.
+ */
+@inline function dot4x4(s: v128, a: usize, r0: usize, rowBytes: usize, o: usize): v128 {
+  const v0 = v128.load(r0 + o);
+  const v1 = v128.load(r0 + rowBytes + o);
+  const v2 = v128.load(r0 + rowBytes * 2 + o);
+  const v3 = v128.load(r0 + rowBytes * 3 + o);
+  const lo01 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const lo23 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const hi01 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const hi23 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  const ap = a + o;
+  s = madd(v128.load32_splat(ap), v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5), s);
+  s = madd(v128.load32_splat(ap, 4), v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), s);
+  s = madd(v128.load32_splat(ap, 8), v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), s);
+  return madd(v128.load32_splat(ap, 12), v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), s);
+}
+
+/** op(B)[p, j..j+3] for one depth p (byte offset o) gathered from four rows of B. */
+@inline function column4(r0: usize, rowBytes: usize, o: usize): v128 {
+  let bv = f32x4.splat(load<f32>(r0 + o));
+  bv = f32x4.replace_lane(bv, 1, load<f32>(r0 + rowBytes + o));
+  bv = f32x4.replace_lane(bv, 2, load<f32>(r0 + rowBytes * 2 + o));
+  return f32x4.replace_lane(bv, 3, load<f32>(r0 + rowBytes * 3 + o));
+}
+
 /** One row of C from one row of A (at a) and B stored [n, k] row-major (op(B) = B^T, ldb >= k). */
 function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulate: i32): void {
   const rowBytes = <usize>ldb * 4;
@@ -68,39 +110,40 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
     const p4 = p0 + ((p1 - p0) & ~3);
     const add = p0 > 0 || accumulate != 0;
     let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      // four rows of B side by side; each 4x4 block is transposed in registers so that one
-      // vector holds op(B)[p, j..j+3], then used exactly as gemm's micro-kernel would
+    for (; j + 12 <= n; j += 12) {
+      // twelve outputs: three independent sums, each over four rows of B (a fourth would
+      // spill: each needs four loaded rows and four shuffled vectors at once)
       const r0 = b + <usize>j * rowBytes;
-      const r1 = r0 + rowBytes;
-      const r2 = r1 + rowBytes;
-      const r3 = r2 + rowBytes;
-      let s = f32x4.splat(0);
+      const r4 = r0 + rowBytes * 4;
+      const r8 = r4 + rowBytes * 4;
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      let s2 = f32x4.splat(0);
       let p = p0;
       for (; p < p4; p += 4) {
         const o = <usize>p * 4;
-        const v0 = v128.load(r0 + o);
-        const v1 = v128.load(r1 + o);
-        const v2 = v128.load(r2 + o);
-        const v3 = v128.load(r3 + o);
-        const lo01 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
-        const lo23 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-        const hi01 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-        const hi23 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-        const ap = a + o;
-        s = madd(v128.load32_splat(ap), v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5), s);
-        s = madd(v128.load32_splat(ap, 4), v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), s);
-        s = madd(v128.load32_splat(ap, 8), v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), s);
-        s = madd(v128.load32_splat(ap, 12), v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), s);
+        s0 = dot4x4(s0, a, r0, rowBytes, o);
+        s1 = dot4x4(s1, a, r4, rowBytes, o);
+        s2 = dot4x4(s2, a, r8, rowBytes, o);
       }
       for (; p < p1; p++) {
         const o = <usize>p * 4;
-        let bv = f32x4.splat(load<f32>(r0 + o));
-        bv = f32x4.replace_lane(bv, 1, load<f32>(r1 + o));
-        bv = f32x4.replace_lane(bv, 2, load<f32>(r2 + o));
-        bv = f32x4.replace_lane(bv, 3, load<f32>(r3 + o));
-        s = madd(v128.load32_splat(a + o), bv, s);
+        const av = v128.load32_splat(a + o);
+        s0 = madd(av, column4(r0, rowBytes, o), s0);
+        s1 = madd(av, column4(r4, rowBytes, o), s1);
+        s2 = madd(av, column4(r8, rowBytes, o), s2);
       }
+      const cj = c + <usize>j * 4;
+      put4(cj, s0, add);
+      put4(cj + 16, s1, add);
+      put4(cj + 32, s2, add);
+    }
+    for (; j + 4 <= n; j += 4) {
+      const r0 = b + <usize>j * rowBytes;
+      let s = f32x4.splat(0);
+      let p = p0;
+      for (; p < p4; p += 4) s = dot4x4(s, a, r0, rowBytes, <usize>p * 4);
+      for (; p < p1; p++) s = madd(v128.load32_splat(a + <usize>p * 4), column4(r0, rowBytes, <usize>p * 4), s);
       put4(c + <usize>j * 4, s, add);
     }
     for (; j < n; j++) {
