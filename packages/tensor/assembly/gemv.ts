@@ -178,3 +178,93 @@ export function gemmSmallM(
     else rowNN(n, k, ai, b, ldb, ci, accumulate);
   }
 }
+
+/** Columns of one panel of a packed B (gemm's NR). */
+const NR: i32 = 8;
+
+/** Lane q (0..7) of the eight values in s0, s1. */
+@inline function laneOf(s0: v128, s1: v128, q: i32): f32 {
+  const v = q < 4 ? s0 : s1;
+  const l = q & 3;
+  return l == 0 ? f32x4.extract_lane(v, 0) : l == 1 ? f32x4.extract_lane(v, 1) : l == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+/**
+ * One row of C from one row of A (at a) and op(B) packed by `packBFull` (the layout `gemm`'s
+ * micro-kernel reads: depth block p0 at float p0 * roundUp(n, 8), within it 8-column panels
+ * of kc rows each, zero past column n). Each panel streams contiguously, whatever B's stored
+ * orientation was, so a weight kept packed needs neither the transposes of `rowNT` nor the
+ * strided rows of `rowNN`.
+ */
+function rowPacked(n: i32, k: i32, a: usize, bp: usize, c: usize, accumulate: i32): void {
+  const np = (n + NR - 1) / NR * NR;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = min(KC, k - p0);
+    const add = p0 > 0 || accumulate != 0;
+    const block = bp + <usize>(p0 * np) * 4;
+    const ab = a + <usize>p0 * 4;
+    const panelBytes = <usize>(kc * NR) * 4;
+    let j = 0;
+    for (; j + 16 <= n; j += 16) {
+      // two panels side by side: four sums sharing one splat of A's value
+      let q = block + <usize>j * kc * 4;
+      const q2 = panelBytes;
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      let s2 = f32x4.splat(0);
+      let s3 = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        const av = v128.load32_splat(ab + <usize>p * 4);
+        s0 = madd(av, v128.load(q), s0);
+        s1 = madd(av, v128.load(q, 16), s1);
+        s2 = madd(av, v128.load(q + q2), s2);
+        s3 = madd(av, v128.load(q + q2, 16), s3);
+        q += NR * 4;
+      }
+      const cj = c + <usize>j * 4;
+      put4(cj, s0, add);
+      put4(cj + 16, s1, add);
+      put4(cj + 32, s2, add);
+      put4(cj + 48, s3, add);
+    }
+    for (; j < n; j += NR) {
+      // one panel (the last may be partial: its padding columns are computed, not stored)
+      let q = block + <usize>j * kc * 4;
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        const av = v128.load32_splat(ab + <usize>p * 4);
+        s0 = madd(av, v128.load(q), s0);
+        s1 = madd(av, v128.load(q, 16), s1);
+        q += NR * 4;
+      }
+      const cj = c + <usize>j * 4;
+      const cols = min(NR, n - j);
+      if (cols == NR) {
+        put4(cj, s0, add);
+        put4(cj + 16, s1, add);
+      } else {
+        for (let q = 0; q < cols; q++) put1(cj + <usize>q * 4, laneOf(s0, s1, q), add);
+      }
+    }
+  }
+}
+
+/**
+ * C[m, n] (+)= A[m, k] * op(B)[k, n] for A row-major (row stride lda) and op(B) packed by
+ * `packBFull(n, k, ...)` at `bpacked` (a weight kept packed in wasm memory between calls).
+ * For few rows, as `gemmSmallM`; bitwise as `gemm` (the same partial sums per depth block,
+ * in the same order).
+ */
+export function gemmSmallMPackedB(
+  m: i32, n: i32, k: i32,
+  a: usize, lda: i32, bpacked: usize,
+  c: usize, ldc: i32, accumulate: i32,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+    return;
+  }
+  for (let i = 0; i < m; i++) rowPacked(n, k, a + <usize>(i * lda) * 4, bpacked, c + <usize>(i * ldc) * 4, accumulate);
+}

@@ -3,7 +3,7 @@ export { gemm, gemmBatched, gemmPackedA, gemmPackedB, gemmScratchBytes, packAFul
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, convScratchBytes } from './conv';
 export { maxPool2dForward, maxPool2dScatter } from './pool';
 export { reduceSum3 } from './reduce';
-export { gemmSmallM } from './gemv';
+export { gemmSmallM, gemmSmallMPackedB } from './gemv';
 export { add3, sub3, mul3, div3, maximum3, minimum3, greater3, reluMask3, relu, neg, sqrt, exp, log } from './elementwise';
 export { abs32, sign32, clip32, sigmoid32, tanh32, softplus32, pow3 } from './unary';
 export { softmax32, logSoftmax32, logsumexp32 } from './softmax';

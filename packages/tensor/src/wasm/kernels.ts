@@ -150,9 +150,12 @@ export interface GemmSplit {
   packB: boolean;
 }
 
-/** The split of an m × n × k GEMM (see {@link GemmSplit}). */
-export function gemmSplit(m: number, n: number, k: number): GemmSplit {
-  const byRows = m > n;
+/**
+ * The split of an m × n × k GEMM (see {@link GemmSplit}); `rowsFirst`: by row blocks whatever
+ * the shape (a weight kept packed in wasm memory is op(B), which row blocks read as it is).
+ */
+export function gemmSplit(m: number, n: number, k: number, rowsFirst = false): GemmSplit {
+  const byRows = rowsFirst || m > n;
   const parts = ranges(byRows ? m : n, splitCount(m * n * k, Math.ceil((byRows ? m : n) / (byRows ? ROW_CHUNK_MIN : 8))), byRows ? 4 : 8);
   return { byRows, parts, packA: !byRows && parts.length > 1, packB: byRows && parts.length > 1 };
 }

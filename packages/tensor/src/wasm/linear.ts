@@ -34,6 +34,41 @@ type LinearExports = PackedBExports & {
   ): void;
 };
 
+/** The small-row GEMMs (absent from modules built before them). */
+type SmallMExports = {
+  biasAct(m: number, n: number, c: number, ldc: number, bias: number, relu: number): void;
+  gemmSmallMPackedB?(m: number, n: number, k: number, a: number, lda: number, bpacked: number, c: number, ldc: number, accumulate: number): void;
+};
+
+/**
+ * op(B) of a weight, kept in wasm memory packed as the GEMM reads it (`packBFull`), keyed on
+ * the tensor and its orientation; `undefined` when it is not kept (see `WasmCall.resident`).
+ */
+function keptPackedB(call: WasmCall, w: Tensor, key: 'W packed' | 'W^T packed', n: number, k: number) {
+  return call.resident(w, key, (call.k as PackedBExports).packedBSize(n, k));
+}
+
+/** Packs a weight into its kept region: W copied into scratch at `raw`, then packed to `dst`. */
+function fillPackedB(k$: PackedBExports, heap: Float32Array, dst: number, raw: number, w: Tensor, n: number, k: number, transB: number): void {
+  copyWeight(heap, raw, w);
+  k$.packBFull(n, k, raw, transB ? k : n, transB, dst);
+}
+
+/**
+ * Copies W into wasm memory: its storage as one block when it is contiguous or a transposed
+ * view (the GEMM then reads it transposed or not), else gathered row-major.
+ */
+function copyWeight(heap: Float32Array, ptr: number, w: Tensor): void {
+  if (w.isContiguous || isTransposed2d(w)) copyBlock(heap, ptr, w);
+  else copyIn(heap, ptr, w);
+}
+
+/** Scratch of the row chunks of a product whose op(B) is already packed at `bpacked`. */
+function keptScratch(call: WasmCall, chunks: number, k: number, bpacked: number): { scratch: number[]; pp: number } {
+  const bytes = call.k.gemmScratchBytes(0, k);
+  return { scratch: Array.from({ length: chunks }, () => call.alloc(bytes)), pp: bpacked };
+}
+
 /**
  * `act(x W^T + b)`: x `[m, k]`, W `[n, k]`, b `[n]` or absent. The GEMM is split over threads
  * by row blocks (tall results, as a batch of IG points) or column blocks, exactly as the
@@ -47,54 +82,63 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const n = w.shape[0]!;
   const size = m * n;
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
+  // W is op(B) = W^T [k, n]: its own [n, k] storage read transposed, a transposed view's [k, n] storage directly
+  const transB = isTransposed2d(w) ? 0 : 1;
   if (m <= 4) {
-    // a few rows (a batch-1 pass): the unpacked small-row GEMM, then the epilogue as its own
-    // pass (bitwise as the fused one: the same sums, then one add and the same ReLU select)
+    // a few rows (a batch-1 pass): the unpacked small-row GEMM on this thread, then the
+    // epilogue as its own pass (bitwise as the fused one: the same sums, then one add and
+    // the same ReLU select); with W kept packed in wasm memory, nothing of it is copied
     const one = new WasmCall(false);
-    const k1 = one.k as LinearExports & { biasAct(m: number, n: number, c: number, ldc: number, bias: number, relu: number): void };
+    const k1 = one.k as LinearExports & SmallMExports;
     if (k1.gemmSmallM !== undefined) {
+      const kept = k1.gemmSmallMPackedB !== undefined ? keptPackedB(one, w, 'W^T packed', n, k) : undefined;
+      const qw = kept === undefined ? one.allocF32(w.size) : 0;
+      const qraw = kept?.fresh ? one.allocF32(w.size) : 0;
       const qx = one.allocF32(x.size);
-      const qw = one.allocF32(w.size);
       const qb = b === undefined ? 0 : one.allocF32(n);
       const qc = one.allocF32(size);
       const heap = one.commit();
       if (heap === undefined) return undefined;
       copyIn(heap, qx, x);
-      const tB = isTransposed2d(w) ? 0 : 1;
-      if (!tB || w.isContiguous) copyBlock(heap, qw, w);
-      else copyIn(heap, qw, w);
       if (b !== undefined) copyIn(heap, qb, b);
-      k1.gemmSmallM(m, n, k, qx, k, qw, tB ? k : n, tB, qc, n, 0);
+      if (kept === undefined) {
+        copyWeight(heap, qw, w);
+        k1.gemmSmallM(m, n, k, qx, k, qw, transB ? k : n, transB, qc, n, 0);
+      } else {
+        if (kept.fresh) fillPackedB(one.k as LinearExports, heap, kept.ptr, qraw, w, n, k, transB);
+        k1.gemmSmallMPackedB!(m, n, k, qx, k, kept.ptr, qc, n, 0);
+      }
       k1.biasAct(m, n, qc, n, qb, attrs.activation === 'relu' ? 1 : 0);
       return new Tensor(copyOut(heap, qc, size), out.shape, 'float32');
     }
   }
-  const split = gemmSplit(m, n, k);
-  const { byRows, parts, packA, packB } = split;
+  // a weight kept packed in wasm memory: row blocks read it as it is (no copy, no packing)
+  const split = gemmSplit(m, n, k, true);
+  const { byRows, parts, packA } = split;
   // one chunk: this thread only, on the private memory (faster copies than into the shared one)
   const call = new WasmCall(parts.length > 1);
   const k$ = call.k as LinearExports;
+  const kept = byRows ? keptPackedB(call, w, 'W^T packed', n, k) : undefined;
+  const packB = kept !== undefined || split.packB;
+  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
   const px = call.allocF32(x.size);
-  const pw = call.allocF32(w.size);
   const pb = b === undefined ? 0 : call.allocF32(n);
   const pc = call.allocF32(size);
-  const { scratch, pp } = gemmScratch(call, split, m, n, k);
+  const { scratch, pp } = kept === undefined ? gemmScratch(call, split, m, n, k) : keptScratch(call, parts.length, k, kept.ptr);
   const heap = call.commit();
   if (heap === undefined) return undefined;
   // x: row-major [m, k], or the [k, m] storage of a transposed view read transposed
   const transA = isTransposed2d(x) ? 1 : 0;
   if (transA || x.isContiguous) copyBlock(heap, px, x);
   else copyIn(heap, px, x);
-  // W: op(B) = W^T is [k, n]; W's own [n, k] storage is read transposed, a transposed view's [k, n] storage directly
-  const transB = isTransposed2d(w) ? 0 : 1;
-  if (!transB || w.isContiguous) copyBlock(heap, pw, w);
-  else copyIn(heap, pw, w);
+  if (kept === undefined) copyWeight(heap, pw, w);
+  else if (kept.fresh) fillPackedB(k$, heap, kept.ptr, pw, w, n, k, transB);
   if (b !== undefined) copyIn(heap, pb, b);
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
   const relu = attrs.activation === 'relu' ? 1 : 0;
   if (packA) k$.packAFull(m, k, px, lda, transA, pp);
-  if (packB) k$.packBFull(n, k, pw, ldb, transB, pp);
+  if (kept === undefined && packB) k$.packBFull(n, k, pw, ldb, transB, pp);
   const tasks: Task[] = parts.map(([start, len], t) =>
     byRows
       ? packB
@@ -127,28 +171,34 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   const n = w.shape[1]!;
   const size = m * n;
   if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
-  // at most 4 rows: the unpacked small-row GEMM on this thread
-  const split = m <= 4 ? undefined : gemmSplit(m, n, k);
+  // W as stored: [k, n] row-major, or the [n, k] storage of a transposed view read transposed
+  const transB = isTransposed2d(w) ? 1 : 0;
+  const ldb = transB ? k : n;
+  // at most 4 rows: the small-row GEMM on this thread; else row blocks (when W is kept
+  // packed, which they read as it is) or the matmul kernel's split
+  const split = m <= 4 ? undefined : gemmSplit(m, n, k, true);
   const call = new WasmCall(split !== undefined && split.parts.length > 1);
-  const k$ = call.k as LinearExports;
+  const k$ = call.k as LinearExports & SmallMExports;
   if (split === undefined && k$.gemmSmallM === undefined) return undefined;
+  const kept = (split === undefined && k$.gemmSmallMPackedB !== undefined) || split?.byRows ? keptPackedB(call, w, 'W packed', n, k) : undefined;
+  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
   const pg = call.allocF32(g.size);
   const py = call.allocF32(y.size);
-  const pw = call.allocF32(w.size);
   const pc = call.allocF32(size);
-  const { scratch, pp } = split === undefined ? { scratch: [], pp: 0 } : gemmScratch(call, split, m, n, k);
+  const { scratch, pp } =
+    split === undefined ? { scratch: [], pp: 0 } : kept === undefined ? gemmScratch(call, split, m, n, k) : keptScratch(call, split.parts.length, k, kept.ptr);
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, pg, g);
   copyIn(heap, py, y);
-  // W as stored: [k, n] row-major, or the [n, k] storage of a transposed view read transposed
-  const transB = isTransposed2d(w) ? 1 : 0;
-  if (transB || w.isContiguous) copyBlock(heap, pw, w);
-  else copyIn(heap, pw, w);
-  const ldb = transB ? k : n;
+  if (kept?.fresh) fillPackedB(k$, heap, kept.ptr, pw, w, n, k, transB);
+  else if (kept === undefined) copyWeight(heap, pw, w);
   k$.reluMask3(1, 1, m * k, pg, 0, 0, 1, py, 0, 0, 1, pg);
   if (split === undefined) {
-    k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
+    if (kept !== undefined) k$.gemmSmallMPackedB!(m, n, k, pg, k, kept.ptr, pc, n, 0);
+    else k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
+  } else if (kept !== undefined) {
+    call.run(split.parts.map(([start, len], t): Task => ({ fn: 'gemmPackedB', args: [len, n, k, pg + start * k * 4, k, 0, kept.ptr, pc + start * n * 4, n, 0, scratch[t]!] })));
   } else {
     if (split.packA) k$.packAFull(m, k, pg, k, 0, pp);
     if (split.packB) k$.packBFull(n, k, pw, ldb, transB, pp);

@@ -243,6 +243,9 @@ export function wasmInfo(): BackendInfo {
       'AssemblyScript f32x4 SIMD kernels for float32 (matmul, fused linear and conv + bias + ReLU (+ max pooling), conv2d and its gradients, ' +
       'broadcasting elementwise and comparison ops, activations, softmax and logSoftmax, reductions, gather and scatter, max pooling), ' +
       `${s.relaxedNote}, ` +
+      (weightCacheOn
+        ? 'float32 linear weights kept packed in WebAssembly memory between calls (PATHGRAD_WASM_WEIGHT_CACHE=0 turns this off), '
+        : 'weights copied in on every call (PATHGRAD_WASM_WEIGHT_CACHE=0), ') +
       `${why}; other ops (views, copies, average pooling) and dtypes fall back to cpu`,
   };
 }
@@ -267,11 +270,55 @@ export class WasmCall {
     if (!s.ok) throw new Error(`internal: wasm kernels used while unavailable: ${s.reason}`);
     this.threaded = threads && s.shared;
     this.k = this.threaded ? s.exports : s.local;
-    this.top = this.threaded ? s.base : s.localBase;
+    this.store = storeOf(this.k, this.threaded ? s.base : s.localBase);
+    this.top = this.store.end;
+  }
+
+  /** The weights kept in this call's memory. */
+  private readonly store: WeightStore;
+  /** Whether this call holds a region of the store (then it must not flush it). */
+  private holds = false;
+  /** Regions reserved by this call, registered once the memory has grown to hold them. */
+  private pending: { t: Tensor; layout: string; ptr: number }[] | undefined;
+  /** Whether `alloc` ran: kept weights must be placed before any scratch region. */
+  private allocated = false;
+
+  /**
+   * Where `t` is kept in wasm memory in `layout` (a name for how the kernel arranged it, with
+   * `floats` values): `{ ptr, fresh: false }` when it already is (nothing to copy), `{ ptr,
+   * fresh: true }` when a region was just reserved for it (the caller fills it right after
+   * `commit`), or `undefined` when it is not kept (the cache is off or full for this call,
+   * the tensor is too large): the caller then copies it into scratch as usual. Call before
+   * any `alloc`. Tensors are immutable (their data is never written after creation), so a
+   * region stays valid for as long as the same Tensor object is passed.
+   */
+  resident(t: Tensor, layout: string, floats: number): { ptr: number; fresh: boolean } | undefined {
+    if (this.allocated) throw new Error('internal: WasmCall.resident after alloc');
+    if (!weightCacheOn) return undefined;
+    const st = this.store;
+    const hit = st.lookup(t, layout);
+    if (hit !== undefined) {
+      this.holds = true;
+      return { ptr: hit, fresh: false };
+    }
+    const bytes = floats * 4;
+    if (bytes > weightCacheBytes / 4) return undefined;
+    if (st.end + bytes - st.base > weightCacheBytes) {
+      // full: start over, unless this call already uses a kept region
+      if (this.holds) return undefined;
+      st.flush();
+    }
+    const ptr = st.end;
+    st.end = align(ptr + bytes);
+    this.top = st.end;
+    this.holds = true;
+    (this.pending ??= []).push({ t, layout, ptr });
+    return { ptr, fresh: true };
   }
 
   /** Reserves `bytes` (64-byte aligned) and returns the region's byte offset. */
   alloc(bytes: number): number {
+    this.allocated = true;
     const p = this.top;
     this.top = align(p + Math.max(bytes, 0));
     return p;
@@ -307,11 +354,89 @@ export class WasmCall {
       try {
         mem.grow(Math.ceil((this.top - have) / 65536));
       } catch {
+        // the regions reserved here will never be filled: give them back
+        if (this.pending !== undefined) this.store.end = this.pending[0]!.ptr;
         return undefined;
       }
     }
+    if (this.pending !== undefined) {
+      for (const r of this.pending) this.store.register(r.t, r.layout, r.ptr);
+      this.pending = undefined;
+    }
     return new Float32Array(mem.buffer);
   }
+}
+
+/**
+ * Float32 weights kept in one instance's memory between calls (the "resident" regions of
+ * `WasmCall.resident`): a linear layer's weight packed as its GEMM reads it, so a forward
+ * pass neither copies nor packs it again. They sit at the bottom of the heap, [base, end);
+ * each call's scratch starts above them. Keyed on the Tensor object (weakly, so a dropped
+ * tensor's entry goes with it); when the budget is used up everything is dropped at once
+ * and the space reused (a training loop makes a new weight tensor every step, so a bound
+ * matters more than keeping the oldest).
+ */
+class WeightStore {
+  /** End of the kept regions; scratch starts here. */
+  end: number;
+  private generation = 0;
+  private entries = new WeakMap<Tensor, Map<string, { generation: number; ptr: number }>>();
+
+  constructor(readonly base: number) {
+    this.end = base;
+  }
+
+  lookup(t: Tensor, layout: string): number | undefined {
+    const e = this.entries.get(t)?.get(layout);
+    return e !== undefined && e.generation === this.generation ? e.ptr : undefined;
+  }
+
+  register(t: Tensor, layout: string, ptr: number): void {
+    let m = this.entries.get(t);
+    if (m === undefined) this.entries.set(t, (m = new Map()));
+    m.set(layout, { generation: this.generation, ptr });
+  }
+
+  /** Forgets every kept region. */
+  flush(): void {
+    this.generation++;
+    this.end = this.base;
+  }
+}
+
+const stores = new WeakMap<KernelExports, WeightStore>();
+
+function storeOf(k: KernelExports, base: number): WeightStore {
+  let st = stores.get(k);
+  if (st === undefined) stores.set(k, (st = new WeightStore(base)));
+  return st;
+}
+
+/** Default budget of kept weights per instance (bytes). */
+export const WEIGHT_CACHE_BYTES = 64 * 2 ** 20;
+let weightCacheBytes = WEIGHT_CACHE_BYTES;
+let weightCacheOn = readWeightCacheEnv();
+
+function readWeightCacheEnv(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.PATHGRAD_WASM_WEIGHT_CACHE !== '0';
+}
+
+/**
+ * Turns the kept-weights cache on or off and sets its budget per instance in bytes, and
+ * forgets what is kept (for tests and benchmarks; `PATHGRAD_WASM_WEIGHT_CACHE=0` turns it
+ * off from the start). Returns the previous setting.
+ */
+export function configureWeightCache(opts: { enabled?: boolean; bytes?: number }): { enabled: boolean; bytes: number } {
+  const before = { enabled: weightCacheOn, bytes: weightCacheBytes };
+  if (opts.enabled !== undefined) weightCacheOn = opts.enabled;
+  if (opts.bytes !== undefined) weightCacheBytes = opts.bytes;
+  const s = init();
+  if (s.ok) {
+    stores.get(s.exports)?.flush();
+    stores.get(s.local)?.flush();
+  }
+  return before;
 }
 
 /** Copies a float32 tensor (any strides, any offset) row-major into `heap` at byte offset `ptr`. */
