@@ -115,6 +115,17 @@ describe('wasm kept weights', () => {
     expect(() => call.alloc(16) && call.resident(randn([4], rng(6)), 'other', 4)).toThrow(/resident after alloc/);
   });
 
+  it('a call whose memory cannot grow gives its reserved regions back and registers nothing', () => {
+    const w = randn([256], rng(10));
+    const call = new WasmCall(false);
+    const first = call.resident(w, 'test', 256)!;
+    expect(first.fresh).toBe(true);
+    call.alloc(2 ** 33); // past wasm32's 4 GiB: commit must fail
+    expect(call.commit()).toBeUndefined();
+    // not kept (it was never filled), and its place is free again
+    expect(new WasmCall(false).resident(w, 'test', 256)).toEqual({ ptr: first.ptr, fresh: true });
+  });
+
   it('backendInfo says whether weights are kept, and PATHGRAD_WASM_WEIGHT_CACHE=0 turns it off', () => {
     expect(backendInfo('wasm').note).toMatch(/kept packed in WebAssembly memory/);
     const child = spawnSync(

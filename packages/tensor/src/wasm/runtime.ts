@@ -349,15 +349,19 @@ export class WasmCall {
   commit(): Float32Array | undefined {
     const mem = this.k.memory;
     const have = mem.buffer.byteLength;
-    if (this.top > MAX_BYTES) return undefined;
-    if (this.top > have) {
+    let grown = this.top <= MAX_BYTES;
+    if (grown && this.top > have) {
       try {
         mem.grow(Math.ceil((this.top - have) / 65536));
       } catch {
-        // the regions reserved here will never be filled: give them back
-        if (this.pending !== undefined) this.store.end = this.pending[0]!.ptr;
-        return undefined;
+        grown = false;
       }
+    }
+    if (!grown) {
+      // the regions reserved here will never be filled: give them back
+      if (this.pending !== undefined) this.store.end = this.pending[0]!.ptr;
+      this.pending = undefined;
+      return undefined;
     }
     if (this.pending !== undefined) {
       for (const r of this.pending) this.store.register(r.t, r.layout, r.ptr);
