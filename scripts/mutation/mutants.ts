@@ -885,4 +885,22 @@ export const MUTANTS: Mutant[] = [
     tests: [...GRADCHECK, 'packages/nn/test/conv-fused.test.ts'],
     bug: 'conv + bias + ReLU + max-pool: the backward ignores the ReLU where a window is all negative',
   },
+  {
+    id: 'kept-weight-stale-after-flush',
+    area: 'kernels',
+    file: 'packages/tensor/src/wasm/runtime.ts',
+    search: 'return e !== undefined && e.generation === this.generation ? e.ptr : undefined;',
+    replace: 'return e !== undefined ? e.ptr : undefined;',
+    tests: ['packages/tensor/test/wasm-weight-cache.test.ts'],
+    bug: 'a weight kept in wasm memory is still served after the store was flushed and its space reused by another weight',
+  },
+  {
+    id: 'kept-weight-layouts-shared',
+    area: 'kernels',
+    file: 'packages/tensor/src/wasm/linear.ts',
+    search: "keptPackedB(call, w, 'W packed', n, k)",
+    replace: "keptPackedB(call, w, 'W^T packed', n, k)",
+    tests: ['packages/tensor/test/wasm-weight-cache.test.ts'],
+    bug: "linear's ReLU input gradient reads the forward's kept W^T packing as if it were W's",
+  },
 ];

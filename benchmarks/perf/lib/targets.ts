@@ -135,11 +135,11 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
 /** Why pathgrad trails where it does: fixed text per target, shown only under a target not met. */
 const WHY: Record<TargetRow['key'], string> = {
   'ig-torch':
-    'the MLP\'s IG is almost all GEMM (x·Wᵀ forward, g·W backward). PyTorch runs it in oneDNN/OpenBLAS with 256-bit AVX2 FMA on both cores; pathgrad\'s GEMM is WebAssembly SIMD, 128-bit, with a separate multiply and add in Node 20 (relaxed SIMD\'s fused multiply-add only behind a flag: see the "pathgrad relaxed SIMD" rows), so its per-core peak is a fraction of PyTorch\'s; on top, every op copies its operands into WebAssembly memory and its result out (tensors own ordinary arrays), and the two threads synchronise per GEMM.',
+    'the MLP\'s IG is almost all GEMM (x·Wᵀ forward, g·W backward, 2 × 103 M multiply-adds for 16 images), which pathgrad runs at about 90 GFLOP/s on two cores: WebAssembly SIMD is 128-bit, with a separate multiply and add in Node 20 (relaxed SIMD\'s fused multiply-add only behind a flag: see the "pathgrad relaxed SIMD" rows), so its per-core peak is a fraction of PyTorch\'s 256-bit AVX2 FMA. On top, on the calling thread while the worker waits: the path points are filled and the gradients accumulated in JavaScript (float64 totals), each op copies its activations into WebAssembly memory and its result out (weights stay there; activations are ordinary arrays), and the two threads synchronise per GEMM.',
   'ig-tfjs':
     'tfjs-wasm runs XNNPACK (hand-tuned WebAssembly SIMD C++) for conv, matmul and the elementwise ops; where pathgrad is not 1.5× ahead, its remaining per-op cost (JavaScript dispatch, max-pool, copies) is a larger share than tfjs\'s.',
   'forward-ort':
-    'onnxruntime-web executes a static, pre-optimised graph whose weights live in WebAssembly memory, so a forward pass is one call; pathgrad\'s layers are fused ops (Linear+ReLU, Conv+ReLU+MaxPool) but each still copies its weights into WebAssembly memory on every call and is dispatched from JavaScript, which at batch 1 is most of the time.',
+    'onnxruntime-web executes a static, pre-optimised graph in one call; pathgrad keeps its weights packed in WebAssembly memory too, but dispatches each fused layer (Linear+ReLU, Conv+ReLU+MaxPool) from JavaScript and copies its activations in and out, which at batch 1 is a large share of the time, and at two threads the few chunks of a batch-1 convolution pay a thread hand-off each.',
   'ig-jax':
     'jax-js compiles the whole IG computation under jit into a few fused WebAssembly kernels, so it pays JavaScript dispatch once per call; pathgrad dispatches every op and records a tape.',
   matmul:
@@ -147,7 +147,7 @@ const WHY: Record<TargetRow['key'], string> = {
   conv:
     'pathgrad lowers conv2d to im2col + GEMM; XNNPACK\'s indirect convolution skips the im2col copy, which matters most for the first layer (one input channel: the copy is as large as the work).',
   'train-torch':
-    'training adds the weight-gradient convolutions, the bias gradients, the pooling scatter, the loss and Adam\'s update; pathgrad runs the convolutions as im2col + the 128-bit GEMM and the rest as separate ops (Adam in JavaScript), each copying in and out of WebAssembly memory, while PyTorch runs all of them in native AVX2 kernels on both cores.',
+    'training adds the weight-gradient convolutions, the bias gradients, the pooling scatter, the loss and Adam\'s update; pathgrad runs the convolutions as im2col + the 128-bit GEMM and the rest as separate ops (Adam in JavaScript), each copying its activations in and out of WebAssembly memory, while PyTorch runs all of them in native AVX2 kernels on both cores.',
   memory:
     'below internalBatchSize steps, each chunk holds fewer points, so peak memory grows with steps until the chunk is full; beyond that it is flat.',
 };
