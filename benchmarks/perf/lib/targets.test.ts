@@ -86,4 +86,26 @@ describe('targetsMarkdown', () => {
     for (const r of rows.filter((x) => x.met === true && x.peer)) expect(trails).not.toContain(line(r));
     expect(md).toContain(`Targets: ${rows.filter((x) => x.met).length} of ${rows.length} met`);
   });
+
+  it('repeats each comparison on the medians and names a verdict that holds on the fastest samples only', () => {
+    // pathgrad's fastest sample ties onnxruntime-web's, its median is 1.5x slower
+    const r = results({
+      forward: [
+        { model: 'cnn', batch: 1, impl: 'pathgrad', threads: 2, timing: { medianMs: 0.09, madMs: 0.01, minMs: 0.05, samples: 10 } },
+        { model: 'cnn', batch: 1, impl: 'onnxruntime-web 2 threads', threads: 2, timing: { medianMs: 0.06, madMs: 0.01, minMs: 0.05, samples: 10 } },
+      ],
+    });
+    const rows = evaluateTargets(r);
+    const row = rows.find((x) => x.key === 'forward-ort')!;
+    expect(row.met).toBe(true);
+    expect(row.metByMedian).toBe(false);
+    expect(row.medianDetail).toBe('0.67×');
+    // a target met both ways is met on the medians too (CNN IG: 30/20 on both)
+    expect(rows.find((x) => x.key === 'ig-torch' && x.case.startsWith('CNN'))!.metByMedian).toBe(true);
+    const md = targetsMarkdown(r, rows, 'results/x.json');
+    expect(md).toContain('1 target met on the fastest samples is not met on the medians (CNN forward, batch 1 (2 threads))');
+    expect(md).toContain('| 0.67× (not met) |');
+    const trails = md.slice(md.indexOf('### Where pathgrad still trails'), md.indexOf('### Integrated Gradients'));
+    expect(trails).toContain('CNN forward, batch 1 (2 threads): 0.050 ms against 0.050 ms, 1.00× its speed (bound ≥ 1×), met on the fastest samples only (medians: 0.67×)');
+  });
 });

@@ -51,9 +51,16 @@ export interface TargetRow {
   detail: string;
   /** undefined: the peer did not run, so the target could not be checked in this run. */
   met?: boolean;
+  /** The same comparison on the two sides' medians (the ratio or figure), when there is one. */
+  medianDetail?: string;
+  /** Whether the bound holds on the medians too (a verdict that flips is within the noise). */
+  metByMedian?: boolean;
 }
 
 const x2 = (v: number) => `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`;
+
+/** The medians' side of a time comparison: `ratio` = what the bound tests, `ok` whether it holds. */
+const onMedians = (ratio: number, ok: boolean) => ({ medianDetail: x2(ratio), metByMedian: ok });
 
 /**
  * Evaluates every target from the suite's results. Times compared are each side's fastest
@@ -71,16 +78,16 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
       const torch = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'PyTorch');
       out.push(
         torch
-          ? { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(torch.minMs)} ms`, detail: `${x2(pg.minMs / torch.minMs)} PyTorch's time (bound ≤ 2×)`, met: pg.minMs <= 2 * torch.minMs }
+          ? { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(torch.minMs)} ms`, detail: `${x2(pg.minMs / torch.minMs)} PyTorch's time (bound ≤ 2×)`, met: pg.minMs <= 2 * torch.minMs, ...onMedians(pg.medianMs / torch.medianMs, pg.medianMs <= 2 * torch.medianMs) }
           : { key: 'ig-torch', target: 'IG within 2× of PyTorch', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
       );
       const tf = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'tfjs-wasm');
-      if (tf) out.push({ key: 'ig-tfjs', target: 'IG ≥ 1.5× faster than tfjs-wasm', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(tf.minMs)} ms`, detail: `${x2(tf.minMs / pg.minMs)} faster (bound ≥ 1.5×)`, met: tf.minMs >= 1.5 * pg.minMs });
+      if (tf) out.push({ key: 'ig-tfjs', target: 'IG ≥ 1.5× faster than tfjs-wasm', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(tf.minMs)} ms`, detail: `${x2(tf.minMs / pg.minMs)} faster (bound ≥ 1.5×)`, met: tf.minMs >= 1.5 * pg.minMs, ...onMedians(tf.medianMs / pg.medianMs, tf.medianMs >= 1.5 * pg.medianMs) });
       if (m === 'mlp') {
         const jx = find(r.ig, (p) => p.model === m && p.images === n && p.impl === 'jax-js');
         out.push(
           jx
-            ? { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(jx.minMs)} ms`, detail: `${x2(jx.minMs / pg.minMs)} jax-js's speed (bound ≥ 1×)`, met: pg.minMs <= jx.minMs }
+            ? { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(jx.minMs)} ms`, detail: `${x2(jx.minMs / pg.minMs)} jax-js's speed (bound ≥ 1×)`, met: pg.minMs <= jx.minMs, ...onMedians(jx.medianMs / pg.medianMs, pg.medianMs <= jx.medianMs) }
             : { key: 'ig-jax', target: 'MLP IG at least as fast as jax-js (jit)', case: igCase(m, n), pathgrad: `${ms(pg.minMs)} ms`, detail: `jax-js did not run: ${r.notes.jax ?? ''}` },
         );
       }
@@ -96,7 +103,7 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
         const c = `${m.toUpperCase()} forward, batch ${b} (${threads} thread${threads > 1 ? 's' : ''})`;
         out.push(
           ort
-            ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(ort.minMs)} ms`, detail: `${x2(ort.minMs / pg.minMs)} its speed (bound ≥ 1×)`, met: pg.minMs <= ort.minMs }
+            ? { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, peer: `${ms(ort.minMs)} ms`, detail: `${x2(ort.minMs / pg.minMs)} its speed (bound ≥ 1×)`, met: pg.minMs <= ort.minMs, ...onMedians(ort.medianMs / pg.medianMs, pg.medianMs <= ort.medianMs) }
             : { key: 'forward-ort', target: 'forward ≥ onnxruntime-web, same threads', case: c, pathgrad: `${ms(pg.minMs)} ms`, detail: `onnxruntime-web did not run: ${r.notes.ort ?? ''}` },
         );
       }
@@ -105,13 +112,14 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
   const mm = r.kernels.find((k) => k.id === 'matmul-512' && k.impl === 'pathgrad');
   if (mm) {
     const best = (2 * 512 ** 3) / (mm.timing.minMs * 1e6);
-    out.push({ key: 'matmul', target: 'matmul 512 ≥ 40 GFLOP/s', case: 'matmul 512×512×512, float32', pathgrad: `${best.toFixed(1)} GFLOP/s`, detail: `${best.toFixed(1)} GFLOP/s (bound ≥ 40)`, met: best >= 40 });
+    const typical = (2 * 512 ** 3) / (mm.timing.medianMs * 1e6);
+    out.push({ key: 'matmul', target: 'matmul 512 ≥ 40 GFLOP/s', case: 'matmul 512×512×512, float32', pathgrad: `${best.toFixed(1)} GFLOP/s`, detail: `${best.toFixed(1)} GFLOP/s (bound ≥ 40)`, met: best >= 40, medianDetail: `${typical.toFixed(1)} GFLOP/s`, metByMedian: typical >= 40 });
   }
   for (const id of ['conv1', 'conv2']) {
     const pg = r.kernels.find((k) => k.id === id && k.impl === 'pathgrad');
     const tf = r.kernels.find((k) => k.id === id && k.impl === 'tfjs-wasm');
     if (pg && tf) {
-      out.push({ key: 'conv', target: 'conv2d ≥ tfjs-wasm', case: id === 'conv1' ? 'conv2d x 64×1×28×28, w 16×1×5×5' : 'conv2d x 64×16×12×12, w 32×16×5×5', pathgrad: `${ms(pg.timing.minMs)} ms`, peer: `${ms(tf.timing.minMs)} ms`, detail: `${x2(tf.timing.minMs / pg.timing.minMs)} its speed (bound ≥ 1×)`, met: pg.timing.minMs <= tf.timing.minMs });
+      out.push({ key: 'conv', target: 'conv2d ≥ tfjs-wasm', case: id === 'conv1' ? 'conv2d x 64×1×28×28, w 16×1×5×5' : 'conv2d x 64×16×12×12, w 32×16×5×5', pathgrad: `${ms(pg.timing.minMs)} ms`, peer: `${ms(tf.timing.minMs)} ms`, detail: `${x2(tf.timing.minMs / pg.timing.minMs)} its speed (bound ≥ 1×)`, met: pg.timing.minMs <= tf.timing.minMs, ...onMedians(tf.timing.medianMs / pg.timing.medianMs, pg.timing.medianMs <= tf.timing.medianMs) });
     }
   }
   const tp = find(r.training, (p) => p.impl === 'pathgrad');
@@ -119,7 +127,7 @@ export function evaluateTargets(r: PeerResults): TargetRow[] {
   if (tp) {
     out.push(
       tt
-        ? { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.minMs)} ms`, peer: `${ms(tt.minMs)} ms`, detail: `${x2(tp.minMs / tt.minMs)} PyTorch's time (bound ≤ 2×)`, met: tp.minMs <= 2 * tt.minMs }
+        ? { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.minMs)} ms`, peer: `${ms(tt.minMs)} ms`, detail: `${x2(tp.minMs / tt.minMs)} PyTorch's time (bound ≤ 2×)`, met: tp.minMs <= 2 * tt.minMs, ...onMedians(tp.medianMs / tt.medianMs, tp.medianMs <= 2 * tt.medianMs) }
         : { key: 'train-torch', target: 'CNN training within 2× of PyTorch', case: 'CNN, batch 64, Adam, per batch', pathgrad: `${ms(tp.minMs)} ms`, detail: `PyTorch did not run: ${r.notes.pytorch ?? ''}` },
     );
   }
@@ -159,8 +167,11 @@ function timingCell(t: Timing | undefined): string {
 /** The summary section of docs/benchmarks.md. */
 export function targetsMarkdown(r: PeerResults, targets: TargetRow[], jsonPath: string): string {
   const verdict = (t: TargetRow) => (t.met === undefined ? 'not checked' : t.met ? '**met**' : '**not met**');
-  const tRows = targets.map((t) => `| ${t.target} | ${t.case} | ${t.pathgrad ?? ''} | ${t.peer ?? ''} | ${t.detail} | ${verdict(t)} |`).join('\n');
+  const onMedian = (t: TargetRow) => (t.medianDetail === undefined ? '—' : `${t.medianDetail}${t.metByMedian ? '' : ' (not met)'}`);
+  const tRows = targets.map((t) => `| ${t.target} | ${t.case} | ${t.pathgrad ?? ''} | ${t.peer ?? ''} | ${t.detail} | ${verdict(t)} | ${onMedian(t)} |`).join('\n');
   const metN = targets.filter((t) => t.met === true).length;
+  // met on the fastest samples but not on the medians: within the run-to-run noise
+  const fragile = targets.filter((t) => t.met === true && t.metByMedian === false);
   const checked = targets.filter((t) => t.met !== undefined).length;
   // one row per (model, size), one column per implementation, ratio to pathgrad in brackets
   const sideBySide = (rows: PeerRow[], size: 'images' | 'batch', sizes: number[]) => {
@@ -187,17 +198,19 @@ export function targetsMarkdown(r: PeerResults, targets: TargetRow[], jsonPath: 
   const trTable = r.training.map((p) => `| ${p.impl} | ${timingCell(p.timing)} | ${((p.timing.medianMs * 938) / 1000).toFixed(0)} |`).join('\n');
   const memTable = r.memory.map((m) => `| ${m.steps} | ${m.internalBatchSize} | ${m.maxRssMB.toFixed(0)} | ${m.heapUsedMB.toFixed(0)} |`).join('\n');
   const checks = r.checks.map((c) => `${c.what} vs ${c.peer}: ${c.relDiff.toExponential(1)}`).join('; ');
-  const trailing = targets.filter((t) => t.met === false);
+  // not met, or met on the fastest samples only
+  const trailing = targets.filter((t) => t.met === false || (t.met === true && t.metByMedian === false));
   const keys = [...new Set(trailing.map((t) => t.key))];
   const trails =
     trailing.length === 0
       ? checked === 0
         ? 'No target could be checked in this run (the peers did not run).'
-        : 'Nowhere among the targets checked in this run.'
+        : 'Nowhere among the targets checked in this run, on the fastest samples or on the medians.'
       : keys
           .map((k) => {
             const rows = trailing.filter((t) => t.key === k);
-            return `- **${rows[0]!.target}**: ${rows.map((t) => (t.peer ? `${t.case}: ${t.pathgrad} against ${t.peer}, ${t.detail}` : `${t.case}: ${t.detail}`)).join('; ')}. Why: ${WHY[k]}`;
+            const one = (t: TargetRow) => `${t.case}: ${t.peer ? `${t.pathgrad} against ${t.peer}, ` : ''}${t.detail}${t.met ? `, met on the fastest samples only (medians: ${t.medianDetail})` : ''}`;
+            return `- **${rows[0]!.target}**: ${rows.map(one).join('; ')}. Why: ${WHY[k]}`;
           })
           .join('\n');
   const unchecked = targets.filter((t) => t.met === undefined);
@@ -222,10 +235,11 @@ Same computation checked before timing (max abs difference / max abs value): ${c
 ### Targets: ${metN} of ${checked} met${unchecked.length ? ` (${unchecked.length} not checked: a peer did not run)` : ''}
 
 Each side's fastest sample (ms, or GFLOP/s from it): the one least disturbed by other jobs on this shared machine,
-since the sides are measured one after another. The tables further down give medians ± spread.
+since the sides are measured one after another. The last column repeats the comparison on the medians (the tables
+further down give medians ± spread): ${fragile.length === 0 ? 'every target met on the fastest samples is met on the medians too.' : `${fragile.length} target${fragile.length > 1 ? 's' : ''} met on the fastest samples ${fragile.length > 1 ? 'are' : 'is'} not met on the medians (${fragile.map((t) => t.case).join('; ')}): ${fragile.length > 1 ? 'those verdicts are' : 'that verdict is'} within this machine's run-to-run noise.`}
 
-| target | case | pathgrad | peer | result | verdict |
-| --- | --- | --: | --: | --- | --- |
+| target | case | pathgrad | peer | result | verdict | on the medians |
+| --- | --- | --: | --: | --- | --- | --- |
 ${tRows}
 
 ### Where pathgrad still trails, and why
