@@ -52,9 +52,13 @@ const CALLER_SPIN_MS = 0.05;
  * machine has more runnable threads than cores. Polling then hurts, as it spends this
  * process's share of the CPU that the computing thread needs (measured on 2 cores at load 5:
  * MLP forward at batch 64 589 us with polling against 448 without), so both sides stop
- * polling for CALM_MS and sleep at once, then try again.
+ * polling for CALM_MS and sleep at once, then try again. A full millisecond, as an OS
+ * time slice is: on a quiet virtual machine, gaps of tens of microseconds (host interrupts)
+ * are common, and a 0.05 ms threshold sent the workers to sleep for 100 ms at a time, so
+ * every job paid an OS wake-up (CNN forward at batch 1 on 2 threads: median 57-87 us against
+ * 55-57 us, same fastest sample; at load 6 on 2 cores both thresholds measured alike).
  */
-const PREEMPTED_MS = 0.05;
+const PREEMPTED_MS = 1;
 const CALM_MS = 100;
 /** Arguments per chunk at most (conv entry points take 21). */
 const MAX_ARGS = 24;
