@@ -155,6 +155,14 @@ function rowNT(n: i32, k: i32, a: usize, b: usize, ldb: i32, c: usize, accumulat
   }
 }
 
+/** Handles a product with no rows, columns or depth (C = 0 unless accumulating); true when it was one. */
+function emptyProduct(m: i32, n: i32, k: i32, c: usize, ldc: i32, accumulate: i32): bool {
+  if (m <= 0 || n <= 0) return true;
+  if (k > 0) return false;
+  if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
+  return true;
+}
+
 /**
  * C[m, n] (+)= A[m, k] * op(B)[k, n] for A row-major (row stride lda) and op(B) = B
  * (transB == 0, B [k, n] with row stride ldb) or B^T (transB != 0, B stored [n, k]). Meant
@@ -166,11 +174,7 @@ export function gemmSmallM(
   b: usize, ldb: i32, transB: i32,
   c: usize, ldc: i32, accumulate: i32,
 ): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
-    return;
-  }
+  if (emptyProduct(m, n, k, c, ldc, accumulate)) return;
   for (let i = 0; i < m; i++) {
     const ai = a + <usize>(i * lda) * 4;
     const ci = c + <usize>(i * ldc) * 4;
@@ -208,7 +212,6 @@ function rowPacked(n: i32, k: i32, a: usize, bp: usize, c: usize, accumulate: i3
     for (; j + 16 <= n; j += 16) {
       // two panels side by side: four sums sharing one splat of A's value
       let q = block + <usize>j * kc * 4;
-      const q2 = panelBytes;
       let s0 = f32x4.splat(0);
       let s1 = f32x4.splat(0);
       let s2 = f32x4.splat(0);
@@ -217,8 +220,8 @@ function rowPacked(n: i32, k: i32, a: usize, bp: usize, c: usize, accumulate: i3
         const av = v128.load32_splat(ab + <usize>p * 4);
         s0 = madd(av, v128.load(q), s0);
         s1 = madd(av, v128.load(q, 16), s1);
-        s2 = madd(av, v128.load(q + q2), s2);
-        s3 = madd(av, v128.load(q + q2, 16), s3);
+        s2 = madd(av, v128.load(q + panelBytes), s2);
+        s3 = madd(av, v128.load(q + panelBytes, 16), s3);
         q += NR * 4;
       }
       const cj = c + <usize>j * 4;
@@ -261,10 +264,6 @@ export function gemmSmallMPackedB(
   a: usize, lda: i32, bpacked: usize,
   c: usize, ldc: i32, accumulate: i32,
 ): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (accumulate == 0) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>n * 4);
-    return;
-  }
+  if (emptyProduct(m, n, k, c, ldc, accumulate)) return;
   for (let i = 0; i < m; i++) rowPacked(n, k, a + <usize>(i * lda) * 4, bpacked, c + <usize>(i * ldc) * 4, accumulate);
 }
