@@ -102,6 +102,16 @@ describe('wasm kept weights', () => {
     const xb = randn([3, 2 * k], g);
     expect(new WasmCall(false).resident(big, 'probe', n * 2 * k)).toBeUndefined();
     expect(bits(linear(xb, big))).toEqual(uncached(() => bits(linear(xb, big))));
+    // a weight not kept is split as before (columns, for fewer rows than outputs), on any thread count
+    const wide = randn([96, 2 * k], g);
+    const x64 = randn([64, 2 * k], g);
+    const gy = randn([64, 96], g);
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const y = linear(x64, wide, undefined, { activation: 'relu' });
+      expect(bits(y)).toEqual(uncached(() => bits(linear(x64, wide, undefined, { activation: 'relu' }))));
+      expect(bits(linearReluBackwardInput(gy, y, wide))).toEqual(uncached(() => bits(linearReluBackwardInput(gy, y, wide))));
+    }
   });
 
   it('a call that holds a kept region gets none rather than a flush that would reuse it', () => {

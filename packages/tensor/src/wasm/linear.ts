@@ -10,7 +10,7 @@
 import type { LinearAttrs } from '../ops/linear.js';
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { copyIn, copyOut, keepsWeights, wasmAvailable, WasmCall } from './runtime.js';
 import { copyBlock, gemmScratch, gemmSplit, gemmTasks, isTransposed2d, type PackedBExports } from './kernels.js';
 import type { Task } from './threads.js';
 
@@ -46,6 +46,14 @@ type SmallMExports = {
  */
 function keptPackedB(call: WasmCall, w: Tensor, key: 'W packed' | 'W^T packed', n: number, k: number) {
   return call.resident(w, key, (call.k as PackedBExports).packedBSize(n, k));
+}
+
+/**
+ * About the floats of op(B) [k, n] packed (8-column panels): only to plan the split before a
+ * call exists; the region itself is sized by the module's `packedBSize`.
+ */
+function packedBFloats(n: number, k: number): number {
+  return Math.ceil(n / 8) * 8 * k;
 }
 
 /** Packs a weight into its kept region: W copied into scratch at `raw`, then packed to `dst`. */
@@ -113,7 +121,7 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
     }
   }
   // a weight kept packed in wasm memory: row blocks read it as it is (no copy, no packing)
-  const split = gemmSplit(m, n, k, true);
+  const split = gemmSplit(m, n, k, keepsWeights(packedBFloats(n, k)));
   const { byRows, parts, packA } = split;
   // one chunk: this thread only, on the private memory (faster copies than into the shared one)
   const call = new WasmCall(parts.length > 1);
@@ -176,7 +184,7 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   const ldb = transB ? k : n;
   // at most 4 rows: the small-row GEMM on this thread; else row blocks (when W is kept
   // packed, which they read as it is) or the matmul kernel's split
-  const split = m <= 4 ? undefined : gemmSplit(m, n, k, true);
+  const split = m <= 4 ? undefined : gemmSplit(m, n, k, keepsWeights(packedBFloats(n, k)));
   const call = new WasmCall(split !== undefined && split.parts.length > 1);
   const k$ = call.k as LinearExports & SmallMExports;
   if (split === undefined && k$.gemmSmallM === undefined) return undefined;

@@ -301,8 +301,8 @@ export class WasmCall {
       this.holds = true;
       return { ptr: hit, fresh: false };
     }
+    if (!keepsWeights(floats)) return undefined;
     const bytes = floats * 4;
-    if (bytes > weightCacheBytes / 4) return undefined;
     if (st.end + bytes - st.base > weightCacheBytes) {
       // full: start over, unless this call already uses a kept region
       if (this.holds) return undefined;
@@ -420,6 +420,14 @@ function storeOf(k: KernelExports, base: number): WeightStore {
 export const WEIGHT_CACHE_BYTES = 64 * 2 ** 20;
 let weightCacheBytes = WEIGHT_CACHE_BYTES;
 let weightCacheOn = readWeightCacheEnv();
+
+/**
+ * Whether a weight of `floats` values would be kept by `WasmCall.resident` (the cache is on
+ * and it fits in a quarter of the budget), for kernels that plan their split around it.
+ */
+export function keepsWeights(floats: number): boolean {
+  return weightCacheOn && floats * 4 <= weightCacheBytes / 4;
+}
 
 function readWeightCacheEnv(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
