@@ -1,4 +1,4 @@
-import { Tensor, allocate, type DType, type Rng, type TypedArray } from '@pathgrad/tensor';
+import { Tensor, allocate, type DType, type Rng } from '@pathgrad/tensor';
 import { allFinite, checkFiniteGradients, chunkSize, forEachGradientChunk, scalarValues, toFloat64, type ExplainedScalar } from './gradients.js';
 import { DEFAULT_CHUNK_ELEMENTS } from './options.js';
 import type { Quadrature } from './quadrature.js';
@@ -45,8 +45,7 @@ export function straightPathGradient(
       const pts = rows * per === buffer.length ? buffer : buffer.subarray(0, rows * per); // a kept buffer may be longer
       const rowExamples = rows === examples.length ? examples : examples.subarray(0, rows);
       if (pts instanceof Float32Array) fillPoints32(pts, rowExamples, start, n, per, b, diff, quad.alphas);
-      else if (pts instanceof Float64Array) fillPoints64(pts, rowExamples, start, n, per, b, diff, quad.alphas);
-      else fillPointsAny(pts, rowExamples, start, n, per, b, diff, quad.alphas);
+      else fillPoints64(pts, rowExamples, start, n, per, b, diff, quad.alphas);
       return { points: new Tensor(pts, [rows, ...featureShape], inputs.dtype), rowExamples };
     },
     (start, end, _values, grads, chunk) => {
@@ -85,15 +84,17 @@ const spare: { float32?: Float32Array; float64?: Float64Array } = {};
  * A kept buffer of at least `length` elements (possibly longer: use a prefix), or a new one;
  * hand it back with {@link givePointBuffer} once the last chunk's gradient has been read.
  */
-export function takePointBuffer(dtype: DType, length: number): TypedArray {
-  const kept = dtype === 'float32' || dtype === 'float64' ? spare[dtype] : undefined;
-  if (kept === undefined || kept.length < length) return allocate(dtype, length);
-  spare[dtype as 'float32' | 'float64'] = undefined;
+export function takePointBuffer(dtype: DType, length: number): Float32Array | Float64Array {
+  // the methods take float inputs only (checkInputs refuses int32)
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`internal: point buffers are float32 or float64, got ${dtype}`);
+  const kept = spare[dtype];
+  if (kept === undefined || kept.length < length) return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  spare[dtype] = undefined;
   return kept;
 }
 
 /** Keeps `buffer` (from {@link takePointBuffer}) for a later call, if it is small enough. */
-export function givePointBuffer(buffer: TypedArray): void {
+export function givePointBuffer(buffer: Float32Array | Float64Array): void {
   if (buffer.length > DEFAULT_CHUNK_ELEMENTS) return;
   if (buffer instanceof Float32Array && (spare.float32?.length ?? 0) < buffer.length) spare.float32 = buffer;
   else if (buffer instanceof Float64Array && (spare.float64?.length ?? 0) < buffer.length) spare.float64 = buffer;
@@ -188,17 +189,6 @@ function fillRow64(pts: Float64Array, ex: Int32Array, r: number, i: number, n: n
   const o = e * per;
   const q = r * per;
   for (let d = 0; d < per; d++) pts[q + d] = b[o + d]! + a * diff[o + d]!;
-}
-
-function fillPointsAny(pts: { [i: number]: number }, ex: Int32Array, start: number, n: number, per: number, b: Float64Array, diff: Float64Array, alphas: ArrayLike<number>): void {
-  for (let r = 0; r < ex.length; r++) {
-    const i = start + r;
-    const k = Math.floor(i / n);
-    const e = i - k * n;
-    const a = alphas[k]!;
-    ex[r] = e;
-    for (let d = 0; d < per; d++) pts[r * per + d] = b[e * per + d]! + a * diff[e * per + d]!;
-  }
 }
 
 function accumulate32(total: Float64Array, g: Float32Array, start: number, end: number, n: number, per: number, weights: ArrayLike<number>): void {

@@ -113,18 +113,7 @@ export function expectedGradients(model: Model, inputs: Tensor, opts: ExpectedGr
       noise = nz;
       for (let r = 0; r < rows; r++) rowExamples[r] = (start + r) % n;
       if (pts instanceof Float32Array) fillReferencePoints32(pts, start, rows, n, per, x, ref, refIndex, alpha, nz);
-      else if (pts instanceof Float64Array) fillReferencePoints64(pts, start, rows, n, per, x, ref, refIndex, alpha, nz);
-      else {
-        for (let r = 0; r < rows; r++) {
-          const i = start + r;
-          const e = i % n;
-          const ro = refIndex[i]! * per;
-          for (let d = 0; d < per; d++) {
-            const xi = x[e * per + d]! + (nz ? nz[r * per + d]! : 0);
-            pts[r * per + d] = ref[ro + d]! + alpha[i]! * (xi - ref[ro + d]!);
-          }
-        }
-      }
+      else fillReferencePoints64(pts, start, rows, n, per, x, ref, refIndex, alpha, nz);
       return { points: new Tensor(pts, [rows, ...inputs.shape.slice(1)], inputs.dtype), rowExamples };
     },
     (start, end, _values, grads) => {
