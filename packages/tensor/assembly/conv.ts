@@ -150,32 +150,53 @@ function col2im(
   return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
 }
 
+/** `conv2dForward`'s flags: apply ReLU after the bias. */
+const FLAG_RELU: i32 = 1;
+/** `conv2dForward`'s flags: `wt` is already packed by `packConvWeight` (a weight kept in wasm memory). */
+const FLAG_PACKED: i32 = 2;
+
+/** Floats `packConvWeight` writes: each group's W_g packed as gemm's A panels. */
+export function convPackedWeightSize(cout: i32, cg: i32, kh: i32, kw: i32, groups: i32): i32 {
+  return groups * packedASize(cout / groups, cg * kh * kw);
+}
+
+/** Packs wt[cout, cg, kh, kw] group by group as `conv2dForward` multiplies it (gemm's A panels). */
+export function packConvWeight(cout: i32, cg: i32, kh: i32, kw: i32, groups: i32, wt: usize, dst: usize): void {
+  const coutg = cout / groups;
+  const kk = cg * kh * kw;
+  const wsize = <usize>packedASize(coutg, kk) * 4;
+  for (let g = 0; g < groups; g++) packAFull(coutg, kk, wt + <usize>(g * coutg * kk) * 4, kk, 0, dst + <usize>g * wsize);
+}
+
 /**
  * y[n, cout, oh, ow] = conv2d(x[n, c, h, w], wt[cout, c/groups, kh, kw]) (+ bias[cout] when
- * bias != 0), then ReLU when relu != 0, for the output rows [oy0, oy0 + oyn) only (all: 0,
- * oh). Cross-correlation, as PyTorch. The bias and ReLU run on each image's output right
- * after its GEMM, while it is still in cache, instead of as two more passes over the whole
- * batch. A row range is a column block of each image's GEMM, so its elements are summed
- * exactly as in the full call: callers split few images across threads by output rows with
- * bit-identical results.
+ * bias != 0), then ReLU when flags has FLAG_RELU, for the output rows [oy0, oy0 + oyn) only
+ * (all: 0, oh). Cross-correlation, as PyTorch. The bias and ReLU run on each image's output
+ * right after its GEMM, while it is still in cache, instead of as two more passes over the
+ * whole batch. A row range is a column block of each image's GEMM, so its elements are
+ * summed exactly as in the full call: callers split few images across threads by output
+ * rows with bit-identical results. With FLAG_PACKED, `wt` is the weight as `packConvWeight`
+ * left it, and no chunk packs it again.
  */
 export function conv2dForward(
   n: i32, c: i32, h: i32, w: i32, cout: i32, kh: i32, kw: i32, oh: i32, ow: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, groups: i32,
-  x: usize, wt: usize, bias: usize, y: usize, scratch: usize, relu: i32, oy0: i32, oyn: i32,
+  x: usize, wt: usize, bias: usize, y: usize, scratch: usize, flags: i32, oy0: i32, oyn: i32,
 ): void {
   const cg = c / groups;
   const coutg = cout / groups;
   const kk = cg * kh * kw;
   const p = oh * ow;
   const q = oyn * ow;
+  const relu = flags & FLAG_RELU;
   const col = align16(scratch);
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
-  // the weight is the same for every image: pack each group's W_g once
+  // the weight is the same for every image: pack each group's W_g once (unless it comes packed)
   const wsize = <usize>packedASize(coutg, kk) * 4;
-  const wp = align16(col + <usize>(kk * p) * 4);
+  let wp = align16(col + <usize>(kk * p) * 4);
   const gs = align16(wp + <usize>groups * wsize);
-  for (let g = 0; g < groups; g++) packAFull(coutg, kk, wt + <usize>(g * coutg * kk) * 4, kk, 0, wp + <usize>g * wsize);
+  if (flags & FLAG_PACKED) wp = wt;
+  else packConvWeight(cout, cg, kh, kw, groups, wt, wp);
   for (let b = 0; b < n; b++) {
     for (let g = 0; g < groups; g++) {
       const xin = x + <usize>((b * c + g * cg) * h * w) * 4;

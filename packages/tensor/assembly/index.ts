@@ -1,6 +1,6 @@
 // Entry point of the wasm kernels: everything the runtime (src/wasm/runtime.ts) calls.
 export { gemm, gemmBatched, gemmPackedA, gemmPackedB, gemmScratchBytes, packAFull, packedASize, packBFull, packedBSize, gemmBiasAct, gemmPackedABiasAct, gemmPackedBBiasAct, biasAct } from './gemm';
-export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, convScratchBytes } from './conv';
+export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, convScratchBytes, convPackedWeightSize, packConvWeight } from './conv';
 export { maxPool2dForward, maxPool2dScatter } from './pool';
 export { reduceSum3 } from './reduce';
 export { gemmSmallM, gemmSmallMPackedB } from './gemv';

@@ -43,9 +43,9 @@ export class Tensor {
   readonly dtype: DType;
   /**
    * The underlying buffer, possibly shared with other views. Never mutate it: tensors are
-   * immutable, and the `wasm` backend relies on it (a float32 `linear` weight stays packed in
-   * WebAssembly memory, keyed on the Tensor object, so a later write into its array would not
-   * be seen). For other values, make a new Tensor.
+   * immutable, and the `wasm` backend relies on it (a float32 `linear` or conv weight stays
+   * packed in WebAssembly memory, keyed on the Tensor object, so a later write into its array
+   * would not be seen). For other values, make a new Tensor.
    */
   readonly data: TypedArray;
   /** Number of elements. */

@@ -1,8 +1,8 @@
 /**
- * The wasm backend's kept weights (`WasmCall.resident`): a linear layer's weight stays packed
- * in WebAssembly memory between calls, keyed on the Tensor object. What must hold: a kept
- * weight gives bitwise the result of copying it afresh (on any thread count, every layout and
- * row count), a new tensor is never served another's values (not even a new tensor over a
+ * The wasm backend's kept weights (`WasmCall.resident`): a linear layer's or a convolution's
+ * weight stays packed in WebAssembly memory between calls, keyed on the Tensor object. What
+ * must hold: a kept weight gives bitwise the result of copying it afresh (on any thread
+ * count, every layout, row count and batch), a new tensor is never served another's values (not even a new tensor over a
  * rewritten array, as attribution's kept point buffers are), and the budget bounds the space
  * and drops everything at once when it runs out, without ever handing out a region a call
  * still uses.
@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Tensor, backendInfo, linear, linearReluBackwardInput, randn, rng, setThreads, transpose } from '../src/index.js';
+import { Tensor, backendInfo, conv2d, conv2dBiasAct, linear, linearReluBackwardInput, randn, rng, setThreads, transpose } from '../src/index.js';
 import { configureWeightCache, WasmCall, WEIGHT_CACHE_BYTES } from '../src/wasm/runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,6 +63,30 @@ describe('wasm kept weights', () => {
             expect(bits(linear(x, w, b, { activation: 'relu' })), what).toEqual(want);
             expect(bits(linearReluBackwardInput(gy, y, w)), what).toEqual(wantBack);
           }
+        }
+      }
+    }
+  });
+
+  it('conv2d and its fused forms give bitwise the uncached result with the weight kept packed (batch 1 split by rows, larger batches by images, groups)', () => {
+    const g = rng(12);
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      for (const [n, c, hw, cout, k, groups, stride, padding] of [
+        [1, 1, 28, 16, 5, 1, 1, 0],
+        [1, 16, 12, 32, 5, 1, 1, 0],
+        [3, 4, 9, 6, 3, 2, 2, 1],
+        [8, 16, 12, 32, 5, 1, 1, 2],
+      ] as const) {
+        const x = randn([n, c, hw, hw], g);
+        const w = randn([cout, c / groups, k, k], g);
+        const b = randn([cout], g);
+        const opts = { stride, padding, groups };
+        const want = uncached(() => [bits(conv2d(x, w, b, opts)), bits(conv2dBiasAct(x, w, b, { ...opts, activation: 'relu' }))]);
+        for (let call = 0; call < 3; call++) {
+          const what = `${threads} threads, x [${n}, ${c}, ${hw}, ${hw}], w [${cout}, ${c / groups}, ${k}, ${k}], groups ${groups}, call ${call}`;
+          expect(bits(conv2d(x, w, b, opts)), what).toEqual(want[0]);
+          expect(bits(conv2dBiasAct(x, w, b, { ...opts, activation: 'relu' })), what).toEqual(want[1]);
         }
       }
     }

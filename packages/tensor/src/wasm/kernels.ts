@@ -300,6 +300,16 @@ function convTask(fn: string, d: ConvDims, count: number, ptrs: readonly number[
   return { fn, args: [count, ...d.slice(1), ...ptrs] };
 }
 
+/** `conv2dForward`'s flags (assembly/conv.ts): ReLU after the bias; the weight comes packed. */
+const CONV_RELU = 1;
+const CONV_PACKED = 2;
+
+/** The conv weight packing exports (absent from modules built before them). */
+type ConvPackExports = KernelExports & {
+  convPackedWeightSize?(cout: number, cg: number, kh: number, kw: number, groups: number): number;
+  packConvWeight?(cout: number, cg: number, kh: number, kw: number, groups: number, wt: number, dst: number): void;
+};
+
 /** Max pooling applied to the conv's output inside wasm memory, for {@link conv2dReluMaxPoolWasm}. */
 interface PoolStage {
   attrs: MaxPool2dAttrs;
@@ -323,8 +333,12 @@ function convForward(
   const parts = convParts(d, d[7]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
+  const k$ = call.k as ConvPackExports;
+  const [, c, , , cout, kh, kw, , , , , , , , , groups] = d;
+  // the weight kept in wasm memory, packed as every chunk multiplies it (see WasmCall.resident)
+  const kept = k$.packConvWeight !== undefined ? call.resident(w, 'conv packed', k$.convPackedWeightSize!(cout, c / groups, kh, kw, groups)) : undefined;
+  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
   const px = call.allocF32(x.size);
-  const pw = call.allocF32(w.size);
   const pb = bias ? call.allocF32(bias.size) : 0;
   const py = call.allocF32(size);
   const pv = pool ? call.allocF32(outSize) : 0;
@@ -333,12 +347,14 @@ function convForward(
   const heap = call.commit();
   if (heap === undefined) return undefined;
   copyIn(heap, px, x);
-  copyIn(heap, pw, w);
+  if (kept === undefined || kept.fresh) copyIn(heap, pw, w);
+  if (kept?.fresh) k$.packConvWeight!(cout, c / groups, kh, kw, groups, pw, kept.ptr);
   if (bias) copyIn(heap, pb, bias);
-  const [n, c, h, ww, cout, , , oh, ow] = d;
+  const [n, , h, ww, , , , oh, ow] = d;
+  const flags = (relu ? CONV_RELU : 0) | (kept ? CONV_PACKED : 0);
   call.run(
     parts.map(([first, count, oy0, oyn], t) =>
-      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, pw, pb, py + first * cout * oh * ow * 4, ps[t]!, relu ? 1 : 0, oy0, oyn]),
+      convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, kept?.ptr ?? pw, pb, py + first * cout * oh * ow * 4, ps[t]!, flags, oy0, oyn]),
     ),
   );
   if (!pool) return { y: new Tensor(copyOut(heap, py, size), convShape, 'float32') };

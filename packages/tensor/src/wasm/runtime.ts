@@ -68,7 +68,7 @@ export interface KernelExports {
   conv2dForward(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, groups: number,
-    x: number, wt: number, bias: number, y: number, scratch: number, relu: number, oy0: number, oyn: number,
+    x: number, wt: number, bias: number, y: number, scratch: number, flags: number, oy0: number, oyn: number,
   ): void;
   conv2dBackwardInput(
     n: number, c: number, h: number, w: number, cout: number, kh: number, kw: number, oh: number, ow: number,
@@ -244,7 +244,7 @@ export function wasmInfo(): BackendInfo {
       'broadcasting elementwise and comparison ops, activations, softmax and logSoftmax, reductions, gather and scatter, max pooling), ' +
       `${s.relaxedNote}, ` +
       (weightCacheOn
-        ? 'float32 linear weights kept packed in WebAssembly memory between calls (PATHGRAD_WASM_WEIGHT_CACHE=0 turns this off), '
+        ? 'float32 linear and conv weights kept packed in WebAssembly memory between calls (PATHGRAD_WASM_WEIGHT_CACHE=0 turns this off), '
         : 'weights copied in on every call (PATHGRAD_WASM_WEIGHT_CACHE=0), ') +
       `${why}; other ops (views, copies, average pooling) and dtypes fall back to cpu`,
   };
@@ -373,8 +373,8 @@ export class WasmCall {
 
 /**
  * Float32 weights kept in one instance's memory between calls (the "resident" regions of
- * `WasmCall.resident`): a linear layer's weight packed as its GEMM reads it, so a forward
- * pass neither copies nor packs it again. They sit at the bottom of the heap, [base, end);
+ * `WasmCall.resident`): a linear layer's or a convolution's weight packed as its GEMM reads
+ * it, so a forward pass neither copies nor packs it again. They sit at the bottom of the heap, [base, end);
  * each call's scratch starts above them. Keyed on the Tensor object (weakly, so a dropped
  * tensor's entry goes with it); when the budget is used up everything is dropped at once
  * and the space reused (a training loop makes a new weight tensor every step, so a bound
