@@ -903,4 +903,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['packages/tensor/test/wasm-weight-cache.test.ts'],
     bug: "linear's ReLU input gradient reads the forward's kept W^T packing as if it were W's",
   },
+  {
+    id: 'kept-conv-weight-repacked',
+    area: 'kernels',
+    file: 'packages/tensor/src/wasm/kernels.ts',
+    search: 'const flags = (relu ? CONV_RELU : 0) | (kept ? CONV_PACKED : 0);',
+    replace: 'const flags = relu ? CONV_RELU : 0;',
+    tests: ['packages/tensor/test/wasm-weight-cache.test.ts'],
+    bug: "the conv forward is handed its kept, already packed weight without being told, and packs it again as if it were raw",
+  },
 ];
