@@ -100,8 +100,8 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
     const k1 = one.k as LinearExports & SmallMExports;
     if (k1.gemmSmallM !== undefined) {
       const kept = k1.gemmSmallMPackedB !== undefined ? keptPackedB(one, w, 'W^T packed', n, k) : undefined;
-      const qw = kept === undefined ? one.allocF32(w.size) : 0;
-      const qraw = kept?.fresh ? one.allocF32(w.size) : 0;
+      // W copied in: for the product (not kept) or to pack from (kept just now)
+      const qw = kept === undefined || kept.fresh ? one.allocF32(w.size) : 0;
       const qx = one.allocF32(x.size);
       const qb = b === undefined ? 0 : one.allocF32(n);
       const qc = one.allocF32(size);
@@ -113,7 +113,7 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
         copyWeight(heap, qw, w);
         k1.gemmSmallM(m, n, k, qx, k, qw, transB ? k : n, transB, qc, n, 0);
       } else {
-        if (kept.fresh) fillPackedB(one.k as LinearExports, heap, kept.ptr, qraw, w, n, k, transB);
+        if (kept.fresh) fillPackedB(k1, heap, kept.ptr, qw, w, n, k, transB);
         k1.gemmSmallMPackedB!(m, n, k, qx, k, kept.ptr, qc, n, 0);
       }
       k1.biasAct(m, n, qc, n, qb, attrs.activation === 'relu' ? 1 : 0);
