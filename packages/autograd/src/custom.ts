@@ -2,7 +2,7 @@
  * Functions whose gradient is not the derivative of their forward: stopGradient (none)
  * and customGrad (a hand-written backward).
  */
-import { ArgumentError, describe, Tensor, type VjpContext } from '@pathgrad/tensor';
+import { ArgumentError, describe, Tensor, viewOf, type VjpContext } from '@pathgrad/tensor';
 import { noGrad, recordCustom } from './tape.js';
 
 /**
@@ -17,7 +17,7 @@ import { noGrad, recordCustom } from './tape.js';
 export function stopGradient(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(`stopGradient: x must be a Tensor, got ${describe(x)}`);
   // built directly, not dispatched, so it is never recorded
-  return new Tensor(x.data, x.shape, x.dtype, x.strides, x.offset);
+  return viewOf(x, x.shape, x.strides, x.offset);
 }
 
 /**
@@ -74,7 +74,7 @@ export function customGrad(forward: (...xs: Tensor[]) => Tensor, backward: Custo
     const raw = noGrad(() => forward(...xs));
     if (!(raw instanceof Tensor)) throw new ArgumentError(`customGrad: forward must return a Tensor, got ${describe(raw)}`);
     // a fresh identity, so the output is distinct from any input even when forward returns one
-    const y = new Tensor(raw.data, raw.shape, raw.dtype, raw.strides, raw.offset);
+    const y = viewOf(raw, raw.shape, raw.strides, raw.offset);
     recordCustom('customGrad', vjp, xs, y);
     return y;
   };

@@ -7,7 +7,7 @@
  */
 import './methods.js';
 
-export { Tensor, forEachOffset, type NestedArray } from './tensor.js';
+export { Tensor, forEachOffset, viewOf, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { allocate, dtypeOf, isFloat, promote, DTYPES } from './dtype.js';
 export { PathgradError, ShapeError, DTypeError, ArgumentError, FormatError, describe } from './errors.js';
@@ -54,6 +54,7 @@ export {
   type BackendSelection,
 } from './backend.js';
 export { setThreads, getThreads } from './wasm/threads.js';
+export { wasmScope } from './wasm/runtime.js';
 export { type TensorLike, scalarTensor, checkOptionKeys, optionKeys, nearestKey, editDistance } from './args.js';
 export * from './ops/index.js';
 

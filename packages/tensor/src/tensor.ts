@@ -41,13 +41,13 @@ export class Tensor {
   readonly offset: number;
   /** Element type. */
   readonly dtype: DType;
+  /** The buffer once it is in JavaScript's heap (see {@link Tensor.data}). */
+  private buffer: TypedArray | undefined;
   /**
-   * The underlying buffer, possibly shared with other views. Never mutate it: tensors are
-   * immutable, and the `wasm` backend relies on it (a float32 `linear` or conv weight stays
-   * packed in WebAssembly memory, keyed on the Tensor object, so a later write into its array
-   * would not be seen). For other values, make a new Tensor.
+   * Where the values live when not (yet) in a JavaScript array: the `wasm` backend's float32
+   * results inside {@link wasmScope}, kept in WebAssembly memory for the next op. Internal.
    */
-  readonly data: TypedArray;
+  readonly storage: ExternalStorage | undefined;
   /** Number of elements. */
   readonly size: number;
 
@@ -57,13 +57,30 @@ export class Tensor {
    */
   constructor(data: TypedArray, shape: Shape, dtype: DType, strides?: readonly number[], offset = 0) {
     this.id = nextId++;
-    this.data = data;
+    this.buffer = data;
+    this.storage = undefined;
     // a frozen array (another tensor's shape, passed on by most ops) cannot change under us: share it
     this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.strides = strides ? (Object.isFrozen(strides) ? strides : Object.freeze([...strides])) : Object.freeze(contiguousStrides(shape));
     this.offset = offset;
     this.dtype = dtype;
     this.size = sizeOf(shape);
+  }
+
+  /**
+   * The underlying buffer, possibly shared with other views. Never mutate it: tensors are
+   * immutable, and the `wasm` backend relies on it (a float32 `linear` or conv weight stays
+   * packed in WebAssembly memory, keyed on the Tensor object, so a later write into its array
+   * would not be seen). For other values, make a new Tensor. A result the `wasm` backend
+   * kept in WebAssembly memory (inside {@link wasmScope}) is copied out on the first read.
+   */
+  get data(): TypedArray {
+    return this.buffer ?? (this.buffer = this.storage!.materialize());
+  }
+
+  /** Length of the storage under this view (its whole buffer, not just the viewed elements). */
+  get storageLength(): number {
+    return this.buffer?.length ?? this.storage!.length;
   }
 
   /** Number of dimensions. */
@@ -137,7 +154,7 @@ export class Tensor {
 
   /** This tensor if contiguous, otherwise a contiguous copy. */
   contiguous(): Tensor {
-    if (this.isContiguous && this.offset === 0 && this.data.length === this.size) return this;
+    if (this.isContiguous && this.offset === 0 && this.storageLength === this.size) return this;
     if (this.isContiguous) {
       return new Tensor(this.data.subarray(this.offset, this.offset + this.size), this.shape, this.dtype);
     }
@@ -148,6 +165,43 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
   }
+}
+
+/**
+ * Values a tensor holds outside JavaScript's heap: the `wasm` backend's float32 results inside
+ * {@link wasmScope}. Internal to pathgrad's backends.
+ */
+export interface ExternalStorage {
+  /** The values in a typed array, copied once on the first call and the same array after. */
+  materialize(): TypedArray;
+  /** Number of elements. */
+  readonly length: number;
+}
+
+const NO_BUFFER = new Float32Array(0);
+
+/** A tensor over external storage (internal: the `wasm` backend's kept results). */
+export function externalTensor(storage: ExternalStorage, shape: Shape, dtype: DType, strides?: readonly number[], offset = 0): Tensor {
+  const t = new Tensor(NO_BUFFER, shape, dtype, strides, offset);
+  const w = t as unknown as { buffer: TypedArray | undefined; storage: ExternalStorage | undefined };
+  w.buffer = undefined;
+  w.storage = storage;
+  return t;
+}
+
+/**
+ * Another view (`shape`, `strides`, `offset`) of `x`'s storage: shares its buffer, or its
+ * external storage without copying it out. What reshape, permute and expand return.
+ *
+ * @example
+ * ```ts
+ * const t = tensor([[1, 2], [3, 4]]);
+ * viewOf(t, [2, 2], [1, 2], 0).toArray(); // [[1, 3], [2, 4]]: the transpose, no copy
+ * ```
+ */
+export function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset: number, dtype: DType = x.dtype): Tensor {
+  const w = x as unknown as { buffer: TypedArray | undefined };
+  return w.buffer !== undefined ? new Tensor(w.buffer, shape, dtype, strides, offset) : externalTensor(x.storage!, shape, dtype, strides, offset);
 }
 
 /**

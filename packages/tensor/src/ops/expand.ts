@@ -4,7 +4,7 @@ import { ShapeError } from '../errors.js';
 import { broadcastStrides } from '../kernels/elementwise.js';
 import { defineOp, dispatch } from '../op.js';
 import { broadcastShapes, checkShape, shapesEqual, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, viewOf } from '../tensor.js';
 import { arbBroadcastShapes, arbTensorOfShape } from '../testing/arbitraries.js';
 import { getBroadcast, fromIndex } from '../testing/reference.js';
 import { sumToShape } from './sum.js';
@@ -25,7 +25,7 @@ export const expandOp = defineOp<ExpandAttrs>({
     return { shape, dtype: x!.dtype };
   },
   kernels: {
-    cpu: ([x], { shape }) => new Tensor(x!.data, shape, x!.dtype, broadcastStrides(x!, shape), x!.offset),
+    cpu: ([x], { shape }) => viewOf(x!, shape, broadcastStrides(x!, shape), x!.offset),
   },
   vjp: (g, { inputs: [x] }) => [sumToShape(g, x!.shape)],
   spec: {

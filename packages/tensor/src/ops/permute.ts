@@ -3,7 +3,7 @@ import { assertTensor } from '../args.js';
 import { ArgumentError, describe } from '../errors.js';
 import { defineOp, dispatch } from '../op.js';
 import { contiguousStrides, normalizeAxis, sizeOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, viewOf } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 import { fromIndex } from '../testing/reference.js';
 
@@ -25,8 +25,8 @@ export interface PermuteAttrs {
  * simple paths.
  */
 export function strideView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-  if (sizeOf(shape) === 0) return new Tensor(x.data, shape, x.dtype, contiguousStrides(shape), x.offset);
-  return new Tensor(x.data, shape, x.dtype, strides, offset);
+  if (sizeOf(shape) === 0) return viewOf(x, shape, contiguousStrides(shape), x.offset);
+  return viewOf(x, shape, strides, offset);
 }
 
 /** The permutation that undoes `dims`. */

@@ -3,7 +3,7 @@ import { assertTensor } from '../args.js';
 import { ArgumentError, ShapeError, describe } from '../errors.js';
 import { defineOp, dispatch } from '../op.js';
 import { checkShape, sizeOf, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, viewOf } from '../tensor.js';
 import { arbTensor, asStridedView } from '../testing/arbitraries.js';
 
 /** Attributes of reshape: the target shape (fully resolved, no -1). */
@@ -69,7 +69,7 @@ export const reshapeOp = defineOp<ReshapeAttrs>({
   kernels: {
     cpu: ([x], { shape }) => {
       const strides = viewStrides(x!, shape);
-      if (strides) return new Tensor(x!.data, shape, x!.dtype, strides, x!.offset);
+      if (strides) return viewOf(x!, shape, strides, x!.offset);
       return new Tensor(x!.toTypedArray(), shape, x!.dtype);
     },
   },

@@ -11,7 +11,7 @@ import { collapseDims } from '../kernels/elementwise.js';
 import type { Kernel } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall, type Binary3 } from './runtime.js';
+import { wasmAvailable, WasmCall, type Binary3 } from './runtime.js';
 
 /**
  * The broadcasting binary exports (3-D strided walks): assembly/elementwise.ts's, and pow and
@@ -59,15 +59,12 @@ export function binaryWasm(name: BinaryName): Kernel<unknown> {
       }
     }
     const call = new WasmCall(false);
-    const pa = call.allocF32(a.size);
-    const pb = call.allocF32(b.size);
-    const po = call.allocF32(n);
-    const heap = call.commit();
-    if (heap === undefined) return undefined;
-    copyIn(heap, pa, a);
-    copyIn(heap, pb, b);
+    const po = call.output(n);
+    const pa = call.input(a);
+    const pb = call.input(b);
+    if (call.commit() === undefined) return undefined;
     (call.k as unknown as Record<BinaryName, Binary3>)[name](d[0]!, d[1]!, d[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
-    return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
+    return call.result(po, n, out.shape);
   };
 }
 
@@ -79,12 +76,10 @@ export function unaryWasm(name: UnaryName): Kernel<unknown> {
     const n = x.size;
     if (n === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
     const call = new WasmCall(false);
-    const px = call.allocF32(n);
-    const po = call.allocF32(n);
-    const heap = call.commit();
-    if (heap === undefined) return undefined;
-    copyIn(heap, px, x);
+    const po = call.output(n);
+    const px = call.input(x);
+    if (call.commit() === undefined) return undefined;
     call.k[name](n, px, po);
-    return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
+    return call.result(po, n, out.shape);
   };
 }

@@ -6,8 +6,8 @@
  */
 import type { Kernel } from '../op.js';
 import { contiguousStrides, normalizeAxis, sizeOf } from '../shape.js';
-import { Tensor, forEachOffset } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { Tensor, forEachOffset, viewOf } from '../tensor.js';
+import { copyIn, wasmAvailable, WasmCall } from './runtime.js';
 
 /** The exports of assembly/gather.ts (pointers are byte offsets into the module's memory). */
 interface GatherExports {
@@ -32,17 +32,16 @@ export function gatherWasm(select: boolean): Kernel<{ axis: number }> {
     if (size === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
     const axis = normalizeAxis(attrs.axis, x.rank);
     const n = x.shape[axis]!;
-    const src = select ? x : new Tensor(x.data, x.shape.map((d, k) => (k === axis ? d : out.shape[k]!)), 'float32', x.strides, x.offset);
+    const src = select ? x : viewOf(x, x.shape.map((d, k) => (k === axis ? d : out.shape[k]!)), x.strides, x.offset);
     const outer = prod(out.shape.slice(0, axis));
     const inner = prod(out.shape.slice(axis + 1));
     const m = out.shape[axis]!;
     const call = new WasmCall(false);
-    const px = call.allocF32(src.size);
+    const po = call.output(size);
+    const px = call.input(src);
     const pi = call.allocF32(indices.size);
-    const po = call.allocF32(size);
     const heap = call.commit();
     if (heap === undefined) return undefined;
-    copyIn(heap, px, src);
     const ih = new Int32Array(heap.buffer, pi, indices.size);
     const id = indices.data;
     forEachOffset(indices, (p, i) => {
@@ -50,7 +49,7 @@ export function gatherWasm(select: boolean): Kernel<{ axis: number }> {
     });
     const k = call.k as unknown as GatherExports;
     (select ? k.indexSelect32 : k.gather32)(outer, n, inner, m, px, pi, po);
-    return new Tensor(copyOut(heap, po, size), out.shape, 'float32');
+    return call.result(po, size, out.shape);
   };
 }
 
@@ -72,17 +71,17 @@ export function addAtWasm(index: boolean): Kernel<{ axis: number }> {
     bStrides[axis] = 0;
     const iStrides = index ? walk.map((_, k) => (k === axis ? 1 : 0)) : contiguousStrides(indices.shape);
     // scatterAdd reads src at the indices' positions, which may be a corner of a larger src
-    const srcView = index ? src : new Tensor(src.data, walk, 'float32', src.strides, src.offset);
+    const srcView = index ? src : viewOf(src, walk, src.strides, src.offset);
+    // the result is a copy of base, added into
     const call = new WasmCall(false);
-    const pb = call.allocF32(base.size);
+    const pb = call.output(base.size);
+    const ps = count > 0 ? call.input(srcView) : 0;
     const pi = call.allocF32(indices.size);
-    const ps = call.allocF32(count);
     const pmeta = call.allocF32(4 * rank);
     const heap = call.commit();
     if (heap === undefined) return undefined;
     copyIn(heap, pb, base);
     if (count > 0) {
-      copyIn(heap, ps, srcView);
       const ih = new Int32Array(heap.buffer, pi, indices.size);
       const id = indices.data;
       forEachOffset(indices, (p, i) => {
@@ -94,6 +93,6 @@ export function addAtWasm(index: boolean): Kernel<{ axis: number }> {
       meta.set(iStrides, 2 * rank);
       (call.k as unknown as GatherExports).addAt32(rank, pmeta, pmeta + 4 * rank, pmeta + 8 * rank, along, pb, pi, ps, count, pmeta + 12 * rank);
     }
-    return new Tensor(copyOut(heap, pb, base.size), out.shape, 'float32');
+    return call.result(pb, base.size, out.shape);
   };
 }

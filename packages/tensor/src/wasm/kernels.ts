@@ -11,7 +11,7 @@ import { matmulPlan } from '../kernels/matmul.js';
 import type { Kernel, OutputInfo } from '../op.js';
 import { contiguousStrides, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
+import { isTransposed2d, wasmAvailable, WasmCall, type KernelExports } from './runtime.js';
 import { CHUNKS_PER_THREAD, getThreads, MAX_CHUNKS, type Task } from './threads.js';
 
 /**
@@ -85,19 +85,7 @@ function batchOffsets(shape: Shape, batch: Shape): number[] {
   return out;
 }
 
-/**
- * True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`, as
- * `transpose(weight)` in a linear layer): the kernel then copies the underlying matrix as
- * one block and lets the GEMM read it transposed, instead of gathering it element by element.
- */
-export function isTransposed2d(t: Tensor): boolean {
-  return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
-}
-
-/** Copies the storage under a contiguous or transposed 2-D view (see {@link isTransposed2d}) as one block. */
-export function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
-  heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
-}
+export { copyBlock, isTransposed2d } from './runtime.js';
 
 /**
  * Products with at most this many rows (a batch-1 forward pass) run on `gemmSmallM`, which
@@ -119,22 +107,18 @@ let cached: KernelExports | undefined;
 function matmulSmallM(a: Tensor, b: Tensor, batch: Shape, m: number, k: number, n: number, aShape: Shape, bShape: Shape, outShape: Shape): Tensor | undefined {
   const call = new WasmCall(false);
   const size = sizeOf(outShape);
-  const pa = call.allocF32(a.size);
-  const pb = call.allocF32(b.size);
-  const pc = call.allocF32(size);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, pa, a);
+  const pc = call.output(size);
+  const pa = call.input(a);
   const transB = isTransposed2d(b) ? 1 : 0;
-  if (transB) copyBlock(heap, pb, b);
-  else copyIn(heap, pb, b);
+  const pb = call.input(b, transB ? 'block' : 'rows');
+  if (call.commit() === undefined) return undefined;
   const offA = batch.length === 0 ? ZERO_OFFSET : batchOffsets(aShape, batch);
   const offB = batch.length === 0 ? ZERO_OFFSET : batchOffsets(bShape, batch);
   const gemmSmallM = call.k.gemmSmallM!;
   for (let i = 0; i < offA.length; i++) {
     gemmSmallM(m, n, k, pa + offA[i]! * 4, k, pb + offB[i]! * 4, transB ? k : n, transB, pc + i * m * n * 4, n, 0);
   }
-  return new Tensor(copyOut(heap, pc, size), outShape, 'float32');
+  return call.result(pc, size, outShape);
 }
 
 /**
@@ -209,18 +193,13 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
   // a GEMM that stays on this thread uses the private memory (faster copies in and out)
   const call = new WasmCall(split.parts.length > 1);
   const k$ = call.k as PackedBExports;
-  const pa = call.allocF32(a.size);
-  const pb = call.allocF32(b.size);
-  const pc = call.allocF32(size);
-  const { scratch, pp } = gemmScratch(call, split, m, n, k);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
   const transA = isTransposed2d(a) ? 1 : 0;
   const transB = isTransposed2d(b) ? 1 : 0;
-  if (transA) copyBlock(heap, pa, a);
-  else copyIn(heap, pa, a);
-  if (transB) copyBlock(heap, pb, b);
-  else copyIn(heap, pb, b);
+  const pc = call.output(size);
+  const pa = call.input(a, transA ? 'block' : 'rows');
+  const pb = call.input(b, transB ? 'block' : 'rows');
+  const { scratch, pp } = gemmScratch(call, split, m, n, k);
+  if (call.commit() === undefined) return undefined;
   const offA = batch.length === 0 ? ZERO_OFFSET : batchOffsets(aShape, batch);
   const offB = batch.length === 0 ? ZERO_OFFSET : batchOffsets(bShape, batch);
   const lda = transA ? m : k;
@@ -233,7 +212,7 @@ export const matmulWasm: Kernel<Record<string, never>> = (inputs, _attrs, out) =
     if (split.packB) k$.packBFull(n, k, b0, ldb, transB, pp);
     call.run(gemmTasks(split, scratch, pp, m, n, k, a0, lda, transA, b0, ldb, transB, c0));
   }
-  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+  return call.result(pc, size, out.shape);
 };
 
 /** The sizes every conv entry point takes, in its argument order: n, c, h, w, cout, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups: */
@@ -337,19 +316,17 @@ function convForward(
   const [, c, , , cout, kh, kw, , , , , , , , , groups] = d;
   // the weight kept in wasm memory, packed as every chunk multiplies it (see WasmCall.resident)
   const kept = k$.packConvWeight !== undefined ? call.resident(w, 'conv packed', k$.convPackedWeightSize!(cout, c / groups, kh, kw, groups)) : undefined;
-  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
-  const px = call.allocF32(x.size);
-  const pb = bias ? call.allocF32(bias.size) : 0;
-  const py = call.allocF32(size);
-  const pv = pool ? call.allocF32(outSize) : 0;
+  // the result: the conv's output, or with pooling its pooled values (the conv's output is then scratch)
+  const po = call.output(outSize);
+  const pw = kept === undefined || kept.fresh ? call.input(w) : 0;
+  const px = call.input(x);
+  const pb = bias ? call.input(bias) : 0;
+  const py = pool ? call.allocF32(size) : po;
   const pi = pool ? call.alloc(outSize * 4) : 0;
   const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, px, x);
-  if (kept === undefined || kept.fresh) copyIn(heap, pw, w);
   if (kept?.fresh) k$.packConvWeight!(cout, c / groups, kh, kw, groups, pw, kept.ptr);
-  if (bias) copyIn(heap, pb, bias);
   const [n, , h, ww, , , , oh, ow] = d;
   const flags = (relu ? CONV_RELU : 0) | (kept ? CONV_PACKED : 0);
   call.run(
@@ -357,7 +334,7 @@ function convForward(
       convTask('conv2dForward', d, count, [px + first * c * h * ww * 4, kept?.ptr ?? pw, pb, py + first * cout * oh * ow * 4, ps[t]!, flags, oy0, oyn]),
     ),
   );
-  if (!pool) return { y: new Tensor(copyOut(heap, py, size), convShape, 'float32') };
+  if (!pool) return { y: call.result(po, size, convShape) };
   const { kernelSize: k, stride: s, padding: p, dilation: dl } = pool.attrs;
   const [ho, wo] = [pool.shape[2]!, pool.shape[3]!];
   // pooled plane by plane (indices are within a plane): over the threads too when the conv
@@ -365,11 +342,11 @@ function convForward(
   call.run(
     ranges(n * cout, parts.length, 1).map(([p0, count]) => ({
       fn: 'maxPool2dForward',
-      args: [count, oh, ow, ho, wo, k[0], k[1], s[0], s[1], p[0], p[1], dl[0], dl[1], py + p0 * oh * ow * 4, pv + p0 * ho * wo * 4, pi + p0 * ho * wo * 4],
+      args: [count, oh, ow, ho, wo, k[0], k[1], s[0], s[1], p[0], p[1], dl[0], dl[1], py + p0 * oh * ow * 4, po + p0 * ho * wo * 4, pi + p0 * ho * wo * 4],
     })),
   );
   return {
-    y: new Tensor(copyOut(heap, pv, outSize), pool.shape, 'float32'),
+    y: call.result(po, outSize, pool.shape),
     indices: new Tensor(new Int32Array(heap.buffer, pi, outSize).slice(), pool.shape, 'int32'),
   };
 }
@@ -414,21 +391,18 @@ export const conv2dBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = (inputs
   const parts = convParts(d, d[1] / d[15]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
-  const pg = call.allocF32(g.size);
-  const pw = call.allocF32(w.size);
-  const px = call.allocF32(size);
+  const px = call.output(size);
+  const pg = call.input(g);
+  const pw = call.input(w);
   const ps = parts.map(() => convScratch(call, d));
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, pg, g);
-  copyIn(heap, pw, w);
+  if (call.commit() === undefined) return undefined;
   const [, c, h, ww, cout, , , oh, ow] = d;
   call.run(
     parts.map(([first, count, ci0, cin], t) =>
       convTask('conv2dBackwardInput', d, count, [pg + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!, ci0, cin]),
     ),
   );
-  return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
+  return call.result(px, size, out.shape);
 };
 
 /**
@@ -447,18 +421,16 @@ export const conv2dMaxPoolBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = 
   const parts = convParts(d, d[1] / d[15]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
-  const pg = call.allocF32(g.size);
+  const px = call.output(size);
+  const pg = call.input(g);
+  const pw = call.input(w);
   const pi = call.alloc(indices.size * 4);
   const pdy = call.allocF32(gySize);
-  const pw = call.allocF32(w.size);
-  const px = call.allocF32(size);
   const ps = parts.map(() => convScratch(call, d));
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, pg, g);
   const ind = indices.contiguous();
   new Int32Array(heap.buffer, pi, ind.size).set((ind.data as Int32Array).subarray(ind.offset, ind.offset + ind.size));
-  copyIn(heap, pw, w);
   const [n, c, h, ww, cout, , , oh, ow] = d;
   if (call.k.maxPool2dScatter(n * cout, oh * ow, g.shape[2]! * g.shape[3]!, pg, pi, pdy) !== 0) return undefined;
   call.run(
@@ -466,7 +438,7 @@ export const conv2dMaxPoolBackwardInputWasm: Kernel<Conv2dBackwardInputAttrs> = 
       convTask('conv2dBackwardInput', d, count, [pdy + first * cout * oh * ow * 4, pw, px + first * c * h * ww * 4, ps[t]!, ci0, cin]),
     ),
   );
-  return new Tensor(copyOut(heap, px, size), out.shape, 'float32');
+  return call.result(px, size, out.shape);
 };
 
 /** Gradient of conv2d wrt its weight: per image and group, SIMD GEMM `g @ col^T`, summed over the batch. */
@@ -479,16 +451,17 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   // each chunk sums its images' contributions into its own buffer; the partial sums are then
   // added in chunk order, so the result is deterministic for a given thread count
   const parts = imageParts(d);
+  // no images: one chunk of none, which writes the empty sum's zeros
+  if (parts.length === 0) parts.push([0, 0]);
   // one part runs on this thread: the private memory copies in and out faster
   const call = new WasmCall(parts.length > 1);
-  const px = call.allocF32(x.size);
-  const pg = call.allocF32(g.size);
-  const pw = parts.map(() => call.allocF32(size));
+  // the first chunk sums into the result, the others into scratch
+  const pw = [call.output(size)];
+  const px = call.input(x);
+  const pg = call.input(g);
+  for (let t = 1; t < parts.length; t++) pw.push(call.allocF32(size));
   const ps = parts.map(() => convScratch(call, d));
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, px, x);
-  copyIn(heap, pg, g);
+  if (call.commit() === undefined) return undefined;
   const [, c, h, ww, cout, , , oh, ow] = d;
   call.run(
     parts.map(([first, count], t) =>
@@ -498,5 +471,5 @@ export const conv2dBackwardWeightWasm: Kernel<Conv2dBackwardWeightAttrs> = (inpu
   // the chunk sums added in chunk order in wasm memory (a float32 add rounds as JavaScript's
   // double add stored to a Float32Array), then copied out once
   for (let t = 1; t < pw.length; t++) call.k.add3(1, 1, size, pw[0]!, 0, 0, 1, pw[t]!, 0, 0, 1, pw[0]!);
-  return new Tensor(copyOut(heap, pw[0]!, size), out.shape, 'float32');
+  return call.result(pw[0]!, size, out.shape);
 };

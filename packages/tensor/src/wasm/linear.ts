@@ -10,8 +10,8 @@
 import type { LinearAttrs } from '../ops/linear.js';
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, keepsWeights, wasmAvailable, WasmCall } from './runtime.js';
-import { copyBlock, gemmScratch, gemmSplit, gemmTasks, isTransposed2d, type PackedBExports } from './kernels.js';
+import { isTransposed2d, keepsWeights, wasmAvailable, WasmCall } from './runtime.js';
+import { gemmScratch, gemmSplit, gemmTasks, type PackedBExports } from './kernels.js';
 import type { Task } from './threads.js';
 
 /** The fused GEMM exports (declared here so the shared runtime file stays as it is). */
@@ -56,21 +56,6 @@ function packedBFloats(n: number, k: number): number {
   return Math.ceil(n / 8) * 8 * k;
 }
 
-/** Packs a weight into its kept region: W copied into scratch at `raw`, then packed to `dst`. */
-function fillPackedB(k$: PackedBExports, heap: Float32Array, dst: number, raw: number, w: Tensor, n: number, k: number, transB: number): void {
-  copyWeight(heap, raw, w);
-  k$.packBFull(n, k, raw, transB ? k : n, transB, dst);
-}
-
-/**
- * Copies W into wasm memory: its storage as one block when it is contiguous or a transposed
- * view (the GEMM then reads it transposed or not), else gathered row-major.
- */
-function copyWeight(heap: Float32Array, ptr: number, w: Tensor): void {
-  if (w.isContiguous || isTransposed2d(w)) copyBlock(heap, ptr, w);
-  else copyIn(heap, ptr, w);
-}
-
 /** Scratch of the row chunks of a product whose op(B) is already packed at `bpacked`. */
 function keptScratch(call: WasmCall, chunks: number, k: number, bpacked: number): { scratch: number[]; pp: number } {
   const bytes = call.k.gemmScratchBytes(0, k);
@@ -100,24 +85,20 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
     const k1 = one.k as LinearExports & SmallMExports;
     if (k1.gemmSmallM !== undefined) {
       const kept = k1.gemmSmallMPackedB !== undefined ? keptPackedB(one, w, 'W^T packed', n, k) : undefined;
-      // W copied in: for the product (not kept) or to pack from (kept just now)
-      const qw = kept === undefined || kept.fresh ? one.allocF32(w.size) : 0;
-      const qx = one.allocF32(x.size);
-      const qb = b === undefined ? 0 : one.allocF32(n);
-      const qc = one.allocF32(size);
-      const heap = one.commit();
-      if (heap === undefined) return undefined;
-      copyIn(heap, qx, x);
-      if (b !== undefined) copyIn(heap, qb, b);
+      const qc = one.output(size);
+      // W in wasm memory: for the product (not kept) or to pack from (kept just now)
+      const qw = kept === undefined || kept.fresh ? one.input(w, 'block') : 0;
+      const qx = one.input(x);
+      const qb = b === undefined ? 0 : one.input(b);
+      if (one.commit() === undefined) return undefined;
       if (kept === undefined) {
-        copyWeight(heap, qw, w);
         k1.gemmSmallM(m, n, k, qx, k, qw, transB ? k : n, transB, qc, n, 0);
       } else {
-        if (kept.fresh) fillPackedB(k1, heap, kept.ptr, qw, w, n, k, transB);
+        if (kept.fresh) k1.packBFull(n, k, qw, transB ? k : n, transB, kept.ptr);
         k1.gemmSmallMPackedB!(m, n, k, qx, k, kept.ptr, qc, n, 0);
       }
       k1.biasAct(m, n, qc, n, qb, attrs.activation === 'relu' ? 1 : 0);
-      return new Tensor(copyOut(heap, qc, size), out.shape, 'float32');
+      return one.result(qc, size, out.shape);
     }
   }
   // a weight kept packed in wasm memory: row blocks read it as it is (no copy, no packing)
@@ -128,22 +109,17 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
   const k$ = call.k as LinearExports;
   const kept = byRows ? keptPackedB(call, w, 'W^T packed', n, k) : undefined;
   const packB = kept !== undefined || split.packB;
-  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
-  const px = call.allocF32(x.size);
-  const pb = b === undefined ? 0 : call.allocF32(n);
-  const pc = call.allocF32(size);
-  const { scratch, pp } = kept === undefined ? gemmScratch(call, split, m, n, k) : keptScratch(call, parts.length, k, kept.ptr);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
+  const pc = call.output(size);
+  const pw = kept === undefined || kept.fresh ? call.input(w, 'block') : 0;
   // x: row-major [m, k], or the [k, m] storage of a transposed view read transposed
   const transA = isTransposed2d(x) ? 1 : 0;
-  if (transA || x.isContiguous) copyBlock(heap, px, x);
-  else copyIn(heap, px, x);
-  if (kept === undefined) copyWeight(heap, pw, w);
-  else if (kept.fresh) fillPackedB(k$, heap, kept.ptr, pw, w, n, k, transB);
-  if (b !== undefined) copyIn(heap, pb, b);
+  const px = call.input(x, 'block');
+  const pb = b === undefined ? 0 : call.input(b);
+  const { scratch, pp } = kept === undefined ? gemmScratch(call, split, m, n, k) : keptScratch(call, parts.length, k, kept.ptr);
+  if (call.commit() === undefined) return undefined;
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
+  if (kept?.fresh) k$.packBFull(n, k, pw, ldb, transB, kept.ptr);
   const relu = attrs.activation === 'relu' ? 1 : 0;
   if (packA) k$.packAFull(m, k, px, lda, transA, pp);
   if (kept === undefined && packB) k$.packBFull(n, k, pw, ldb, transB, pp);
@@ -161,7 +137,7 @@ export const linearWasm: Kernel<LinearAttrs> = (inputs, attrs, out) => {
         },
   );
   call.run(tasks);
-  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+  return call.result(pc, size, out.shape);
 };
 
 /**
@@ -189,28 +165,26 @@ export const linearReluBackwardInputWasm: Kernel<unknown> = (inputs, _attrs, out
   const k$ = call.k as LinearExports & SmallMExports;
   if (split === undefined && k$.gemmSmallM === undefined) return undefined;
   const kept = (split === undefined && k$.gemmSmallMPackedB !== undefined) || split?.byRows ? keptPackedB(call, w, 'W packed', n, k) : undefined;
-  const pw = kept === undefined || kept.fresh ? call.allocF32(w.size) : 0;
-  const pg = call.allocF32(g.size);
-  const py = call.allocF32(y.size);
-  const pc = call.allocF32(size);
+  const pc = call.output(size);
+  const pw = kept === undefined || kept.fresh ? call.input(w, 'block') : 0;
+  const pg = call.input(g);
+  const py = call.input(y);
+  // the masked gradient, in scratch: g itself may be another op's result kept in wasm memory
+  const pz = call.allocF32(m * k);
   const { scratch, pp } =
     split === undefined ? { scratch: [], pp: 0 } : kept === undefined ? gemmScratch(call, split, m, n, k) : keptScratch(call, split.parts.length, k, kept.ptr);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, pg, g);
-  copyIn(heap, py, y);
-  if (kept?.fresh) fillPackedB(k$, heap, kept.ptr, pw, w, n, k, transB);
-  else if (kept === undefined) copyWeight(heap, pw, w);
-  k$.reluMask3(1, 1, m * k, pg, 0, 0, 1, py, 0, 0, 1, pg);
+  if (call.commit() === undefined) return undefined;
+  if (kept?.fresh) k$.packBFull(n, k, pw, ldb, transB, kept.ptr);
+  k$.reluMask3(1, 1, m * k, pg, 0, 0, 1, py, 0, 0, 1, pz);
   if (split === undefined) {
-    if (kept !== undefined) k$.gemmSmallMPackedB!(m, n, k, pg, k, kept.ptr, pc, n, 0);
-    else k$.gemmSmallM!(m, n, k, pg, k, pw, ldb, transB, pc, n, 0);
+    if (kept !== undefined) k$.gemmSmallMPackedB!(m, n, k, pz, k, kept.ptr, pc, n, 0);
+    else k$.gemmSmallM!(m, n, k, pz, k, pw, ldb, transB, pc, n, 0);
   } else if (kept !== undefined) {
-    call.run(split.parts.map(([start, len], t): Task => ({ fn: 'gemmPackedB', args: [len, n, k, pg + start * k * 4, k, 0, kept.ptr, pc + start * n * 4, n, 0, scratch[t]!] })));
+    call.run(split.parts.map(([start, len], t): Task => ({ fn: 'gemmPackedB', args: [len, n, k, pz + start * k * 4, k, 0, kept.ptr, pc + start * n * 4, n, 0, scratch[t]!] })));
   } else {
-    if (split.packA) k$.packAFull(m, k, pg, k, 0, pp);
+    if (split.packA) k$.packAFull(m, k, pz, k, 0, pp);
     if (split.packB) k$.packBFull(n, k, pw, ldb, transB, pp);
-    call.run(gemmTasks(split, scratch, pp, m, n, k, pg, k, 0, pw, ldb, transB, pc));
+    call.run(gemmTasks(split, scratch, pp, m, n, k, pz, k, 0, pw, ldb, transB, pc));
   }
-  return new Tensor(copyOut(heap, pc, size), out.shape, 'float32');
+  return call.result(pc, size, out.shape);
 };

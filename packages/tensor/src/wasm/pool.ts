@@ -8,7 +8,7 @@ import type { MaxPool2dAttrs } from '../kernels/pool.js';
 import type { OutputInfo } from '../op.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, wasmAvailable, WasmCall } from './runtime.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 /** Max pooling values and int32 argmax indices (flat `h * W + w` per plane), or undefined to decline. */
 export function maxPool2dWasm(x: Tensor, attrs: MaxPool2dAttrs, out: OutputInfo): { values: Tensor; indices: Tensor } | undefined {
@@ -19,15 +19,14 @@ export function maxPool2dWasm(x: Tensor, attrs: MaxPool2dAttrs, out: OutputInfo)
   if (size === 0 || x.size === 0) return undefined;
   // single-threaded: the private memory copies in and out faster than the shared one
   const call = new WasmCall(false);
-  const px = call.allocF32(x.size);
-  const pv = call.allocF32(size);
+  const pv = call.output(size);
+  const px = call.input(x);
   const pi = call.alloc(size * 4);
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, px, x);
   const { kernelSize: k, stride: s, padding: p, dilation: d } = attrs;
   call.k.maxPool2dForward(n * c, h, w, ho, wo, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], px, pv, pi);
-  const values = new Tensor(heap.slice(pv / 4, pv / 4 + size), out.shape, 'float32');
+  const values = call.result(pv, size, out.shape);
   const indices = new Tensor(new Int32Array(heap.buffer, pi, size).slice(), out.shape, 'int32');
   return { values, indices };
 }
@@ -40,15 +39,14 @@ export function maxPool2dScatterWasm(g: Tensor, indices: Tensor, inputShape: Sha
   if (size === 0 || g.size === 0) return undefined;
   // single-threaded: the private memory copies in and out faster than the shared one
   const call = new WasmCall(false);
-  const pg = call.allocF32(g.size);
+  const px = call.output(size);
+  const pg = call.input(g);
   const pi = call.alloc(indices.size * 4);
-  const px = call.allocF32(size);
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, pg, g);
   const ind = indices.contiguous();
   new Int32Array(heap.buffer, pi, ind.size).set(ind.data as Int32Array);
   const per = g.shape[2]! * g.shape[3]!;
   if (call.k.maxPool2dScatter(n * c, h * w, per, pg, pi, px) !== 0) return undefined;
-  return new Tensor(heap.slice(px / 4, px / 4 + size), inputShape, 'float32');
+  return call.result(px, size, inputShape);
 }

@@ -9,7 +9,7 @@ import { reducedShape } from '../kernels/reduce.js';
 import type { OutputInfo } from '../op.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 /** Sum (or, with `mean`, the mean) of float32 `x` over `axes` (sorted, non-negative), or undefined to decline. */
 export function reduceSumWasm(x: Tensor, axes: readonly number[], mean: boolean, out: OutputInfo): Tensor | undefined {
@@ -32,12 +32,10 @@ export function reduceSumWasm(x: Tensor, axes: readonly number[], mean: boolean,
   }
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
   const call = new WasmCall(false);
-  const px = call.allocF32(x.size);
+  const po = call.output(nOut);
+  const px = call.input(x);
   const pacc = call.alloc(nOut * 8);
-  const po = call.allocF32(nOut);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, px, x);
+  if (call.commit() === undefined) return undefined;
   call.k.reduceSum3(d[0]!, d[1]!, d[2]!, px, sx[0]!, sx[1]!, sx[2]!, so[0]!, so[1]!, so[2]!, pacc, po, nOut, mean ? count : 1);
-  return new Tensor(copyOut(heap, po, nOut), out.shape, 'float32');
+  return call.result(po, nOut, out.shape);
 }

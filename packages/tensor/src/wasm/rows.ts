@@ -4,8 +4,8 @@
  * cpu kernels' results (variance: the same float64 sums in the same order). They decline (return `undefined`, so the op runs on cpu) for other dtypes.
  */
 import type { Kernel } from '../op.js';
-import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { Tensor, viewOf } from '../tensor.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 type RowsName = 'rowsMax32' | 'rowsMin32' | 'rowsArgmax32' | 'rowsArgmin32';
 
@@ -28,22 +28,23 @@ function rowsCall(
 ): Tensor | undefined {
   const dims = x.shape.map((_, i) => i);
   const order = [...dims.filter((i) => !reduced.includes(i)), ...dims.filter((i) => reduced.includes(i))];
-  const view = new Tensor(x.data, order.map((i) => x.shape[i]!), 'float32', order.map((i) => x.strides[i]!), x.offset);
+  const view = viewOf(x, order.map((i) => x.shape[i]!), order.map((i) => x.strides[i]!), x.offset);
   const n = reduced.reduce((a, i) => a * x.shape[i]!, 1);
   const rows = x.size === 0 ? outShape.reduce((a, d) => a * d, 1) : x.size / n;
   if (rows === 0) return new Tensor(outInt ? new Int32Array(0) : new Float32Array(0), outShape, outInt ? 'int32' : 'float32');
   const call = new WasmCall(false);
-  const px = call.allocF32(view.size);
-  const po = call.allocF32(rows);
+  // a float32 result may stay in wasm memory; an int32 one (argmax) is scratch, copied out
+  const po = outInt ? -1 : call.output(rows);
+  const px = call.input(view);
+  const pr = outInt ? call.alloc(rows * 4) : po;
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  copyIn(heap, px, view);
   const k = call.k as unknown as RowsExports;
-  if (name === 'rowsVar32') k.rowsVar32(rows, n, px, po, denom);
-  else k[name](rows, n, px, po);
-  if (!outInt) return new Tensor(copyOut(heap, po, rows), outShape, 'float32');
+  if (name === 'rowsVar32') k.rowsVar32(rows, n, px, pr, denom);
+  else k[name](rows, n, px, pr);
+  if (!outInt) return call.result(po, rows, outShape);
   const res = new Int32Array(rows);
-  res.set(new Int32Array(heap.buffer, po, rows));
+  res.set(new Int32Array(heap.buffer, pr, rows));
   return new Tensor(res, outShape, 'int32');
 }
 

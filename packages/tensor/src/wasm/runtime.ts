@@ -13,7 +13,8 @@
  * the rest (copies into a shared memory are several times slower).
  */
 import { registerBackend, type BackendInfo } from '../backend.js';
-import type { Tensor } from '../tensor.js';
+import type { Shape } from '../shape.js';
+import { externalTensor, Tensor, type ExternalStorage } from '../tensor.js';
 import {
   KERNELS_RELAXED_THREADS_WASM_BASE64,
   KERNELS_RELAXED_WASM_BASE64,
@@ -250,38 +251,50 @@ export function wasmInfo(): BackendInfo {
   };
 }
 
+/** How `WasmCall.input` places an operand: see there. */
+export type InputMode = 'rows' | 'block' | 'copy';
+
 /**
- * One kernel call's view of the module: `alloc` reserves regions, `commit` grows memory to
- * fit them and returns the f32 view to copy through.
+ * One kernel call's view of the module. In order: `resident` for kept weights, `output` for
+ * the results, `input` and `alloc` for operands and scratch; then `commit` grows the memory
+ * and copies the operands in, the kernels run, and `result` wraps each output as a Tensor.
  */
 export class WasmCall {
   readonly k: KernelExports;
   private top: number;
-  /** True when this call's memory is the one worker threads share. */
-  private readonly threaded: boolean;
-
-  /**
-   * `threads`: whether `run` may split this call's tasks over worker threads. Pass false
-   * for a call that runs on this thread anyway: it then uses a private memory, into and
-   * out of which copies are several times faster than into the shared one.
-   */
-  constructor(threads = true) {
-    const s = init();
-    if (!s.ok) throw new Error(`internal: wasm kernels used while unavailable: ${s.reason}`);
-    this.threaded = threads && s.shared;
-    this.k = this.threaded ? s.exports : s.local;
-    this.store = storeOf(this.k, this.threaded ? s.base : s.localBase);
-    this.top = this.store.end;
-  }
-
-  /** The weights kept in this call's memory. */
+  /** True when `run` may split this call's tasks over the worker threads. */
+  private readonly split: boolean;
+  /** The weights (and, inside a scope, the kept results) of this call's memory. */
   private readonly store: WeightStore;
+  /** Whether results go to the scope's arena (a {@link wasmScope} is open). */
+  private readonly scoped: boolean;
+  /** 0: kept weights may still be placed; 1: outputs; 2: operands and scratch. */
+  private phase = 0;
   /** Whether this call holds a region of the store (then it must not flush it). */
   private holds = false;
   /** Regions reserved by this call, registered once the memory has grown to hold them. */
   private pending: { t: Tensor; layout: string; ptr: number }[] | undefined;
-  /** Whether `alloc` ran: kept weights must be placed before any scratch region. */
-  private allocated = false;
+  /** Operands to copy in at `commit`: tensor, byte offset, mode. */
+  private copies: [Tensor, number, InputMode][] | undefined;
+  /** This call's outputs kept in the arena, by byte offset. */
+  private kept: Map<number, Resident> | undefined;
+  private heap: Float32Array | undefined;
+
+  /**
+   * `threads`: whether `run` may split this call's tasks over worker threads. Pass false
+   * for a call that runs on this thread anyway: it then uses a private memory, into and
+   * out of which copies are several times faster than into the shared one (inside a
+   * {@link wasmScope}, every call uses the memory its kept results are in).
+   */
+  constructor(threads = true) {
+    const s = init();
+    if (!s.ok) throw new Error(`internal: wasm kernels used while unavailable: ${s.reason}`);
+    this.split = threads && s.shared;
+    this.scoped = scopeDepth > 0;
+    this.k = this.split || this.scoped ? s.exports : s.local;
+    this.store = storeOf(this.k, this.k === s.exports ? s.base : s.localBase);
+    this.top = this.store.scratchBase();
+  }
 
   /**
    * Where `t` is kept in wasm memory in `layout` (a name for how the kernel arranged it, with
@@ -289,11 +302,11 @@ export class WasmCall {
    * fresh: true }` when a region was just reserved for it (the caller fills it right after
    * `commit`), or `undefined` when it is not kept (the cache is off or full for this call,
    * the tensor is too large): the caller then copies it into scratch as usual. Call before
-   * any `alloc`. Tensors are immutable (their data is never written after creation), so a
+   * anything else. Tensors are immutable (their data is never written after creation), so a
    * region stays valid for as long as the same Tensor object is passed.
    */
   resident(t: Tensor, layout: string, floats: number): { ptr: number; fresh: boolean } | undefined {
-    if (this.allocated) throw new Error('internal: WasmCall.resident after alloc');
+    if (this.phase > 0) throw new Error('internal: WasmCall.resident after output, input or alloc');
     if (!weightCacheOn) return undefined;
     const st = this.store;
     const hit = st.lookup(t, layout);
@@ -309,16 +322,55 @@ export class WasmCall {
       st.flush();
     }
     const ptr = st.end;
+    // kept results sit above the weights: move them up when the weight would reach them
+    if (!st.makeRoom(align(ptr + bytes))) return undefined;
     st.end = align(ptr + bytes);
-    this.top = st.end;
+    this.top = st.scratchBase();
     this.holds = true;
     (this.pending ??= []).push({ t, layout, ptr });
     return { ptr, fresh: true };
   }
 
-  /** Reserves `bytes` (64-byte aligned) and returns the region's byte offset. */
+  /**
+   * Reserves an output of `floats` values: inside a {@link wasmScope}, a region of the scope's
+   * arena that stays in wasm memory for the next op (see `result`), else scratch. Call after
+   * `resident` and before `input` and `alloc`.
+   */
+  output(floats: number): number {
+    if (this.phase > 1) throw new Error('internal: WasmCall.output after input or alloc');
+    this.phase = 1;
+    if (!this.scoped) return this.reserve(floats * 4);
+    const r = this.store.keep(floats);
+    (this.kept ??= new Map()).set(r.ptr, r);
+    this.top = this.store.scratchBase();
+    return r.ptr;
+  }
+
+  /**
+   * The byte offset of operand `t` in wasm memory. A result kept in this memory (see
+   * `output`) is read where it is when its layout allows; otherwise a region is reserved and
+   * `t` copied in at `commit`: row-major (`rows`), or (`block`) for a contiguous or transposed
+   * 2-D view the storage under it as one block, which the GEMM reads transposed. `copy`: a
+   * row-major copy always, for an operand the kernel writes into.
+   */
+  input(t: Tensor, mode: InputMode = 'rows'): number {
+    this.phase = 2;
+    if (mode !== 'copy') {
+      const at = residentOffset(t, this.k);
+      if (at !== undefined && (t.isContiguous || (mode === 'block' && isTransposed2d(t)))) return at + t.offset * 4;
+    }
+    const p = this.reserve(t.size * 4);
+    (this.copies ??= []).push([t, p, mode]);
+    return p;
+  }
+
+  /** Reserves `bytes` of scratch (64-byte aligned) and returns the region's byte offset. */
   alloc(bytes: number): number {
-    this.allocated = true;
+    this.phase = 2;
+    return this.reserve(bytes);
+  }
+
+  private reserve(bytes: number): number {
     const p = this.top;
     this.top = align(p + Math.max(bytes, 0));
     return p;
@@ -329,46 +381,117 @@ export class WasmCall {
    * this thread when there are none. Call after `commit`, on regions reserved here.
    */
   run(tasks: readonly Task[]): void {
-    if (tasks.length === 1 || !this.threaded) {
+    if (tasks.length === 1 || !this.split) {
       for (const t of tasks) (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args);
       return;
     }
     runTasks(tasks, (t) => (this.k[t.fn as keyof KernelExports] as (...a: number[]) => void)(...t.args));
   }
 
-  /** Reserves room for `count` float32 values. */
+  /** Reserves room for `count` float32 values of scratch. */
   allocF32(count: number): number {
     return this.alloc(count * 4);
   }
 
   /**
-   * Grows the memory to hold everything reserved so far and returns a fresh f32 view, or
-   * `undefined` when it cannot (past wasm32's 4 GiB or out of memory): the kernel then
-   * declines and the op runs on cpu.
+   * Grows the memory to hold everything reserved so far, copies the operands in and returns
+   * a fresh f32 view, or `undefined` when it cannot (past wasm32's 4 GiB or out of memory):
+   * the kernel then declines and the op runs on cpu.
    */
   commit(): Float32Array | undefined {
-    const mem = this.k.memory;
-    const have = mem.buffer.byteLength;
-    let grown = this.top <= MAX_BYTES;
-    if (grown && this.top > have) {
-      try {
-        mem.grow(Math.ceil((this.top - have) / 65536));
-      } catch {
-        grown = false;
-      }
-    }
-    if (!grown) {
+    if (!grow(this.k.memory, this.top)) {
       // the regions reserved here will never be filled: give them back
       if (this.pending !== undefined) this.store.end = this.pending[0]!.ptr;
       this.pending = undefined;
+      if (this.kept !== undefined) this.store.drop([...this.kept.values()]);
+      this.kept = undefined;
       return undefined;
     }
     if (this.pending !== undefined) {
       for (const r of this.pending) this.store.register(r.t, r.layout, r.ptr);
       this.pending = undefined;
     }
-    return new Float32Array(mem.buffer);
+    const heap = new Float32Array(this.k.memory.buffer);
+    if (this.copies !== undefined) {
+      for (const [t, p, mode] of this.copies) {
+        if (mode === 'block' && (t.isContiguous || isTransposed2d(t))) copyBlock(heap, p, t);
+        else copyIn(heap, p, t);
+      }
+    }
+    this.heap = heap;
+    return heap;
   }
+
+  /**
+   * The float32 output at `ptr` (from `output`) as a Tensor of `shape`: kept in wasm memory
+   * inside a scope, else copied out. Call after the kernels ran.
+   */
+  result(ptr: number, count: number, shape: Shape): Tensor {
+    const r = this.kept?.get(ptr);
+    if (r !== undefined) return externalTensor(r, shape, 'float32');
+    return new Tensor(copyOut(this.heap!, ptr, count), shape, 'float32');
+  }
+}
+
+/** Grows `mem` to at least `bytes`; false when it cannot (past wasm32's 4 GiB, out of memory). */
+function grow(mem: WasmMemory, bytes: number): boolean {
+  if (bytes > MAX_BYTES) return false;
+  const have = mem.buffer.byteLength;
+  if (bytes <= have) return true;
+  try {
+    mem.grow(Math.ceil((bytes - have) / 65536));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when `t` is a 2-D transposed view of a contiguous matrix (strides `[1, rows]`, as
+ * `transpose(weight)` in a linear layer): the kernel then copies the underlying matrix as
+ * one block and lets the GEMM read it transposed, instead of gathering it element by element.
+ */
+export function isTransposed2d(t: Tensor): boolean {
+  return t.rank === 2 && !t.isContiguous && t.strides[0] === 1 && t.strides[1] === t.shape[0];
+}
+
+/** Copies the storage under a contiguous or transposed 2-D view (see {@link isTransposed2d}) as one block. */
+export function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
+  const at = residentOffset(t, undefined, heap);
+  if (at !== undefined) heap.copyWithin(ptr / 4, at / 4 + t.offset, at / 4 + t.offset + t.size);
+  else heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
+}
+
+/**
+ * A float32 result kept in wasm memory (inside a {@link wasmScope}): its region of the
+ * arena, until the scope that made it ends. Read by later kernels where it is; copied into a
+ * JavaScript array only if JavaScript reads the tensor (`Tensor.data`).
+ */
+class Resident implements ExternalStorage {
+  private copy: Float32Array | undefined;
+
+  /** `ptr`: byte offset in the store's memory; -1 once the scope has ended. */
+  constructor(readonly store: WeightStore, public ptr: number, readonly length: number) {}
+
+  materialize(): Float32Array {
+    if (this.copy !== undefined) return this.copy;
+    if (this.ptr < 0) {
+      throw new Error(
+        'tensor: this float32 tensor was kept in WebAssembly memory inside wasmScope(), which has ended and released it; ' +
+          'read it inside the scope or return it from the scope function to keep it',
+      );
+    }
+    this.copy = copyOut(new Float32Array(this.store.memory.buffer), this.ptr, this.length);
+    return this.copy;
+  }
+}
+
+/** The byte offset of `t`'s storage when it is a live kept result in `k`'s memory (or `heap`'s). */
+function residentOffset(t: Tensor, k: KernelExports | undefined, heap?: Float32Array): number | undefined {
+  const r = t.storage;
+  if (!(r instanceof Resident) || r.ptr < 0) return undefined;
+  if (k !== undefined ? r.store.memory !== k.memory : r.store.memory.buffer !== heap!.buffer) return undefined;
+  return r.ptr;
 }
 
 /**
@@ -379,14 +502,22 @@ export class WasmCall {
  * tensor's entry goes with it); when the budget is used up everything is dropped at once
  * and the space reused (a training loop makes a new weight tensor every step, so a bound
  * matters more than keeping the oldest).
+ *
+ * Above the weights, while a {@link wasmScope} is open, the arena of kept results,
+ * [arenaStart, arenaEnd): a stack, each scope releasing what it added when it ends. A weight
+ * kept while the arena holds results moves the arena up (the results' offsets with it).
  */
 class WeightStore {
-  /** End of the kept regions; scratch starts here. */
+  /** End of the kept weights. */
   end: number;
   private generation = 0;
   private entries = new WeakMap<Tensor, Map<string, { generation: number; ptr: number }>>();
+  /** The kept results, oldest first, and where the arena starts and ends (valid while any). */
+  private residents: Resident[] = [];
+  private arenaStart = 0;
+  private arenaEnd = 0;
 
-  constructor(readonly base: number) {
+  constructor(readonly base: number, readonly memory: WasmMemory) {
     this.end = base;
   }
 
@@ -401,10 +532,97 @@ class WeightStore {
     m.set(layout, { generation: this.generation, ptr });
   }
 
-  /** Forgets every kept region. */
+  /** Forgets every kept weight. */
   flush(): void {
     this.generation++;
     this.end = this.base;
+  }
+
+  /** Where a call's scratch starts: above the weights and the kept results. */
+  scratchBase(): number {
+    return this.residents.length > 0 ? this.arenaEnd : this.end;
+  }
+
+  /**
+   * Makes the weights' region reach `to`: moves the kept results up (memory, offsets and
+   * the scopes' marks) when they are in the way. False when the memory cannot grow.
+   */
+  makeRoom(to: number): boolean {
+    if (this.residents.length === 0 || to <= this.arenaStart) return true;
+    const by = to - this.arenaStart;
+    if (!grow(this.memory, this.arenaEnd + by)) return false;
+    new Float32Array(this.memory.buffer).copyWithin((this.arenaStart + by) / 4, this.arenaStart / 4, this.arenaEnd / 4);
+    for (const r of this.residents) r.ptr += by;
+    for (const m of marks) if (m.store === this) m.end += by;
+    this.arenaStart += by;
+    this.arenaEnd += by;
+    return true;
+  }
+
+  /** A new kept result of `floats` values at the top of the arena. */
+  keep(floats: number): Resident {
+    if (this.residents.length === 0) this.arenaStart = this.arenaEnd = this.end;
+    const r = new Resident(this, this.arenaEnd, floats);
+    this.arenaEnd = align(this.arenaEnd + floats * 4);
+    this.residents.push(r);
+    return r;
+  }
+
+  /** Gives back the newest kept results `rs` (a call that could not grow the memory). */
+  drop(rs: readonly Resident[]): void {
+    this.release(this.residents.length - rs.length, rs[0]!.ptr);
+  }
+
+  /** Where a scope opening now starts: the count of kept results and the arena's end. */
+  mark(): { store: WeightStore; count: number; end: number } {
+    return { store: this, count: this.residents.length, end: this.residents.length > 0 ? this.arenaEnd : this.end };
+  }
+
+  /** Releases every result kept after `count` (their tensors can no longer be read unless already copied out). */
+  release(count: number, end: number): void {
+    for (let i = count; i < this.residents.length; i++) this.residents[i]!.ptr = -1;
+    this.residents.length = count;
+    this.arenaEnd = end;
+  }
+}
+
+/** The marks of the open scopes, innermost last. */
+const marks: { store: WeightStore; count: number; end: number }[] = [];
+/** How many {@link wasmScope} calls are open. */
+let scopeDepth = 0;
+
+/**
+ * Runs `fn` with the `wasm` backend's float32 results kept in WebAssembly memory: each op
+ * inside reads its operands where the previous op wrote them, and writes its result there,
+ * with no copy between JavaScript and WebAssembly memory (a result is copied out only when
+ * JavaScript reads its `data`, once). When `fn` returns, the memory of every result made
+ * inside is released and reused; a tensor made inside that was neither read (`data`,
+ * `toArray`, ...) inside nor returned cannot be read afterwards (it throws, naming the
+ * scope). The returned value, when a Tensor or an array of Tensors, is kept (copied out).
+ * Scopes nest. Without WebAssembly, or with another backend, it just calls `fn`.
+ *
+ * The attribution methods run each batch of gradient evaluations in a scope.
+ *
+ * @example
+ * ```ts
+ * const grads = wasmScope(() => grad((x: Tensor) => sum(relu(matmul(x, w))))(x)); // returned: kept
+ * ```
+ */
+export function wasmScope<T>(fn: () => T): T {
+  const s = init();
+  if (!s.ok) return fn();
+  const st = storeOf(s.exports, s.base);
+  marks.push(st.mark());
+  scopeDepth++;
+  try {
+    const result = fn();
+    if (result instanceof Tensor) void result.data;
+    else if (Array.isArray(result)) for (const t of result) if (t instanceof Tensor) void t.data;
+    return result;
+  } finally {
+    scopeDepth--;
+    const m = marks.pop()!;
+    m.store.release(m.count, m.end);
   }
 }
 
@@ -412,7 +630,7 @@ const stores = new WeakMap<KernelExports, WeightStore>();
 
 function storeOf(k: KernelExports, base: number): WeightStore {
   let st = stores.get(k);
-  if (st === undefined) stores.set(k, (st = new WeightStore(base)));
+  if (st === undefined) stores.set(k, (st = new WeightStore(base, k.memory)));
   return st;
 }
 
@@ -451,12 +669,18 @@ export function configureWeightCache(opts: { enabled?: boolean; bytes?: number }
   return before;
 }
 
-/** Copies a float32 tensor (any strides, any offset) row-major into `heap` at byte offset `ptr`. */
+/**
+ * Copies a float32 tensor (any strides, any offset) row-major into `heap` at byte offset
+ * `ptr`: from its array, or from where it is kept in the same wasm memory.
+ */
 export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
   const at = ptr / 4;
-  const src = t.data as Float32Array;
+  const kept = residentOffset(t, undefined, heap);
+  const src = kept !== undefined ? heap : (t.data as Float32Array);
+  const start = kept !== undefined ? kept / 4 + t.offset : t.offset;
   if (t.isContiguous) {
-    heap.set(src.subarray(t.offset, t.offset + t.size), at);
+    if (kept !== undefined) heap.copyWithin(at, start, start + t.size);
+    else heap.set(src.subarray(start, start + t.size), at);
     return;
   }
   if (t.size === 0) return;
@@ -468,7 +692,7 @@ export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
   const innerStride = strides[rank - 1]!;
   const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
   let dst = at;
-  let base = t.offset;
+  let base = start;
   const outer = t.size / inner;
   for (let o = 0; o < outer; o++) {
     let p = base;

@@ -5,8 +5,8 @@
  * `undefined`, so the op runs on cpu) for other dtypes.
  */
 import type { Kernel } from '../op.js';
-import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { Tensor, viewOf } from '../tensor.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 /** The exports of assembly/softmax.ts (pointers are byte offsets into the module's memory). */
 interface SoftmaxExports {
@@ -26,16 +26,14 @@ export function softmaxWasm(log: boolean): Kernel<{ axis: number }> {
     const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
     const inner = size / (outer * n);
     const call = new WasmCall(false);
-    const px = call.allocF32(size);
-    const po = call.allocF32(size);
+    const po = call.output(size);
+    const px = call.input(x);
     const scratch = call.alloc(n * 8);
-    const heap = call.commit();
-    if (heap === undefined) return undefined;
-    copyIn(heap, px, x);
+    if (call.commit() === undefined) return undefined;
     const k = call.k as unknown as SoftmaxExports;
     if (log) k.logSoftmax32(outer, n, inner, px, po);
     else k.softmax32(outer, n, inner, px, po, scratch);
-    return new Tensor(copyOut(heap, po, size), out.shape, 'float32');
+    return call.result(po, size, out.shape);
   };
 }
 
@@ -50,16 +48,14 @@ export const logsumexpWasm: Kernel<{ axes: readonly number[] }> = (inputs, { axe
   const dims = x.shape.map((_, i) => i);
   const kept = dims.filter((i) => !axes.includes(i));
   const order = [...kept, ...dims.filter((i) => axes.includes(i))];
-  const view = new Tensor(x.data, order.map((i) => x.shape[i]!), 'float32', order.map((i) => x.strides[i]!), x.offset);
+  const view = viewOf(x, order.map((i) => x.shape[i]!), order.map((i) => x.strides[i]!), x.offset);
   const rows = kept.reduce((a, i) => a * x.shape[i]!, 1);
   const n = axes.reduce((a, i) => a * x.shape[i]!, 1);
   if (rows === 0) return new Tensor(new Float32Array(0), out.shape, 'float32');
   const call = new WasmCall(false);
-  const px = call.allocF32(view.size);
-  const po = call.allocF32(rows);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, px, view);
+  const po = call.output(rows);
+  const px = call.input(view);
+  if (call.commit() === undefined) return undefined;
   (call.k as unknown as SoftmaxExports).logsumexp32(rows, n, px, po);
-  return new Tensor(copyOut(heap, po, rows), out.shape, 'float32');
+  return call.result(po, rows, out.shape);
 };

@@ -8,7 +8,7 @@
  */
 import type { Kernel } from '../op.js';
 import { Tensor } from '../tensor.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 /** The exports of assembly/unary.ts (pointers are byte offsets into the module's memory). */
 interface UnaryExports {
@@ -28,13 +28,11 @@ function unaryCall(x: Tensor, outDtype: string, shape: readonly number[], fn: (k
   const n = x.size;
   if (n === 0) return new Tensor(new Float32Array(0), shape, 'float32');
   const call = new WasmCall(false);
-  const px = call.allocF32(n);
-  const po = call.allocF32(n);
-  const heap = call.commit();
-  if (heap === undefined) return undefined;
-  copyIn(heap, px, x);
+  const po = call.output(n);
+  const px = call.input(x);
+  if (call.commit() === undefined) return undefined;
   fn(call.k as unknown as UnaryExports, n, px, po);
-  return new Tensor(copyOut(heap, po, n), shape, 'float32');
+  return call.result(po, n, shape);
 }
 
 /** A kernel for one of the attribute-free unary exports (abs32, sign32, sigmoid32, tanh32; erf32, gelu32 from assembly/special.ts). */

@@ -9,7 +9,7 @@ import type { Kernel } from '../op.js';
 import { sizeOf } from '../shape.js';
 import { Tensor, forEachOffset } from '../tensor.js';
 import { alignedStrides } from './elementwise.js';
-import { copyIn, copyOut, wasmAvailable, WasmCall } from './runtime.js';
+import { wasmAvailable, WasmCall } from './runtime.js';
 
 /** The export of assembly/where.ts (pointers are byte offsets into the module's memory). */
 interface WhereExports {
@@ -38,14 +38,13 @@ export const whereWasm: Kernel<unknown> = (inputs, _attrs, out) => {
     for (let t = 0; t < 3; t++) s[t]![3 - rank + i] = col.strides[t]![i]!;
   }
   const call = new WasmCall(false);
-  const pc = call.allocF32(c.size);
-  const pa = call.allocF32(a.size);
-  const pb = call.allocF32(b.size);
-  const po = call.allocF32(n);
+  const po = call.output(n);
+  const pc = c.dtype === 'float32' ? call.input(c) : call.allocF32(c.size);
+  const pa = call.input(a);
+  const pb = call.input(b);
   const heap = call.commit();
   if (heap === undefined) return undefined;
-  if (c.dtype === 'float32') copyIn(heap, pc, c);
-  else {
+  if (c.dtype !== 'float32') {
     // a non-float32 mask: only its truth matters (a float64 value below float32's range is still nonzero)
     const cd = c.data;
     const at = pc / 4;
@@ -53,9 +52,7 @@ export const whereWasm: Kernel<unknown> = (inputs, _attrs, out) => {
       heap[at + i] = cd[p] !== 0 ? 1 : 0;
     });
   }
-  copyIn(heap, pa, a);
-  copyIn(heap, pb, b);
   const [sc, sa, sb] = s as [number[], number[], number[]];
   (call.k as unknown as WhereExports).where3(d[0]!, d[1]!, d[2]!, pc, sc[0]!, sc[1]!, sc[2]!, pa, sa[0]!, sa[1]!, sa[2]!, pb, sb[0]!, sb[1]!, sb[2]!, po);
-  return new Tensor(copyOut(heap, po, n), out.shape, 'float32');
+  return call.result(po, n, out.shape);
 };
