@@ -1,5 +1,5 @@
 import { noGrad, vjp } from '@pathgrad/autograd';
-import { ArgumentError, Tensor, allocate, describe, ones, type DType } from '@pathgrad/tensor';
+import { ArgumentError, Tensor, allocate, describe, ones, wasmScope, type DType } from '@pathgrad/tensor';
 import { callModel, type Model } from './model.js';
 import { DEFAULT_CHUNK_ELEMENTS } from './options.js';
 import { selectTarget, transformOutput, type OutputTransform, type ResolvedTarget } from './target.js';
@@ -197,9 +197,13 @@ export function forEachGradientChunk(
 ): void {
   for (let start = 0; start < total; start += size) {
     const end = Math.min(total, start + size);
-    const chunk = noGrad(() => build(start, end));
-    const { values, grads } = scalarAndGradient(spec, chunk, checkGradients);
-    consume(start, end, values, floatView(grads), chunk);
+    // the chunk's float32 intermediates stay in WebAssembly memory (on the wasm backend) and
+    // are released when it is consumed; what consume reads is copied out first
+    wasmScope(() => {
+      const chunk = noGrad(() => build(start, end));
+      const { values, grads } = scalarAndGradient(spec, chunk, checkGradients);
+      consume(start, end, values, floatView(grads), chunk);
+    });
   }
 }
 
