@@ -24,7 +24,7 @@ export interface Breakdown {
 export type Category = 'kernels' | 'copies' | 'allocation' | 'gc' | 'tape' | 'attribution' | 'opLayer' | 'other';
 export const CATEGORIES: Category[] = ['kernels', 'copies', 'allocation', 'gc', 'tape', 'attribution', 'opLayer', 'other'];
 
-const COPY_FNS = new Set(['copyIn', 'copyOut', 'toTypedArray', 'contiguous', 'toFloat64', 'forEachOffset', 'fromFlat']);
+const COPY_FNS = new Set(['copyIn', 'copyOut', 'copyBlock', 'materialize', 'toTypedArray', 'contiguous', 'toFloat64', 'forEachOffset', 'fromFlat']);
 const ALLOC_FNS = new Set(['allocate', 'Tensor', 'zeros', 'ones', 'full', 'alloc', 'allocF32', 'commit', 'grow']);
 
 /** The category of one frame. */
