@@ -4,7 +4,7 @@
  * otherwise, so logs and CI output stay readable).
  */
 import { noGrad, valueAndGrad } from '@pathgrad/autograd';
-import { ArgumentError, ShapeError, Tensor, allocate, checkOptionKeys, describe, optionKeys, type Rng } from '@pathgrad/tensor';
+import { ArgumentError, ShapeError, Tensor, allocate, checkOptionKeys, describe, optionKeys, wasmScope, type Rng } from '@pathgrad/tensor';
 import type * as CliProgress from 'cli-progress';
 import { toRng, type RngOrSeed } from './init.js';
 import { crossEntropy } from './losses.js';
@@ -258,6 +258,9 @@ function makeSink(mode: FitOptions['progress'], stream: FitOptions['stream']): P
  * loss and its gradient with respect to every parameter tensor (one `valueAndGrad`), and an
  * optimizer step. Puts the model in training mode while it runs and returns per-epoch
  * summaries. Throws if the loss becomes NaN or infinite, rather than training on garbage.
+ * Each batch's forward and backward pass runs in a `wasmScope` (float32 activations stay in
+ * WebAssembly memory): a model that keeps a tensor made in its forward pass for later must
+ * read it (its `data`) during the pass.
  * @example
  * ```ts
  * const train = mnist({ split: 'train' });
@@ -293,9 +296,14 @@ export function fit(model: Module, data: { images: Tensor; labels: Tensor }, opt
       let b = 0;
       for (const batch of batches(data.images, data.labels, { batchSize, shuffle, rng: generator })) {
         // The closure reads p.value, which are exactly the tensors passed in, so the tape
-        // attributes the gradient to them.
-        const { value, grad } = valueAndGrad(() => loss(model.forward(batch.images), batch.labels), { argnums })(...params.map((p) => p.value));
-        const l = value.item();
+        // attributes the gradient to them. Forward and backward run in a wasmScope: on the
+        // wasm backend the activations stay in WebAssembly memory between ops; the loss and
+        // the gradients are returned from it, so they outlive it for the optimizer's step.
+        const [value, ...grad] = wasmScope(() => {
+          const r = valueAndGrad(() => loss(model.forward(batch.images), batch.labels), { argnums })(...params.map((p) => p.value));
+          return [r.value, ...r.grad];
+        });
+        const l = value!.item();
         if (!Number.isFinite(l)) throw new ArgumentError(`fit: the loss became ${l} at epoch ${epoch}, batch ${b + 1}; lower the learning rate or check the data`);
         noGrad(() => optimizer.step(grad));
         const size = batch.indices.length;
