@@ -356,17 +356,20 @@ export function predict(model: Module, images: Tensor, options: EvaluateOptions 
     noGrad(() => {
       const dummy = new Tensor(new Int32Array(n), [n], 'int32');
       for (const batch of batches(images, dummy, { batchSize })) {
-        const logits = model.forward(batch.images);
-        if (logits.rank !== 2 || logits.shape[0] !== batch.indices.length) {
-          throw new ShapeError(`predict: model output must be [N, C], got ${describeShape(logits.shape)} for ${batch.indices.length} images`);
-        }
-        const c = logits.shape[1]!;
-        const v = logits.toTypedArray();
-        for (let i = 0; i < batch.indices.length; i++) {
-          let best = 0;
-          for (let j = 1; j < c; j++) if (v[i * c + j]! > v[i * c + best]!) best = j;
-          out[batch.indices[i]!] = best;
-        }
+        // in a wasmScope: the activations stay in WebAssembly memory; the logits are read inside
+        wasmScope(() => {
+          const logits = model.forward(batch.images);
+          if (logits.rank !== 2 || logits.shape[0] !== batch.indices.length) {
+            throw new ShapeError(`predict: model output must be [N, C], got ${describeShape(logits.shape)} for ${batch.indices.length} images`);
+          }
+          const c = logits.shape[1]!;
+          const v = logits.toTypedArray();
+          for (let i = 0; i < batch.indices.length; i++) {
+            let best = 0;
+            for (let j = 1; j < c; j++) if (v[i * c + j]! > v[i * c + best]!) best = j;
+            out[batch.indices[i]!] = best;
+          }
+        });
       }
     });
   } finally {
