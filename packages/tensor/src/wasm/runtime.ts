@@ -599,7 +599,9 @@ let scopeDepth = 0;
  * inside is released and reused; a tensor made inside that was neither read (`data`,
  * `toArray`, ...) inside nor returned cannot be read afterwards (it throws, naming the
  * scope). The returned value, when a Tensor or an array of Tensors, is kept (copied out).
- * Scopes nest. Without WebAssembly, or with another backend, it just calls `fn`.
+ * Scopes nest. Everything made inside stays in wasm memory until `fn` returns, so scope one
+ * batch at a time, not a whole loop (past what the memory can hold, ops fall back to cpu).
+ * Without WebAssembly, or with another backend, it just calls `fn`.
  *
  * The attribution methods run each batch of gradient evaluations in a scope.
  *
