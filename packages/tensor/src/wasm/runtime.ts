@@ -356,7 +356,7 @@ export class WasmCall {
   input(t: Tensor, mode: InputMode = 'rows'): number {
     this.phase = 2;
     if (mode !== 'copy') {
-      const at = residentOffset(t, this.k);
+      const at = residentOffset(t, this.k.memory.buffer);
       if (at !== undefined && (t.isContiguous || (mode === 'block' && isTransposed2d(t)))) return at + t.offset * 4;
     }
     const p = this.reserve(t.size * 4);
@@ -457,7 +457,7 @@ export function isTransposed2d(t: Tensor): boolean {
 
 /** Copies the storage under a contiguous or transposed 2-D view (see {@link isTransposed2d}) as one block. */
 export function copyBlock(heap: Float32Array, ptr: number, t: Tensor): void {
-  const at = residentOffset(t, undefined, heap);
+  const at = residentOffset(t, heap.buffer);
   if (at !== undefined) heap.copyWithin(ptr / 4, at / 4 + t.offset, at / 4 + t.offset + t.size);
   else heap.set((t.data as Float32Array).subarray(t.offset, t.offset + t.size), ptr / 4);
 }
@@ -486,12 +486,10 @@ class Resident implements ExternalStorage {
   }
 }
 
-/** The byte offset of `t`'s storage when it is a live kept result in `k`'s memory (or `heap`'s). */
-function residentOffset(t: Tensor, k: KernelExports | undefined, heap?: Float32Array): number | undefined {
+/** The byte offset of `t`'s storage when it is a live kept result in the wasm memory over `buffer`. */
+function residentOffset(t: Tensor, buffer: ArrayBufferLike): number | undefined {
   const r = t.storage;
-  if (!(r instanceof Resident) || r.ptr < 0) return undefined;
-  if (k !== undefined ? r.store.memory !== k.memory : r.store.memory.buffer !== heap!.buffer) return undefined;
-  return r.ptr;
+  return r instanceof Resident && r.ptr >= 0 && r.store.memory.buffer === buffer ? r.ptr : undefined;
 }
 
 /**
@@ -677,7 +675,7 @@ export function configureWeightCache(opts: { enabled?: boolean; bytes?: number }
  */
 export function copyIn(heap: Float32Array, ptr: number, t: Tensor): void {
   const at = ptr / 4;
-  const kept = residentOffset(t, undefined, heap);
+  const kept = residentOffset(t, heap.buffer);
   const src = kept !== undefined ? heap : (t.data as Float32Array);
   const start = kept !== undefined ? kept / 4 + t.offset : t.offset;
   if (t.isContiguous) {
