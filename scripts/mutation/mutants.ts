@@ -948,4 +948,13 @@ export const MUTANTS: Mutant[] = [
     tests: ['packages/tensor/test/wasm-scope.test.ts'],
     bug: 'a nested scope releases its results but not their space, so a loop of scopes inside one grows memory without bound',
   },
+  {
+    id: 'worker-failure-not-rerun',
+    area: 'kernels',
+    file: 'packages/tensor/src/wasm/threads.ts',
+    search: '  if (err !== 0) rerunHere(tasks, runHere, workerErrorText(p, err));',
+    replace: "  if (err !== 0) throw new Error('internal: a wasm kernel chunk failed on a worker thread');",
+    tests: ['packages/tensor/test/wasm-worker-failure.test.ts'],
+    bug: 'a chunk that fails on a worker thread (whose instance may not yet see a memory growth) fails the op instead of being run again on the calling thread',
+  },
 ];

@@ -23,7 +23,8 @@ import { ArgumentError, describe } from '../errors.js';
 // the export index, the argument count, the number of chunks, the claim word (15-bit job tag
 // << 16 | next chunk), the number of chunks done, an error flag, the number of workers asleep
 // in Atomics.wait; then one ready flag per worker; then from float64 index ARGS_F64 each
-// chunk's arguments.
+// chunk's arguments; then the text of the first error a worker met in the job (the error
+// word holds its length + 1, or -1 while it is written).
 const SEQ = 0;
 const STOP = 1;
 const FN = 2;
@@ -64,7 +65,10 @@ const CALM_MS = 100;
 const MAX_ARGS = 24;
 /** Chunks per job at most (the claim word keeps 16 bits for the index). */
 export const MAX_CHUNKS = 256;
-const CTRL_BYTES = (ARGS_F64 + MAX_CHUNKS * MAX_ARGS) * 8;
+/** After the arguments: the text of a worker's error (UTF-16 code units, at most this many). */
+const ERROR_TEXT_AT = (ARGS_F64 + MAX_CHUNKS * MAX_ARGS) * 8;
+const ERROR_TEXT_CHARS = 256;
+const CTRL_BYTES = ERROR_TEXT_AT + ERROR_TEXT_CHARS * 2;
 
 /** A started worker as far as we use it (Node's Worker and the web Worker both fit). */
 interface WorkerHandle {
@@ -128,7 +132,13 @@ function serve(msg) {
       try {
         fns[st[${FN}]](...a);
       } catch (e) {
-        st[${ERROR}] = 1;
+        // the first failure of the job leaves its message for the caller
+        if (Atomics.compareExchange(st, ${ERROR}, 0, -1) === 0) {
+          const text = String(e instanceof Error ? e.message : e).slice(0, ${ERROR_TEXT_CHARS});
+          const chars = new Uint16Array(ctrl, ${ERROR_TEXT_AT}, text.length);
+          for (let j = 0; j < text.length; j++) chars[j] = text.charCodeAt(j);
+          Atomics.store(st, ${ERROR}, text.length + 1);
+        }
       }
       if (Atomics.add(st, ${DONE}, 1) + 1 === st[${NCHUNKS}]) Atomics.notify(st, ${DONE});
     }
@@ -398,5 +408,32 @@ export function runTasks(tasks: readonly Task[], runHere: (t: Task) => void): vo
   }
   for (let d = Atomics.load(st, DONE); d < n; d = Atomics.load(st, DONE)) Atomics.wait(st, DONE, d);
   if (failure !== undefined) throw failure;
-  if (st[ERROR] !== 0) throw new Error('internal: a wasm kernel chunk failed on a worker thread');
+  const err = Atomics.load(st, ERROR);
+  if (err !== 0) rerunHere(tasks, runHere, workerErrorText(p, err));
+}
+
+/**
+ * A chunk failed on a worker: runs the whole job again on this thread. Safe because every
+ * job's chunks compute their outputs from their inputs alone (no chunk adds into what its
+ * output held), and all of them have finished. This recovers a failure of the worker's own
+ * (a worker's instance may see a growth of the shared memory later than this thread: V8
+ * updates other threads' instances asynchronously), and otherwise reports the kernel's error
+ * as it happens here.
+ */
+function rerunHere(tasks: readonly Task[], runHere: (t: Task) => void, workerError: string): void {
+  try {
+    for (const t of tasks) runHere(t);
+  } catch (e) {
+    throw new Error(
+      `internal: a wasm kernel chunk failed on a worker thread (${workerError}) and again on this thread: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
+/** The message the worker left (error word `err`: its length + 1). */
+function workerErrorText(p: Pool, err: number): string {
+  const chars = new Uint16Array(p.st.buffer, ERROR_TEXT_AT, Math.max(0, err - 1));
+  let text = '';
+  for (let i = 0; i < chars.length; i++) text += String.fromCharCode(chars[i]!);
+  return text || 'no message';
 }
