@@ -10,7 +10,7 @@
  */
 import * as fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OPS, Tensor, backendInfo, linear, matmul, mul, ones, randn, relu, reshape, rng, runKernel, setThreads, sum, transpose, viewOf, wasmScope, type OpDef } from '../src/index.js';
+import { OPS, PathgradError, Tensor, backendInfo, linear, matmul, mul, ones, randn, relu, reshape, rng, runKernel, setThreads, sum, transpose, viewOf, wasmScope, type OpDef } from '../src/index.js';
 import { configureWeightCache, WasmCall, WEIGHT_CACHE_BYTES } from '../src/wasm/runtime.js';
 
 const wasm = backendInfo('wasm').available;
@@ -96,6 +96,7 @@ describe.runIf(wasm)('wasmScope', () => {
     expect(bits(read)).toEqual(want.y);
     expect(bits(returned!)).toEqual(want.z);
     expect(() => unread.data).toThrow(/wasmScope\(\), which has ended/);
+    expect(() => unread.data).toThrow(PathgradError);
     expect(() => view.toArray()).toThrow(/wasmScope/);
     expect(() => sum(unread)).toThrow(/wasmScope/);
   });

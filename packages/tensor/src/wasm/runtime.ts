@@ -13,6 +13,7 @@
  * the rest (copies into a shared memory are several times slower).
  */
 import { registerBackend, type BackendInfo } from '../backend.js';
+import { PathgradError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { externalTensor, Tensor, type ExternalStorage } from '../tensor.js';
 import {
@@ -476,7 +477,7 @@ class Resident implements ExternalStorage {
   materialize(): Float32Array {
     if (this.copy !== undefined) return this.copy;
     if (this.ptr < 0) {
-      throw new Error(
+      throw new PathgradError(
         'tensor: this float32 tensor was kept in WebAssembly memory inside wasmScope(), which has ended and released it; ' +
           'read it inside the scope or return it from the scope function to keep it',
       );
