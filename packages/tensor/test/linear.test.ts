@@ -24,7 +24,7 @@ import {
   zeros,
   type LinearAttrs,
 } from '../src/index.js';
-import { readyWorkers } from '../src/wasm/threads.js';
+import { workersStarted } from './workers.js';
 import { compareTensors } from '../src/testing/index.js';
 
 const TOL = { rtol: 1e-4, atol: 1e-4 };
@@ -129,12 +129,7 @@ describe('wasm linear', () => {
     const one = run();
     for (const n of [2, 3]) {
       setThreads(n);
-      runKernel(OPS.linear, 'wasm', cases[0]!, ACTS[0]!);
-      const deadline = Date.now() + 20_000;
-      while (readyWorkers() < n - 1) {
-        if (Date.now() > deadline) throw new Error(`only ${readyWorkers()} of ${n - 1} worker threads started within 20 s`);
-        await new Promise((ok) => setTimeout(ok, 20));
-      }
+      await workersStarted(n - 1);
       expect(run()).toEqual(one);
     }
   });

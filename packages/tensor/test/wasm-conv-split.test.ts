@@ -13,20 +13,9 @@ import { conv2dShape, type Conv2dAttrs } from '../src/kernels/conv.js';
 import type { MaxPool2dAttrs } from '../src/kernels/pool.js';
 import { compareTensors } from '../src/testing/index.js';
 import { conv2dBiasActWasm, conv2dMaxPoolBackwardInputWasm, conv2dReluMaxPoolWasm } from '../src/wasm/kernels.js';
-import { readyWorkers } from '../src/wasm/threads.js';
+import { workersStarted } from './workers.js';
 
 const bits = (t: Tensor) => Array.from(t.toTypedArray());
-
-/** Starts the pool (one large matmul) and waits until `n` workers take tasks. */
-async function workersStarted(n: number): Promise<void> {
-  const g = rng(1);
-  runKernel(OPS.matmul, 'wasm', [randn([64, 256], g), randn([256, 64], g)], {});
-  const deadline = Date.now() + 20_000;
-  while (readyWorkers() < n) {
-    if (Date.now() > deadline) throw new Error(`only ${readyWorkers()} of ${n} worker threads started within 20 s`);
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-}
 
 const pair = (a: number, b = a): [number, number] => [a, b];
 const POOL: MaxPool2dAttrs = { kernelSize: pair(2), stride: pair(2), padding: pair(0), dilation: pair(1), ceilMode: false };

@@ -31,7 +31,7 @@ import {
   type OpDef,
 } from '../src/index.js';
 import type { Conv2dAttrs } from '../src/kernels/conv.js';
-import { readyWorkers } from '../src/wasm/threads.js';
+import { workersStarted } from './workers.js';
 import { compareTensors } from '../src/testing/index.js';
 
 const TOL = { rtol: 1e-4, atol: 1e-4 };
@@ -200,17 +200,6 @@ describe('wasm threads', () => {
   });
 
   const bits = (t: Tensor) => Array.from(t.toTypedArray());
-
-  /** Starts the pool (one large matmul) and waits until `n` workers take tasks, so the split really runs on them. */
-  async function workersStarted(n: number): Promise<void> {
-    const g = rng(1);
-    runKernel(OPS.matmul, 'wasm', [randn([64, 256], g), randn([256, 64], g)], {});
-    const deadline = Date.now() + 20_000;
-    while (readyWorkers() < n) {
-      if (Date.now() > deadline) throw new Error(`only ${readyWorkers()} of ${n} worker threads started within 20 s`);
-      await new Promise((ok) => setTimeout(ok, 20));
-    }
-  }
 
   it('setThreads validates its argument and getThreads reports the count in force', () => {
     expect(() => setThreads(0)).toThrow(/setThreads: expected an integer from 1 to 256 or 'auto', got 0/);
